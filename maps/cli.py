@@ -1,0 +1,32 @@
+"""What the management commands share: naming a map as WORKSPACE/MAP, and bad input
+reported as exit status 2 with one line (DESIGN.md, command line)."""
+from __future__ import annotations
+
+from django.core.management.base import CommandError
+
+from .models import JourneyMap, Workspace
+
+
+def bad_input(message: str) -> CommandError:
+    """The error every command raises for bad input: exit 2, one line."""
+    return CommandError(" ".join(str(message).split()), returncode=2)
+
+
+def get_workspace(slug: str) -> Workspace:
+    try:
+        return Workspace.objects.get(slug=slug)
+    except Workspace.DoesNotExist:
+        raise bad_input(f'no workspace "{slug}"') from None
+
+
+def get_map(ref: str, loaded: bool = True) -> JourneyMap:
+    """The map named WORKSPACE/MAP; with `loaded`, prefetched for gaps and diagrams."""
+    workspace_slug, sep, map_key = ref.partition("/")
+    if not sep or not workspace_slug or not map_key or "/" in map_key:
+        raise bad_input(f'"{ref}" is not WORKSPACE/MAP (for example demo/acme-b2b)')
+    workspace = get_workspace(workspace_slug)
+    maps = JourneyMap.objects.loaded() if loaded else JourneyMap.objects.all()
+    try:
+        return maps.get(workspace=workspace, key=map_key)
+    except JourneyMap.DoesNotExist:
+        raise bad_input(f'no map "{map_key}" in workspace "{workspace_slug}"') from None
