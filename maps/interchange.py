@@ -1,0 +1,769 @@
+"""journeymap/1: one JSON document holds one map with everything it uses (DESIGN.md,
+"Interchange format").
+
+`parse` turns text into a document, `validate` refuses the first problem in document
+order with a one-line message that names its place (`touchpoints[3].next[0]: no
+touchpoint "contrat"`), `import_map` writes a valid document in one transaction, and
+`export_map` with `dumps` writes a map back out.
+
+Decisions the format leaves open:
+- Departments, roles, personas and content belong to the workspace library. On import,
+  one whose key the workspace already has is REUSED as it is: its fields (and, for
+  content, its target personas) are not overwritten, so importing a map never changes
+  the maps that already use it. The links this map makes to it (a stage's content, a
+  touchpoint's personas...) are added. New ones are appended to the library in list order.
+- A map key the workspace already uses is imported as the first free `<key>-2`,
+  `<key>-3`, ... (cut to fit 64 characters).
+- A document with no stages is valid: an empty map (it then has no touchpoints).
+- Export writes every field of every object, empty ones as "", [] or null, so documents
+  are uniform; on import a missing optional field means the same as an empty one
+  (content `type` and `status` default to "other" and "draft", as in the model).
+- Export writes reference lists in the order of the list they refer to, touchpoints
+  grouped by stage and `next` in flow order, so export -> import into an empty
+  workspace -> export gives the same text byte for byte.
+- Export leaves out links the document could not resolve: a persona that a touchpoint
+  reaches or content targets but that was never added to the map, a flow into another
+  map. So every export imports again.
+- Text fields may not contain NUL characters (PostgreSQL refuses them).
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_slug
+from django.db import models, transaction
+
+from .models import (
+    EMOTION_MAX,
+    EMOTION_MIN,
+    INFLUENCE_MAX,
+    INFLUENCE_MIN,
+    BuyingRole,
+    ContentAsset,
+    Department,
+    Flow,
+    JourneyMap,
+    MapPersona,
+    Metric,
+    Persona,
+    Stage,
+    Touchpoint,
+    Workspace,
+)
+
+FORMAT = "journeymap/1"
+KEY_MAX_LENGTH = 64
+COUNT_MAX = 2147483647  # a PositiveIntegerField on PostgreSQL holds no more
+DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+URL_VALIDATOR = URLValidator(schemes=["http", "https"])
+SLUG_RULE = "must be a slug (letters, digits, hyphens, underscores)"
+
+
+class InterchangeError(Exception):
+    """A document refused: `str(err)` is one line, "<place>: <message>"."""
+
+    def __init__(self, place: str, message: str) -> None:
+        super().__init__(f"{place}: {message}")
+        self.place = place
+        self.message = message
+
+
+# --- parsing ---------------------------------------------------------------------------
+
+
+def parse(text: str | bytes) -> dict:
+    """JSON text (UTF-8 if bytes) -> a document, not yet validated."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise InterchangeError(f"byte {err.start + 1}", "not UTF-8 text") from None
+    try:
+        # Editors on Windows save a byte order mark; it is not part of the JSON.
+        doc = json.loads(text.removeprefix("\ufeff"), object_pairs_hook=_refuse_repeated_fields)
+    except json.JSONDecodeError as err:
+        place = f"line {err.lineno} column {err.colno}"
+        raise InterchangeError(place, f"not valid JSON: {err.msg}") from None
+    except RecursionError:
+        raise InterchangeError("document", "nested too deeply") from None
+    if not isinstance(doc, dict):
+        raise InterchangeError("document", "must be a JSON object")
+    return doc
+
+
+def _refuse_repeated_fields(pairs: list[tuple[str, object]]) -> dict:
+    # json keeps the last of two equal fields silently; the first would be lost unseen.
+    obj = {}
+    for name, value in pairs:
+        if name in obj:
+            raise InterchangeError("document", f'field "{name}" appears twice in one object')
+        obj[name] = value
+    return obj
+
+
+# --- validation ------------------------------------------------------------------------
+
+# A check gets the value, its place, the object holding it and the keys of every list.
+Keys = dict[str, dict[str, tuple[int, dict]]]
+Check = Callable[[object, str, dict, Keys], None]
+
+NOUNS = {
+    "departments": "department",
+    "roles": "role",
+    "personas": "persona",
+    "content": "content",
+    "stages": "stage",
+    "touchpoints": "touchpoint",
+}
+
+
+def _text(max_length: int | None = None, required: bool = False) -> Check:
+    def check(value: object, place: str, obj: dict, keys: Keys) -> None:
+        if not isinstance(value, str):
+            raise InterchangeError(place, "must be text")
+        if "\x00" in value:
+            raise InterchangeError(place, "must not contain NUL characters")
+        if required and not value.strip():
+            raise InterchangeError(place, "must not be empty")
+        if max_length is not None and len(value) > max_length:
+            raise InterchangeError(place, _too_long(max_length, value))
+
+    return check
+
+
+_any_text = _text()
+
+
+def _too_long(max_length: int, value: str) -> str:
+    return f"must be at most {max_length} characters (is {len(value)})"
+
+
+def _texts(value: object, place: str, obj: dict, keys: Keys) -> None:
+    if not isinstance(value, list):
+        raise InterchangeError(place, "must be a list of text")
+    for i, item in enumerate(value):
+        _any_text(item, f"{place}[{i}]", obj, keys)
+
+
+def _slug(value: object, place: str, obj: dict, keys: Keys) -> None:
+    try:
+        if not isinstance(value, str):
+            raise ValidationError("not text")
+        validate_slug(value)
+    except ValidationError:
+        raise InterchangeError(place, SLUG_RULE) from None
+    if len(value) > KEY_MAX_LENGTH:
+        raise InterchangeError(place, _too_long(KEY_MAX_LENGTH, value))
+
+
+def _key(list_name: str) -> Check:
+    """The key of an item of `list_name`: a slug no earlier item of the list has."""
+
+    def check(value: object, place: str, obj: dict, keys: Keys) -> None:
+        _slug(value, place, obj, keys)
+        index, first = keys[list_name][value]
+        if first is not obj:
+            raise InterchangeError(place, f'"{value}" is already the key of {list_name}[{index}]')
+
+    return check
+
+
+def _whole(low: int, high: int) -> Check:
+    def check(value: object, place: str, obj: dict, keys: Keys) -> None:
+        if value is None:
+            return
+        # bool is an int to Python, never to the person who wrote `true`.
+        if type(value) is not int or not low <= value <= high:
+            raise InterchangeError(place, f"must be a whole number from {low} to {high}")
+
+    return check
+
+
+_count = _whole(0, COUNT_MAX)
+
+
+def _converted(value: object, place: str, obj: dict, keys: Keys) -> None:
+    _count(value, place, obj, keys)
+    entered = obj.get("entered")  # already checked: it comes first
+    if value is not None and entered is not None and value > entered:
+        raise InterchangeError(place, f"must not be more than entered ({entered})")
+
+
+def _number(low: float | None = None, high: float | None = None) -> Check:
+    expected = "must be a number" if low is None else f"must be a number from {low} to {high}"
+
+    def check(value: object, place: str, obj: dict, keys: Keys) -> None:
+        if value is None:
+            return
+        if not _is_finite_number(value) or (low is not None and not low <= value <= high):
+            raise InterchangeError(place, expected)
+
+    return check
+
+
+def _is_finite_number(value: object) -> bool:
+    if type(value) not in (int, float):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an int too large for a FloatField
+        return False
+
+
+def _choice(values: list[str]) -> Check:
+    def check(value: object, place: str, obj: dict, keys: Keys) -> None:
+        if not isinstance(value, str) or value not in values:
+            raise InterchangeError(place, "must be one of " + ", ".join(values))
+
+    return check
+
+
+def _date(value: object, place: str, obj: dict, keys: Keys) -> None:
+    if value is None:
+        return
+    try:
+        if not isinstance(value, str) or not DATE_RE.fullmatch(value):
+            raise ValueError
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        raise InterchangeError(place, "must be a date as YYYY-MM-DD, or null") from None
+
+
+_url_text = _text(ContentAsset._meta.get_field("url").max_length)
+
+
+def _url(value: object, place: str, obj: dict, keys: Keys) -> None:
+    _url_text(value, place, obj, keys)
+    if value:
+        try:
+            URL_VALIDATOR(value)
+        except ValidationError:
+            raise InterchangeError(place, "must be an http:// or https:// URL") from None
+
+
+def _ref(list_name: str, required: bool = False) -> Check:
+    noun = NOUNS[list_name]
+
+    def check(value: object, place: str, obj: dict, keys: Keys) -> None:
+        if value is None and not required:
+            return
+        if not isinstance(value, str):
+            expected = f"must be a {noun} key" if required else f"must be a {noun} key or null"
+            raise InterchangeError(place, expected)
+        if value not in keys[list_name]:
+            raise InterchangeError(place, f'no {noun} "{value}"')
+
+    return check
+
+
+def _refs(list_name: str, not_to_itself: bool = False) -> Check:
+    noun = NOUNS[list_name]
+
+    def check(value: object, place: str, obj: dict, keys: Keys) -> None:
+        if not isinstance(value, list):
+            raise InterchangeError(place, f"must be a list of {noun} keys")
+        seen = set()
+        for i, ref in enumerate(value):
+            here = f"{place}[{i}]"
+            if not isinstance(ref, str):
+                raise InterchangeError(here, f"must be a {noun} key")
+            if ref not in keys[list_name]:
+                raise InterchangeError(here, f'no {noun} "{ref}"')
+            if not_to_itself and ref == obj.get("key"):
+                raise InterchangeError(here, "a touchpoint cannot flow to itself")
+            if ref in seen:
+                raise InterchangeError(here, f'"{ref}" listed twice')
+            seen.add(ref)
+
+    return check
+
+
+def _max(model: type[models.Model], field: str) -> int:
+    return model._meta.get_field(field).max_length
+
+
+# Each kind of object: its fields in document order, and those it cannot do without.
+MAP_FIELDS = {
+    "key": _slug,
+    "name": _text(_max(JourneyMap, "name"), required=True),
+    "description": _any_text,
+    "goal": _any_text,
+}
+METRIC_FIELDS = {
+    "name": _text(_max(Metric, "name"), required=True),
+    "target": _number(),
+    "actual": _number(),
+    "unit": _text(_max(Metric, "unit")),
+}
+
+
+def _metrics(value: object, place: str, obj: dict, keys: Keys) -> None:
+    for i, metric in _objects(value, place):
+        _check_object(metric, f"{place}[{i}]", METRIC_FIELDS, ("name",), keys)
+
+
+LISTS: dict[str, tuple[dict[str, Check], tuple[str, ...]]] = {
+    "departments": (
+        {"key": _key("departments"), "name": _text(_max(Department, "name"), required=True)},
+        ("key", "name"),
+    ),
+    "roles": (
+        {"key": _key("roles"), "name": _text(_max(BuyingRole, "name"), required=True)},
+        ("key", "name"),
+    ),
+    "personas": (
+        {
+            "key": _key("personas"),
+            "name": _text(_max(Persona, "name"), required=True),
+            "role": _ref("roles"),
+            "title": _text(_max(Persona, "title")),
+            "goals": _any_text,
+            "motivations": _any_text,
+            "triggers": _any_text,
+            "fears": _any_text,
+            "background": _any_text,
+            "influence": _whole(INFLUENCE_MIN, INFLUENCE_MAX),
+            "stages": _refs("stages"),
+        },
+        ("key", "name"),
+    ),
+    "content": (
+        {
+            "key": _key("content"),
+            "title": _text(_max(ContentAsset, "title"), required=True),
+            "type": _choice(ContentAsset.TYPES),
+            "url": _url,
+            "personas": _refs("personas"),
+            "stages": _refs("stages"),
+            "questions": _texts,
+            "status": _choice(ContentAsset.STATUSES),
+            "last_reviewed": _date,
+        },
+        ("key", "title"),
+    ),
+    "stages": (
+        {
+            "key": _key("stages"),
+            "name": _text(_max(Stage, "name"), required=True),
+            "goal": _any_text,
+            "questions": _texts,
+            "lead": _ref("departments"),
+            "contributors": _refs("departments"),
+            "required_roles": _refs("roles"),
+            "metrics": _metrics,
+            "entered": _count,
+            "converted": _converted,
+            "target_conversion": _number(0, 1),
+            "handoff_sla": _any_text,
+        },
+        ("key", "name"),
+    ),
+    "touchpoints": (
+        {
+            "key": _key("touchpoints"),
+            "stage": _ref("stages", required=True),
+            "name": _text(_max(Touchpoint, "name"), required=True),
+            "description": _any_text,
+            "channel": _text(_max(Touchpoint, "channel")),
+            "owner": _ref("departments"),
+            "personas": _refs("personas"),
+            "emotion": _whole(EMOTION_MIN, EMOTION_MAX),
+            "pain_point": _any_text,
+            "opportunity": _any_text,
+            "content": _refs("content"),
+            "next": _refs("touchpoints", not_to_itself=True),
+        },
+        ("key", "stage", "name"),
+    ),
+}
+TOP_LEVEL = ("format", "map", *LISTS)
+
+
+def validate(doc: object, workspace: Workspace | None = None) -> None:
+    """Raise InterchangeError for the first problem of `doc`, in document order.
+
+    The frame comes first (format, top-level fields, map, each list a list of
+    objects), then every object field by field. A document that passes imports without a database error. journeymap/1 documents
+    are self-contained (every reference is to a list of the document), so no rule
+    depends on `workspace` today; it is taken so that callers state their target.
+    """
+    if not isinstance(doc, dict):
+        raise InterchangeError("document", "must be a JSON object")
+    if "format" not in doc:
+        raise InterchangeError("format", f'is missing (must be "{FORMAT}")')
+    if doc["format"] != FORMAT:
+        raise InterchangeError("format", f'must be "{FORMAT}"')
+    for name in doc:
+        if name not in TOP_LEVEL:
+            raise InterchangeError(name, "unknown field")
+    if "map" not in doc:
+        raise InterchangeError("map", "is missing")
+    if not isinstance(doc["map"], dict):
+        raise InterchangeError("map", "must be an object")
+    # References may point into any list, so the lists' shape is checked before any field.
+    for list_name in LISTS:
+        list(_objects(doc.get(list_name, []), list_name))
+    keys = _collect_keys(doc)
+    _check_object(doc["map"], "map", MAP_FIELDS, ("key", "name"), keys)
+    for list_name, (fields, required) in LISTS.items():
+        for i, obj in _objects(doc.get(list_name, []), list_name):
+            _check_object(obj, f"{list_name}[{i}]", fields, required, keys)
+
+
+def _collect_keys(doc: dict) -> Keys:
+    """Every list's keys, each with its first item, so references may point forward."""
+    keys: Keys = {}
+    for list_name in LISTS:
+        items = doc.get(list_name)
+        found = keys[list_name] = {}
+        for i, obj in enumerate(items if isinstance(items, list) else []):
+            key = obj.get("key") if isinstance(obj, dict) else None
+            if isinstance(key, str) and key not in found:
+                found[key] = (i, obj)
+    return keys
+
+
+def _objects(items: object, place: str) -> Iterator[tuple[int, dict]]:
+    if not isinstance(items, list):
+        raise InterchangeError(place, "must be a list")
+    for i, obj in enumerate(items):
+        if not isinstance(obj, dict):
+            raise InterchangeError(f"{place}[{i}]", "must be an object")
+        yield i, obj
+
+
+def _check_object(
+    obj: dict, place: str, fields: dict[str, Check], required: tuple[str, ...], keys: Keys
+) -> None:
+    for name in obj:
+        if name not in fields:
+            raise InterchangeError(f"{place}.{name}", "unknown field")
+    for name, check in fields.items():
+        if name in obj:
+            check(obj[name], f"{place}.{name}", obj, keys)
+        elif name in required:
+            raise InterchangeError(f"{place}.{name}", "is missing")
+
+
+# --- import ----------------------------------------------------------------------------
+
+
+def import_map(doc: dict, workspace: Workspace) -> JourneyMap:
+    """Validate `doc`, then write its map into `workspace`: all of it or nothing."""
+    validate(doc, workspace)
+    lists = {name: doc.get(name, []) for name in LISTS}
+    with transaction.atomic():
+        journey_map = JourneyMap.objects.create(
+            workspace=workspace,
+            key=_free_map_key(workspace, doc["map"]["key"]),
+            name=doc["map"]["name"],
+            description=doc["map"].get("description", ""),
+            goal=doc["map"].get("goal", ""),
+        )
+        departments, _ = _library(workspace, Department, lists["departments"], _named)
+        roles, _ = _library(workspace, BuyingRole, lists["roles"], _named)
+        personas, _ = _library(
+            workspace, Persona, lists["personas"], lambda item: _persona_fields(item, roles)
+        )
+        content, new_content = _library(workspace, ContentAsset, lists["content"], _content_fields)
+        for item in lists["content"]:
+            if item["key"] in new_content:
+                content[item["key"]].personas.set(personas[key] for key in item.get("personas", []))
+        stages = _import_stages(journey_map, lists["stages"], departments, roles)
+        _link_content(lists["content"], content, stages)
+        _import_map_personas(journey_map, lists["personas"], personas, stages)
+        _import_touchpoints(
+            journey_map,
+            lists["touchpoints"],
+            {"stages": stages, "departments": departments, "personas": personas, "content": content},
+        )
+    return journey_map
+
+
+def _free_map_key(workspace: Workspace, key: str) -> str:
+    taken = set(workspace.maps.values_list("key", flat=True))
+    candidate, n = key, 2
+    while candidate in taken:
+        suffix = f"-{n}"
+        candidate, n = key[: KEY_MAX_LENGTH - len(suffix)] + suffix, n + 1
+    return candidate
+
+
+def _library(
+    workspace: Workspace,
+    model: type[models.Model],
+    items: list[dict],
+    fields: Callable[[dict], dict],
+) -> tuple[dict[str, models.Model], set[str]]:
+    """The library objects of `items` by key, reusing the workspace's; and the new keys."""
+    existing = {obj.key: obj for obj in model.objects.filter(workspace=workspace)}
+    # New objects go after the library's, in list order.
+    start = max((obj.order for obj in existing.values()), default=-1) + 1
+    objects, created = {}, set()
+    for i, item in enumerate(items):
+        key = item["key"]
+        if key in existing:
+            objects[key] = existing[key]
+        else:
+            objects[key] = model.objects.create(
+                workspace=workspace, key=key, order=start + i, **fields(item)
+            )
+            created.add(key)
+    return objects, created
+
+
+def _named(item: dict) -> dict:
+    return {"name": item["name"]}
+
+
+def _persona_fields(item: dict, roles: dict[str, BuyingRole]) -> dict:
+    texts = ("title", "goals", "motivations", "triggers", "fears", "background")
+    return {
+        "name": item["name"],
+        "role": roles.get(item.get("role")),
+        "influence": item.get("influence"),
+        **{name: item.get(name, "") for name in texts},
+    }
+
+
+def _content_fields(item: dict) -> dict:
+    last_reviewed = item.get("last_reviewed")
+    return {
+        "title": item["title"],
+        "type": item.get("type", "other"),
+        "url": item.get("url", ""),
+        "questions": item.get("questions", []),
+        "status": item.get("status", ContentAsset.DRAFT),
+        "last_reviewed": datetime.date.fromisoformat(last_reviewed) if last_reviewed else None,
+    }
+
+
+def _import_stages(
+    journey_map: JourneyMap, items: list[dict], departments: dict, roles: dict
+) -> dict[str, Stage]:
+    stages = {}
+    for i, item in enumerate(items):
+        stage = Stage.objects.create(
+            map=journey_map,
+            key=item["key"],
+            name=item["name"],
+            goal=item.get("goal", ""),
+            questions=item.get("questions", []),
+            lead=departments.get(item.get("lead")),
+            entered=item.get("entered"),
+            converted=item.get("converted"),
+            target_conversion=item.get("target_conversion"),
+            handoff_sla=item.get("handoff_sla", ""),
+            order=i,
+        )
+        stage.contributors.set(departments[key] for key in item.get("contributors", []))
+        stage.required_roles.set(roles[key] for key in item.get("required_roles", []))
+        for j, metric in enumerate(item.get("metrics", [])):
+            Metric.objects.create(
+                stage=stage,
+                name=metric["name"],
+                target=metric.get("target"),
+                actual=metric.get("actual"),
+                unit=metric.get("unit", ""),
+                order=j,
+            )
+        stages[stage.key] = stage
+    return stages
+
+
+def _link_content(items: list[dict], content: dict, stages: dict) -> None:
+    for item in items:
+        # add, never set: reused content keeps its links to the stages of other maps.
+        content[item["key"]].stages.add(*(stages[key] for key in item.get("stages", [])))
+
+
+def _import_map_personas(
+    journey_map: JourneyMap, items: list[dict], personas: dict, stages: dict
+) -> None:
+    for i, item in enumerate(items):
+        entry = MapPersona.objects.create(map=journey_map, persona=personas[item["key"]], order=i)
+        entry.stages.set(stages[key] for key in item.get("stages", []))
+
+
+def _import_touchpoints(journey_map: JourneyMap, items: list[dict], refs: dict[str, dict]) -> None:
+    """Touchpoints, then the flows between them (a flow may point forward)."""
+    touchpoints = {}
+    per_stage: dict[str, int] = defaultdict(int)
+    for item in items:
+        touchpoint = Touchpoint.objects.create(
+            map=journey_map,
+            stage=refs["stages"][item["stage"]],
+            key=item["key"],
+            name=item["name"],
+            description=item.get("description", ""),
+            channel=item.get("channel", ""),
+            owner=refs["departments"].get(item.get("owner")),
+            emotion=item.get("emotion"),
+            pain_point=item.get("pain_point", ""),
+            opportunity=item.get("opportunity", ""),
+            order=per_stage[item["stage"]],
+        )
+        per_stage[item["stage"]] += 1
+        touchpoint.personas.set(refs["personas"][key] for key in item.get("personas", []))
+        touchpoint.content.set(refs["content"][key] for key in item.get("content", []))
+        touchpoints[touchpoint.key] = touchpoint
+    for item in items:
+        for j, key in enumerate(item.get("next", [])):
+            Flow.objects.create(source=touchpoints[item["key"]], target=touchpoints[key], order=j)
+
+
+# --- export ----------------------------------------------------------------------------
+
+
+def export_map(journey_map: JourneyMap) -> dict:
+    """The journeymap/1 document of `journey_map`, read afresh from the database."""
+    jm = JourneyMap.objects.loaded().get(pk=journey_map.pk)
+    departments = list(jm.workspace.departments.all())
+    roles = list(jm.workspace.roles.all())
+    entries = list(jm.map_personas.all())
+    stages = list(jm.stages.all())
+    touchpoints = [touchpoint for stage in stages for touchpoint in stage.touchpoints.all()]
+    content = sorted(
+        {asset for owner in stages + touchpoints for asset in owner.content.all()},
+        key=lambda asset: (asset.order, asset.id),
+    )
+    at = {
+        "departments": _positions(departments),
+        "roles": _positions(roles),
+        "personas": _positions(entry.persona for entry in entries),
+        "stages": _positions(stages),
+        "content": _positions(content),
+        "touchpoints": _positions(touchpoints),
+    }
+    # Both sides of these links are already loaded; reading them from there costs no query.
+    stages_of = defaultdict(list)
+    for stage in stages:
+        for asset in stage.content.all():
+            stages_of[asset.id].append(stage)
+    personas_of = defaultdict(list)
+    for entry in entries:
+        for asset in entry.persona.content.all():
+            personas_of[asset.id].append(entry.persona)
+    return {
+        "format": FORMAT,
+        "map": {"key": jm.key, "name": jm.name, "description": jm.description, "goal": jm.goal},
+        "departments": [{"key": d.key, "name": d.name} for d in departments],
+        "roles": [{"key": r.key, "name": r.name} for r in roles],
+        "personas": [_export_persona(entry, at) for entry in entries],
+        "content": [
+            _export_content(asset, personas_of[asset.id], stages_of[asset.id], at)
+            for asset in content
+        ],
+        "stages": [_export_stage(stage, at) for stage in stages],
+        "touchpoints": [_export_touchpoint(touchpoint, at) for touchpoint in touchpoints],
+    }
+
+
+def _positions(objects) -> dict[int, int]:
+    return {obj.id: i for i, obj in enumerate(objects)}
+
+
+def _keys(objects, positions: dict[int, int]) -> list[str]:
+    """Keys in canonical order (that of the list they refer to), leaving out strangers."""
+    known = [obj for obj in objects if obj.id in positions]
+    return [obj.key for obj in sorted(known, key=lambda obj: positions[obj.id])]
+
+
+def _key_of(obj: models.Model | None, positions: dict[int, int]) -> str | None:
+    return obj.key if obj is not None and obj.id in positions else None
+
+
+def _number_out(value: float | None) -> float | int | None:
+    # FloatFields hand back 40.0 for 40; people wrote 40.
+    if value is not None and float(value).is_integer():
+        return int(value)
+    return value
+
+
+def _export_persona(entry: MapPersona, at: dict) -> dict:
+    persona = entry.persona
+    return {
+        "key": persona.key,
+        "name": persona.name,
+        "role": _key_of(persona.role, at["roles"]),
+        "title": persona.title,
+        "goals": persona.goals,
+        "motivations": persona.motivations,
+        "triggers": persona.triggers,
+        "fears": persona.fears,
+        "background": persona.background,
+        "influence": persona.influence,
+        "stages": _keys(entry.stages.all(), at["stages"]),
+    }
+
+
+def _export_content(asset: ContentAsset, personas: list, stages: list, at: dict) -> dict:
+    return {
+        "key": asset.key,
+        "title": asset.title,
+        "type": asset.type,
+        "url": asset.url,
+        "personas": _keys(personas, at["personas"]),
+        "stages": _keys(stages, at["stages"]),
+        "questions": list(asset.questions),
+        "status": asset.status,
+        "last_reviewed": asset.last_reviewed.isoformat() if asset.last_reviewed else None,
+    }
+
+
+def _export_stage(stage: Stage, at: dict) -> dict:
+    return {
+        "key": stage.key,
+        "name": stage.name,
+        "goal": stage.goal,
+        "questions": list(stage.questions),
+        "lead": _key_of(stage.lead, at["departments"]),
+        "contributors": _keys(stage.contributors.all(), at["departments"]),
+        "required_roles": _keys(stage.required_roles.all(), at["roles"]),
+        "metrics": [
+            {
+                "name": metric.name,
+                "target": _number_out(metric.target),
+                "actual": _number_out(metric.actual),
+                "unit": metric.unit,
+            }
+            for metric in stage.metrics.all()
+        ],
+        "entered": stage.entered,
+        "converted": stage.converted,
+        "target_conversion": _number_out(stage.target_conversion),
+        "handoff_sla": stage.handoff_sla,
+    }
+
+
+def _export_touchpoint(touchpoint: Touchpoint, at: dict) -> dict:
+    return {
+        "key": touchpoint.key,
+        "stage": touchpoint.stage.key,
+        "name": touchpoint.name,
+        "description": touchpoint.description,
+        "channel": touchpoint.channel,
+        "owner": _key_of(touchpoint.owner, at["departments"]),
+        "personas": _keys(touchpoint.personas.all(), at["personas"]),
+        "emotion": touchpoint.emotion,
+        "pain_point": touchpoint.pain_point,
+        "opportunity": touchpoint.opportunity,
+        "content": _keys(touchpoint.content.all(), at["content"]),
+        # Flow order, not touchpoint order: it is the order the person gave the paths.
+        "next": [
+            flow.target.key
+            for flow in touchpoint.flows_out.all()
+            if flow.target_id in at["touchpoints"]
+        ],
+    }
+
+
+def dumps(doc: dict) -> str:
+    """The text of a document: UTF-8 friendly, indented, one trailing newline."""
+    return json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
