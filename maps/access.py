@@ -1,0 +1,37 @@
+"""The one way views fetch what they show: strangers get 404, viewers who try to write
+get PermissionDenied (healthchecks' _get_check_for_user pattern)."""
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+
+from .models import JourneyMap, Membership, Workspace
+
+
+def get_membership(request: HttpRequest, workspace_slug: str, write: bool = False) -> Membership:
+    """The user's membership of the workspace: 404 for non-members, 403 for viewers writing."""
+    try:
+        membership = Membership.objects.select_related("workspace").get(
+            workspace__slug=workspace_slug, user=request.user
+        )
+    except Membership.DoesNotExist:
+        raise Http404("No such workspace") from None
+    if write and not membership.can_edit:
+        raise PermissionDenied("Viewers cannot change this workspace.")
+    return membership
+
+
+def get_workspace_for_user(request: HttpRequest, workspace_slug: str, write: bool = False) -> Workspace:
+    return get_membership(request, workspace_slug, write).workspace
+
+
+def get_map_for_user(
+    request: HttpRequest, workspace_slug: str, map_key: str, write: bool = False, loaded: bool = False
+) -> JourneyMap:
+    """The map, loaded for gaps and diagrams when `loaded` (a fixed number of queries)."""
+    membership = get_membership(request, workspace_slug, write)
+    maps = JourneyMap.objects.loaded() if loaded else JourneyMap.objects.select_related("workspace")
+    journey_map = get_object_or_404(maps, workspace=membership.workspace, key=map_key)
+    journey_map.membership = membership
+    return journey_map

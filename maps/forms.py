@@ -1,0 +1,311 @@
+"""One ModelForm per editable thing. Forms validate as the import does: choices are
+limited to the map's own workspace, keys are slugs unique in their list, and ranges
+match the database constraints, so a form never reaches an IntegrityError."""
+from __future__ import annotations
+
+from django import forms
+from django.db.models import Max
+from django.utils.text import slugify
+
+from .models import (
+    BuyingRole,
+    ContentAsset,
+    Department,
+    JourneyMap,
+    MapPersona,
+    Metric,
+    Persona,
+    Stage,
+    Touchpoint,
+    Workspace,
+)
+from .stage_templates import LANGUAGES, template_choices
+
+
+def unique_key(text: str, taken: set[str], fallback: str) -> str:
+    """A slug for `text` not in `taken`: Japanese names slugify to nothing, hence fallback."""
+    base = slugify(text)[:56] or fallback
+    key, n = base, 2
+    while key in taken:
+        key, n = f"{base}-{n}", n + 1
+    return key
+
+
+def next_order(queryset) -> int:
+    current = queryset.aggregate(m=Max("order"))["m"]
+    return 0 if current is None else current + 1
+
+
+class LinesField(forms.CharField):
+    """A list of short texts edited as one line each (questions)."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "\n".join(value)
+        return value
+
+    def to_python(self, value) -> list[str]:
+        text = super().to_python(value) or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class KeyedForm(forms.ModelForm):
+    """Keys are optional in forms: left blank, one is made from the name."""
+
+    key_source = "name"
+    key_fallback = "item"
+
+    def sibling_keys(self) -> set[str]:
+        raise NotImplementedError
+
+    def clean_key(self) -> str:
+        key = self.cleaned_data.get("key") or ""
+        taken = self.sibling_keys()
+        if self.instance.pk:
+            taken.discard(self.instance.key)
+        if key and key in taken:
+            raise forms.ValidationError(f'"{key}" is already used here; keys must be unique.')
+        return key
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("key") and cleaned.get(self.key_source):
+            taken = self.sibling_keys()
+            if self.instance.pk:
+                taken.discard(self.instance.key)
+            cleaned["key"] = unique_key(cleaned[self.key_source], taken, self.key_fallback)
+        return cleaned
+
+
+class MapForm(KeyedForm):
+    key_fallback = "map"
+
+    class Meta:
+        model = JourneyMap
+        fields = ["name", "key", "description", "goal"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2}), "goal": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, workspace: Workspace, **kwargs):
+        self.workspace = workspace
+        super().__init__(*args, **kwargs)
+        self.fields["key"].required = False
+        self.fields["key"].help_text = "Used in URLs and exports; made from the name if left blank."
+
+    def sibling_keys(self) -> set[str]:
+        return set(self.workspace.maps.values_list("key", flat=True))
+
+
+class MapCreateForm(MapForm):
+    START_CHOICES = [("template", "From a stage template"), ("blank", "Blank map"), ("copy", "Copy of another map")]
+
+    start = forms.ChoiceField(choices=START_CHOICES, initial="template", widget=forms.RadioSelect)
+    template = forms.ChoiceField(choices=(), required=False)
+    language = forms.ChoiceField(
+        choices=[("en", "English"), ("ja", "日本語 (Japanese)")], required=False, initial="en"
+    )
+    source = forms.ModelChoiceField(queryset=JourneyMap.objects.none(), required=False, label="Map to copy")
+
+    class Meta(MapForm.Meta):
+        fields = ["name", "key", "description", "goal"]
+
+    def __init__(self, *args, workspace: Workspace, **kwargs):
+        super().__init__(*args, workspace=workspace, **kwargs)
+        self.fields["template"].choices = template_choices()
+        self.fields["source"].queryset = workspace.maps.all()
+
+    def clean(self):
+        cleaned = super().clean()
+        start = cleaned.get("start")
+        if start == "template":
+            if not cleaned.get("template"):
+                self.add_error("template", "Pick a template.")
+            if cleaned.get("language") not in LANGUAGES:
+                self.add_error("language", "Pick a language.")
+        if start == "copy" and not cleaned.get("source"):
+            self.add_error("source", "Pick the map to copy.")
+        return cleaned
+
+
+class StageForm(KeyedForm):
+    key_fallback = "stage"
+    questions = LinesField(required=False, help_text="One question per line.")
+
+    class Meta:
+        model = Stage
+        fields = [
+            "name", "key", "goal", "questions", "lead", "contributors", "required_roles",
+            "entered", "converted", "target_conversion", "handoff_sla",
+        ]
+        widgets = {
+            "goal": forms.Textarea(attrs={"rows": 2}),
+            "handoff_sla": forms.Textarea(attrs={"rows": 2}),
+            "contributors": forms.CheckboxSelectMultiple,
+            "required_roles": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args, journey_map: JourneyMap, **kwargs):
+        self.journey_map = journey_map
+        super().__init__(*args, **kwargs)
+        workspace = journey_map.workspace
+        self.fields["key"].required = False
+        self.fields["lead"].queryset = workspace.departments.all()
+        self.fields["lead"].empty_label = "— no lead yet —"
+        self.fields["contributors"].queryset = workspace.departments.all()
+        self.fields["required_roles"].queryset = workspace.roles.all()
+        self.fields["target_conversion"].widget.attrs.update(step="0.01", min="0", max="1")
+
+    def sibling_keys(self) -> set[str]:
+        return set(self.journey_map.stages.values_list("key", flat=True))
+
+    def clean(self):
+        cleaned = super().clean()
+        entered, converted = cleaned.get("entered"), cleaned.get("converted")
+        if entered is not None and converted is not None and converted > entered:
+            self.add_error("converted", f"Cannot be more than entered ({entered}).")
+        return cleaned
+
+
+class MetricForm(forms.ModelForm):
+    class Meta:
+        model = Metric
+        fields = ["name", "target", "actual", "unit"]
+
+
+class TouchpointForm(KeyedForm):
+    key_fallback = "touchpoint"
+    next_touchpoints = forms.ModelMultipleChoiceField(
+        queryset=Touchpoint.objects.none(), required=False, label="Flows to",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The touchpoints a buyer goes to next, in this stage or a later one.",
+    )
+
+    class Meta:
+        model = Touchpoint
+        fields = [
+            "name", "key", "stage", "description", "channel", "owner", "personas", "emotion",
+            "pain_point", "opportunity", "content",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "pain_point": forms.Textarea(attrs={"rows": 2}),
+            "opportunity": forms.Textarea(attrs={"rows": 2}),
+            "personas": forms.CheckboxSelectMultiple,
+            "content": forms.CheckboxSelectMultiple,
+            "emotion": forms.Select(choices=[
+                ("", "— not rated —"), (2, "+2 delighted"), (1, "+1 positive"), (0, "0 neutral"),
+                (-1, "−1 frustrated"), (-2, "−2 very frustrated"),
+            ]),
+        }
+
+    def __init__(self, *args, journey_map: JourneyMap, **kwargs):
+        self.journey_map = journey_map
+        super().__init__(*args, **kwargs)
+        workspace = journey_map.workspace
+        self.fields["key"].required = False
+        self.fields["stage"].queryset = journey_map.stages.all()
+        self.fields["stage"].empty_label = None
+        self.fields["owner"].queryset = workspace.departments.all()
+        self.fields["owner"].empty_label = "— no owner yet —"
+        self.fields["personas"].queryset = Persona.objects.filter(map_entries__map=journey_map).order_by("map_entries__order")
+        self.fields["personas"].help_text = "Personas of this map; add more from the library."
+        self.fields["content"].queryset = workspace.content.all()
+        others = journey_map.touchpoints.select_related("stage").order_by("stage__order", "order")
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+            self.fields["next_touchpoints"].initial = [f.target_id for f in self.instance.flows_out.all()]
+        self.fields["next_touchpoints"].queryset = others
+        self.fields["next_touchpoints"].label_from_instance = lambda tp: f"{tp.stage.name} › {tp.name}"
+
+    def sibling_keys(self) -> set[str]:
+        return set(self.journey_map.touchpoints.values_list("key", flat=True))
+
+
+class PersonaForm(KeyedForm):
+    key_fallback = "persona"
+
+    class Meta:
+        model = Persona
+        fields = ["name", "key", "role", "title", "influence", "goals", "motivations", "triggers", "fears", "background"]
+        widgets = {name: forms.Textarea(attrs={"rows": 2}) for name in ("goals", "motivations", "triggers", "fears", "background")}
+
+    def __init__(self, *args, workspace: Workspace, **kwargs):
+        self.workspace = workspace
+        super().__init__(*args, **kwargs)
+        self.fields["key"].required = False
+        self.fields["role"].queryset = workspace.roles.all()
+        self.fields["role"].empty_label = "— no buying role —"
+        self.fields["influence"].widget = forms.Select(choices=[("", "—")] + [(i, str(i)) for i in range(1, 6)])
+
+    def sibling_keys(self) -> set[str]:
+        return set(self.workspace.personas.values_list("key", flat=True))
+
+
+class ContentAssetForm(KeyedForm):
+    key_source = "title"
+    key_fallback = "content"
+    questions = LinesField(required=False, help_text="Questions it answers, one per line.")
+
+    class Meta:
+        model = ContentAsset
+        fields = ["title", "key", "type", "status", "url", "personas", "questions", "last_reviewed"]
+        widgets = {
+            "personas": forms.CheckboxSelectMultiple,
+            "last_reviewed": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, workspace: Workspace, **kwargs):
+        self.workspace = workspace
+        super().__init__(*args, **kwargs)
+        self.fields["key"].required = False
+        self.fields["personas"].queryset = workspace.personas.all()
+        self.fields["personas"].label = "Target personas"
+
+    def sibling_keys(self) -> set[str]:
+        return set(self.workspace.content.values_list("key", flat=True))
+
+
+class DepartmentForm(KeyedForm):
+    key_fallback = "department"
+
+    class Meta:
+        model = Department
+        fields = ["name", "key"]
+
+    def __init__(self, *args, workspace: Workspace, **kwargs):
+        self.workspace = workspace
+        super().__init__(*args, **kwargs)
+        self.fields["key"].required = False
+
+    def sibling_keys(self) -> set[str]:
+        return set(self.workspace.departments.values_list("key", flat=True))
+
+
+class BuyingRoleForm(DepartmentForm):
+    key_fallback = "role"
+
+    class Meta:
+        model = BuyingRole
+        fields = ["name", "key"]
+
+    def sibling_keys(self) -> set[str]:
+        return set(self.workspace.roles.values_list("key", flat=True))
+
+
+class MapPersonaForm(forms.ModelForm):
+    class Meta:
+        model = MapPersona
+        fields = ["persona", "stages"]
+        widgets = {"stages": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, journey_map: JourneyMap, **kwargs):
+        self.journey_map = journey_map
+        super().__init__(*args, **kwargs)
+        used = journey_map.map_personas.exclude(pk=self.instance.pk).values_list("persona_id", flat=True)
+        self.fields["persona"].queryset = journey_map.workspace.personas.exclude(pk__in=list(used))
+        self.fields["stages"].queryset = journey_map.stages.all()
+        self.fields["stages"].label = "In scope for"
+        self.fields["stages"].help_text = "Leave all unticked for every stage."
+        if self.instance.pk:
+            self.fields["persona"].disabled = True

@@ -1,0 +1,52 @@
+from django.urls import path
+
+from . import views
+
+W = "w/<slug:ws>/"
+M = W + "m/<slug:key>/"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(W, views.workspace, name="workspace"),
+    path(W + "maps/new/", views.map_create, name="map_create"),
+    path(M, views.map_detail, name="map_detail"),
+    path(M + "board/", views.map_board, name="map_board"),
+    path(M + "gaps/", views.map_gaps, name="map_gaps"),
+    path(M + "diagram/", views.map_diagram, name="map_diagram"),
+    path(M + "export/<str:fmt>/", views.map_download, name="map_download"),
+    path(M + "export.json", views.map_export_json, name="map_export_json"),
+    path(M + "settings/", views.map_settings, name="map_settings"),
+    path(M + "archive/", views.map_archive, name="map_archive"),
+    path(M + "delete/", views.map_delete, name="map_delete"),
+    # stages
+    path(M + "stages/new/", views.stage_create, name="stage_create"),
+    path(M + "stages/order/", views.stage_reorder, name="stage_reorder"),
+    path(M + "s/<slug:stage>/", views.stage_edit, name="stage_edit"),
+    path(M + "s/<slug:stage>/move/<str:direction>/", views.stage_move, name="stage_move"),
+    path(M + "s/<slug:stage>/delete/", views.stage_delete, name="stage_delete"),
+    path(M + "s/<slug:stage>/metrics/new/", views.metric_create, name="metric_create"),
+    path(M + "metrics/<int:pk>/", views.metric_edit, name="metric_edit"),
+    path(M + "metrics/<int:pk>/delete/", views.metric_delete, name="metric_delete"),
+    # touchpoints
+    path(M + "s/<slug:stage>/touchpoints/new/", views.touchpoint_create, name="touchpoint_create"),
+    path(M + "touchpoints/order/", views.touchpoint_reorder, name="touchpoint_reorder"),
+    path(M + "t/<slug:tp>/", views.touchpoint_edit, name="touchpoint_edit"),
+    path(M + "t/<slug:tp>/move/<str:direction>/", views.touchpoint_move, name="touchpoint_move"),
+    path(M + "t/<slug:tp>/delete/", views.touchpoint_delete, name="touchpoint_delete"),
+    path(M + "t/<slug:tp>/flows/", views.flow_add, name="flow_add"),
+    path(M + "t/<slug:tp>/flows/<slug:target>/delete/", views.flow_delete, name="flow_delete"),
+    # personas of the map
+    path(M + "personas/", views.map_personas, name="map_personas"),
+    path(M + "personas/<int:pk>/", views.map_persona_edit, name="map_persona_edit"),
+    path(M + "personas/<int:pk>/remove/", views.map_persona_remove, name="map_persona_remove"),
+    # matrices
+    path(M + "coverage/", views.coverage, name="coverage"),
+    path(M + "coverage/link/", views.coverage_link, name="coverage_link"),
+    path(M + "accountability/", views.accountability, name="accountability"),
+    path(M + "funnel/", views.funnel, name="funnel"),
+    # library
+    path(W + "library/<str:kind>/", views.library_list, name="library_list"),
+    path(W + "library/<str:kind>/new/", views.library_create, name="library_create"),
+    path(W + "library/<str:kind>/<slug:item>/", views.library_edit, name="library_edit"),
+    path(W + "library/<str:kind>/<slug:item>/delete/", views.library_delete, name="library_delete"),
+]
