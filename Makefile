@@ -37,6 +37,7 @@ $(VENV)/.requirements: requirements.txt | $(VENV)/bin/python
 
 migrate: $(VENV)/.requirements
 	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py collectstatic --noinput -v0
 
 demo: migrate
 	$(PY) manage.py seed_demo

@@ -246,6 +246,7 @@ class ContentAssetForm(KeyedForm):
     key_source = "title"
     key_fallback = "content"
     questions = LinesField(required=False, help_text="Questions it answers, one per line.")
+    url = forms.URLField(label="URL", max_length=1000, required=False, assume_scheme="https")
 
     class Meta:
         model = ContentAsset

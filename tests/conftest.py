@@ -25,6 +25,15 @@ from maps.models import (
 PASSWORD = "correct-horse-battery"
 
 
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    """Production serves hashed files from `collectstatic`; tests read static/ as it is."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 def make_user(username: str):
     return get_user_model().objects.create_user(username, f"{username}@example.com", PASSWORD)
 
