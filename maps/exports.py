@@ -1,0 +1,171 @@
+"""Exports for decks and spreadsheets: diagram files, a PPTX deck, the gap list as CSV.
+
+Everything reads a map loaded with `JourneyMap.objects.loaded()` and the same gap rows
+as the page and the command line.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import textwrap
+
+from django.utils import timezone
+from PIL import Image
+from pptx import Presentation
+from pptx.dml.color import RGBColor
+from pptx.util import Emu, Inches, Pt
+
+from .diagram import build_dot, build_graph_data, render
+from .gaps import SEVERITIES, Gap, find_gaps
+from .models import JourneyMap
+
+SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
+MARGIN = Inches(0.4)
+BODY_PT, TITLE_PT = 14, 28
+# A body column holds about this many 14 pt lines; longer lists end in "+ N more".
+COLUMN_LINES, CHARS_PER_LINE = 17, 62
+INK, MUTED = RGBColor(0x1F, 0x23, 0x28), RGBColor(0x5F, 0x66, 0x70)
+CSV_FIELDS = ["code", "severity", "stage", "persona", "touchpoint", "content", "role", "message"]
+
+
+def export_dot(journey_map: JourneyMap, view: str = "stages", gaps: list[Gap] | None = None) -> str:
+    gaps = find_gaps(journey_map) if gaps is None else gaps
+    return build_dot(build_graph_data(journey_map, gaps, view))
+
+
+def export_svg(journey_map: JourneyMap, view: str = "stages") -> bytes:
+    return render(export_dot(journey_map, view), "svg")
+
+
+def export_png(journey_map: JourneyMap, view: str = "stages") -> bytes:
+    """Sharp on a full-screen 16:9 slide: fitted into 3840 x 2160 pixels."""
+    return render(export_dot(journey_map, view), "png")
+
+
+def export_pdf(journey_map: JourneyMap, view: str = "stages") -> bytes:
+    return render(export_dot(journey_map, view), "pdf")
+
+
+# -- PPTX ------------------------------------------------------------------------------
+
+def export_pptx(journey_map: JourneyMap, view: str = "stages") -> bytes:
+    """A 16:9 deck: title, the diagram, then one slide per stage."""
+    gaps = find_gaps(journey_map)
+    png = render(export_dot(journey_map, view, gaps), "png")
+    deck = Presentation()
+    deck.slide_width, deck.slide_height = SLIDE_WIDTH, SLIDE_HEIGHT
+    deck.core_properties.title = journey_map.name
+    _title_slide(deck, journey_map, gaps)
+    _diagram_slide(deck, png)
+    for number, stage in enumerate(journey_map.stages.all(), 1):
+        _stage_slide(deck, number, stage, [gap for gap in gaps if gap.stage == stage.key])
+    output = io.BytesIO()
+    deck.save(output)
+    return output.getvalue()
+
+
+def _blank(deck: Presentation):
+    return deck.slides.add_slide(deck.slide_layouts[6])
+
+
+def _text(slide, left, top, width, height, paragraphs: list[tuple[str, int, bool, RGBColor]]):
+    """A text box of (text, size, bold, colour) paragraphs, wrapping inside its width."""
+    frame = slide.shapes.add_textbox(left, top, width, height).text_frame
+    frame.word_wrap = True
+    for index, (text, size, bold, color) in enumerate(paragraphs):
+        paragraph = frame.paragraphs[0] if index == 0 else frame.add_paragraph()
+        paragraph.space_after = Pt(4)
+        run = paragraph.add_run()
+        run.text = text
+        run.font.size, run.font.bold, run.font.color.rgb = Pt(size), bold, color
+    return frame
+
+
+def _title_slide(deck, journey_map: JourneyMap, gaps: list[Gap]) -> None:
+    slide = _blank(deck)
+    counts = [f"{sum(gap.severity == s for gap in gaps)} {s}{'s' if s != 'info' else ''}"
+              for s in SEVERITIES]
+    lines = [(_cut(journey_map.name, 80), 40, True, INK)]
+    if journey_map.description:
+        lines.append((_cut(journey_map.description, 240), 18, False, INK))
+    if journey_map.goal:
+        lines.append(("Goal: " + _cut(journey_map.goal, 200), 18, False, INK))
+    lines.append((f"Gaps: {' · '.join(counts)}", 20, True, INK))
+    lines.append((timezone.localdate().isoformat(), 14, False, MUTED))
+    _text(slide, MARGIN * 2, Inches(2), SLIDE_WIDTH - MARGIN * 4, Inches(4.5), lines)
+
+
+def _diagram_slide(deck, png: bytes) -> None:
+    slide = _blank(deck)
+    with Image.open(io.BytesIO(png)) as image:
+        width, height = image.size
+    box_width, box_height = SLIDE_WIDTH - 2 * MARGIN, SLIDE_HEIGHT - 2 * MARGIN
+    scale = min(box_width / width, box_height / height)
+    shown_width, shown_height = int(width * scale), int(height * scale)
+    slide.shapes.add_picture(io.BytesIO(png), Emu((SLIDE_WIDTH - shown_width) // 2),
+                             Emu((SLIDE_HEIGHT - shown_height) // 2), Emu(shown_width),
+                             Emu(shown_height))
+
+
+def _stage_slide(deck, number: int, stage, gaps: list[Gap]) -> None:
+    slide = _blank(deck)
+    title = [(f"{number} · {_cut(stage.name, 60)}", TITLE_PT, True, INK)]
+    if stage.goal:
+        title.append((_cut(stage.goal, 150), 16, False, MUTED))
+    _text(slide, MARGIN, MARGIN, SLIDE_WIDTH - 2 * MARGIN, Inches(1.3), title)
+    touchpoints = [" — ".join(filter(None, [tp.name, tp.channel, tp.owner.name if tp.owner else "no owner"]))
+                   for tp in stage.touchpoints.all()]
+    content = [f"{asset.title} ({asset.get_status_display().lower()})" for asset in stage.content.all()]
+    column_width = (SLIDE_WIDTH - 3 * MARGIN) // 2
+    top, height = Inches(1.9), SLIDE_HEIGHT - Inches(1.9) - MARGIN
+    left_lines = (_section("Touchpoints", touchpoints, COLUMN_LINES // 2 + 1)
+                  + _section("Content", content, COLUMN_LINES // 2 - 1))
+    _text(slide, MARGIN, top, column_width, height, left_lines)
+    gap_lines = [f"{gap.severity}: {gap.message}" for gap in gaps]
+    _text(slide, MARGIN * 2 + column_width, top, column_width, height,
+          _section("Gaps", gap_lines or ["✓ no gaps"], COLUMN_LINES))
+
+
+def _section(heading: str, items: list[str], max_lines: int) -> list[tuple]:
+    """A heading and as many items as fit in `max_lines` wrapped lines, then "+ N more"."""
+    lines = [(heading, 18, True, INK)]
+    used = 1
+    for index, item in enumerate(items):
+        text = "• " + _cut(item, CHARS_PER_LINE * 2)
+        needed = len(textwrap.wrap(text, CHARS_PER_LINE))
+        more_after = index < len(items) - 1  # then a line stays free for "+ N more"
+        if used + needed + more_after > max_lines:
+            lines.append((f"+ {len(items) - index} more", BODY_PT, False, MUTED))
+            break
+        lines.append((text, BODY_PT, False, INK))
+        used += needed
+    if not items:
+        lines.append(("none", BODY_PT, False, MUTED))
+    return lines
+
+
+def _cut(text: str, limit: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+# -- CSV -------------------------------------------------------------------------------
+
+def gaps_csv(journey_map: JourneyMap, gaps: list[Gap] | None = None) -> str:
+    """The gap rows as CSV. It starts with a byte order mark so that Excel reads it as
+    UTF-8 (Japanese names), and no cell can run as a spreadsheet formula."""
+    gaps = find_gaps(journey_map) if gaps is None else gaps
+    output = io.StringIO()
+    output.write("\ufeff")
+    writer = csv.writer(output, lineterminator="\r\n")
+    writer.writerow(CSV_FIELDS)
+    for gap in gaps:
+        row = gap.as_dict()
+        writer.writerow([_inert(row[field]) for field in CSV_FIELDS])
+    return output.getvalue()
+
+
+def _inert(value: str | None) -> str:
+    # OWASP's advice on CSV injection: a leading apostrophe makes the cell plain text.
+    value = value or ""
+    return "'" + value if value.startswith(("=", "+", "-", "@", "\t", "\r")) else value

@@ -1,0 +1,110 @@
+"""maps.exports: slide-sharp PNG, one-page PDF, a 16:9 deck and the gap list as CSV."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from PIL import Image
+from pptx import Presentation
+from pptx.util import Pt
+
+from maps import exports
+from maps.gaps import find_gaps
+from maps.models import JourneyMap, Stage, Touchpoint
+
+
+def loaded(journey_map: JourneyMap) -> JourneyMap:
+    return JourneyMap.objects.loaded().get(pk=journey_map.pk)
+
+
+def test_png_is_sharp_enough_for_a_full_screen_slide(small_map):
+    for view in ("stages", "departments", "persona:cfo"):
+        with Image.open(io.BytesIO(exports.export_png(loaded(small_map), view))) as image:
+            width, height = image.size
+        assert width <= 3840 and height <= 2160
+        assert width == 3840 or height == 2160  # fills the 16:9 box one way or the other
+        assert 0.5 < width / height < 8
+
+
+def test_pdf_is_one_page(small_map):
+    pdf = exports.export_pdf(loaded(small_map))
+    assert pdf.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) == 1
+
+
+def test_svg_and_dot_exports(small_map):
+    assert b"Launch journey" in exports.export_svg(loaded(small_map))
+    assert exports.export_dot(loaded(small_map), "departments").startswith("digraph journeymap {")
+
+
+def open_deck(journey_map: JourneyMap) -> Presentation:
+    return Presentation(io.BytesIO(exports.export_pptx(loaded(journey_map))))
+
+
+def slide_text(slide) -> str:
+    return "\n".join(shape.text_frame.text for shape in slide.shapes if shape.has_text_frame)
+
+
+def test_deck_is_16_by_9_with_title_diagram_and_a_slide_per_stage(small_map):
+    deck = open_deck(small_map)
+    assert (deck.slide_width, deck.slide_height) == (12191695, 6858000)
+    assert len(deck.slides) == 2 + 2
+    assert deck.core_properties.title == "Launch journey"
+    title = slide_text(deck.slides[0])
+    assert "Launch journey" in title and "Gaps: " in title and " errors" in title
+
+
+def test_deck_diagram_fits_the_slide_and_is_centred(small_map):
+    deck = open_deck(small_map)
+    (picture,) = deck.slides[1].shapes
+    assert picture.left >= 0 and picture.top >= 0
+    assert picture.left + picture.width <= deck.slide_width
+    assert picture.top + picture.height <= deck.slide_height
+    assert abs(picture.left * 2 + picture.width - deck.slide_width) <= 2
+    assert abs(picture.top * 2 + picture.height - deck.slide_height) <= 2
+
+
+def test_stage_slide_lists_touchpoints_content_and_gaps(small_map):
+    deck = open_deck(small_map)
+    text = slide_text(deck.slides[3])
+    assert "2 · Decision" in text
+    assert "Live demo — video call — Sales" in text
+    assert "ROI calculator (live)" in text
+    assert "error: Decision: no live content for Ivan IT (Technical evaluator)." in text
+
+
+def test_stage_slide_with_many_touchpoints_ends_in_n_more_and_stays_readable(small_map):
+    awareness = Stage.objects.get(key="awareness")
+    Touchpoint.objects.bulk_create(
+        Touchpoint(map=small_map, stage=awareness, key=f"extra-{n}", name=f"Extra touchpoint {n} " * 4,
+                   order=10 + n) for n in range(40))
+    deck = open_deck(small_map)
+    text = slide_text(deck.slides[2])
+    shown = sum(line.startswith("• Extra touchpoint") for line in text.splitlines())
+    assert 0 < shown < 40
+    assert f"+ {40 - shown} more" in text  # 40 extras after the 2 shown first
+    sizes = {run.font.size for slide in deck.slides for shape in slide.shapes if shape.has_text_frame
+             for paragraph in shape.text_frame.paragraphs for run in paragraph.runs}
+    assert min(sizes) >= Pt(12)
+
+
+def read_csv(text: str) -> list[list[str]]:
+    assert text.startswith("\ufeff")  # Excel then reads the file as UTF-8
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def test_gaps_csv_has_a_header_and_a_row_per_gap(small_map):
+    journey_map = loaded(small_map)
+    rows = read_csv(exports.gaps_csv(journey_map))
+    assert rows[0] == ["code", "severity", "stage", "persona", "touchpoint", "content", "role", "message"]
+    assert rows[1:] == [[_ or "" for _ in gap.as_dict().values()] for gap in find_gaps(journey_map)]
+
+
+def test_gaps_csv_cannot_run_a_formula(small_map):
+    Stage.objects.filter(key="decision").update(name="=HYPERLINK(\"http://evil\")")
+    Stage.objects.filter(key="awareness").update(name="@SUM(1)")
+    rows = read_csv(exports.gaps_csv(loaded(small_map)))
+    messages = [row[7] for row in rows[1:]]
+    assert "'=HYPERLINK(\"http://evil\") has no KPI." in messages
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
