@@ -136,13 +136,14 @@ class StageForm(KeyedForm):
         model = Stage
         fields = [
             "name", "key", "goal", "questions", "lead", "contributors", "required_roles",
-            "entered", "converted", "target_conversion", "handoff_sla",
+            "content", "entered", "converted", "target_conversion", "handoff_sla",
         ]
         widgets = {
             "goal": forms.Textarea(attrs={"rows": 2}),
             "handoff_sla": forms.Textarea(attrs={"rows": 2}),
             "contributors": forms.CheckboxSelectMultiple,
             "required_roles": forms.CheckboxSelectMultiple,
+            "content": forms.CheckboxSelectMultiple,
         }
 
     def __init__(self, *args, journey_map: JourneyMap, **kwargs):
@@ -154,6 +155,9 @@ class StageForm(KeyedForm):
         self.fields["lead"].empty_label = "— no lead yet —"
         self.fields["contributors"].queryset = workspace.departments.all()
         self.fields["required_roles"].queryset = workspace.roles.all()
+        self.fields["content"].queryset = workspace.content.all()
+        self.fields["content"].label = "Content linked to this stage"
+        self.fields["content"].label_from_instance = lambda c: f"{c.title} ({c.get_status_display().lower()})"
         self.fields["target_conversion"].widget.attrs.update(step="0.01", min="0", max="1")
 
     def sibling_keys(self) -> set[str]:

@@ -89,6 +89,14 @@
     });
     document.body.addEventListener("htmx:load", function (evt) { sortableInit(evt.detail.elt); });
     document.addEventListener("keydown", function (evt) { if (evt.key === "Escape") closeEditor(); });
+    // A node of the inline diagram opens its touchpoint in the editor, like a card does.
+    document.body.addEventListener("click", function (evt) {
+      var link = evt.target.closest("#diagram a");
+      var href = link && (link.getAttribute("href") || link.getAttribute("xlink:href"));
+      if (!href || !document.getElementById("editor")) return;
+      evt.preventDefault();
+      htmx.ajax("GET", href, { target: "#editor", swap: "innerHTML" });
+    });
     document.body.addEventListener("click", function (evt) {
       if (evt.target.closest("[data-close-editor]")) { evt.preventDefault(); closeEditor(); }
     });

@@ -109,6 +109,12 @@ def test_a_team_builds_a_map_in_the_browser_without_reloading(page, live_server,
     expect(gaps.locator('[data-code="no-path-forward"]', has_text="Attract")).to_have_count(0)
     expect(page.locator("#diagram svg .edge")).not_to_have_count(0)
 
+    # Clicking a node of the diagram opens that touchpoint's form beside the board.
+    page.locator("#diagram svg g.node", has_text="Pricing page").locator("a").first.click()
+    expect(page.locator("#editor h2")).to_have_text("Touchpoint: Pricing page")
+    page.keyboard.press("Escape")
+    expect(page.locator("#editor")).to_be_empty()
+
     # Reorder with the keyboard-usable buttons: the search ad moves above the webinar.
     page.get_by_role("button", name="Move Search ad up").click()
     settle(page)
