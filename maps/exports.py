@@ -13,6 +13,7 @@ from django.utils import timezone
 from PIL import Image
 from pptx import Presentation
 from pptx.dml.color import RGBColor
+from pptx.enum.shapes import MSO_SHAPE
 from pptx.util import Emu, Inches, Pt
 
 from .diagram import build_dot, build_graph_data, render
@@ -25,6 +26,14 @@ BODY_PT, TITLE_PT = 14, 28
 # A body column holds about this many 14 pt lines; longer lists end in "+ N more".
 COLUMN_LINES, CHARS_PER_LINE = 17, 62
 INK, MUTED = RGBColor(0x1F, 0x23, 0x28), RGBColor(0x5F, 0x66, 0x70)
+BAND, WHITE = RGBColor(0x17, 0x20, 0x3A), RGBColor(0xFF, 0xFF, 0xFF)
+# The same marks as the page and the diagram: a symbol as well as a colour.
+SEVERITY_STYLE = {
+    "error": ("✖", RGBColor(0xB4, 0x23, 0x18)),
+    "warning": ("▲", RGBColor(0xA1, 0x5C, 0x00)),
+    "info": ("ℹ", RGBColor(0x17, 0x5C, 0xD3)),
+}
+OK_GREEN = RGBColor(0x1B, 0x7F, 0x4B)
 CSV_FIELDS = ["code", "severity", "stage", "persona", "touchpoint", "content", "role", "message"]
 
 
@@ -81,8 +90,17 @@ def _text(slide, left, top, width, height, paragraphs: list[tuple[str, int, bool
     return frame
 
 
+def _band(slide, height) -> None:
+    """The dark band behind a slide's title."""
+    shape = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, 0, 0, SLIDE_WIDTH, height)
+    shape.fill.solid()
+    shape.fill.fore_color.rgb = BAND
+    shape.line.fill.background()
+
+
 def _title_slide(deck, journey_map: JourneyMap, gaps: list[Gap]) -> None:
     slide = _blank(deck)
+    _band(slide, Inches(0.35))
     counts = [f"{sum(gap.severity == s for gap in gaps)} {s}{'s' if s != 'info' else ''}"
               for s in SEVERITIES]
     lines = [(_cut(journey_map.name, 80), 40, True, INK)]
@@ -109,10 +127,16 @@ def _diagram_slide(deck, png: bytes) -> None:
 
 def _stage_slide(deck, number: int, stage, gaps: list[Gap]) -> None:
     slide = _blank(deck)
-    title = [(f"{number} · {_cut(stage.name, 60)}", TITLE_PT, True, INK)]
+    _band(slide, Inches(1.05))
+    title = [(f"{number} · {_cut(stage.name, 60)}", TITLE_PT, True, WHITE)]
+    _text(slide, MARGIN, Inches(0.2), SLIDE_WIDTH - 2 * MARGIN - Inches(3), Inches(0.8), title)
+    worst = next((s for s in SEVERITIES if any(gap.severity == s for gap in gaps)), None)
+    symbol, colour = SEVERITY_STYLE[worst] if worst else ("✓", OK_GREEN)
+    badge = f"{symbol} {len(gaps)} gap{'s' if len(gaps) != 1 else ''}" if gaps else "✓ no gaps"
+    _badge(slide, badge, colour)
     if stage.goal:
-        title.append((_cut(stage.goal, 150), 16, False, MUTED))
-    _text(slide, MARGIN, MARGIN, SLIDE_WIDTH - 2 * MARGIN, Inches(1.3), title)
+        _text(slide, MARGIN, Inches(1.2), SLIDE_WIDTH - 2 * MARGIN, Inches(0.6),
+              [(_cut(stage.goal, 150), 16, False, MUTED)])
     touchpoints = [" — ".join(filter(None, [tp.name, tp.channel, tp.owner.name if tp.owner else "no owner"]))
                    for tp in stage.touchpoints.all()]
     content = [f"{asset.title} ({asset.get_status_display().lower()})" for asset in stage.content.all()]
@@ -121,9 +145,26 @@ def _stage_slide(deck, number: int, stage, gaps: list[Gap]) -> None:
     left_lines = (_section("Touchpoints", touchpoints, COLUMN_LINES // 2 + 1)
                   + _section("Content", content, COLUMN_LINES // 2 - 1))
     _text(slide, MARGIN, top, column_width, height, left_lines)
-    gap_lines = [f"{gap.severity}: {gap.message}" for gap in gaps]
-    _text(slide, MARGIN * 2 + column_width, top, column_width, height,
-          _section("Gaps", gap_lines or ["✓ no gaps"], COLUMN_LINES))
+    gap_lines = [f"{SEVERITY_STYLE[gap.severity][0]} {gap.severity}: {gap.message}" for gap in gaps]
+    lines = _section("Gaps", gap_lines or ["✓ no gaps"], COLUMN_LINES)
+    for index, gap in enumerate(gaps[:len(lines) - 1], 1):
+        if lines[index][0].startswith("• "):
+            lines[index] = (*lines[index][:3], SEVERITY_STYLE[gap.severity][1])
+    _text(slide, MARGIN * 2 + column_width, top, column_width, height, lines)
+
+
+def _badge(slide, text: str, colour: RGBColor) -> None:
+    """The stage's worst gap, top right, as the page shows it."""
+    width, height = Inches(2.4), Inches(0.55)
+    shape = slide.shapes.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, SLIDE_WIDTH - MARGIN - width,
+                                   Inches(0.25), width, height)
+    shape.fill.solid()
+    shape.fill.fore_color.rgb = WHITE
+    shape.line.color.rgb = colour
+    shape.line.width = Pt(2.5)
+    run = shape.text_frame.paragraphs[0].add_run()
+    run.text = text
+    run.font.size, run.font.bold, run.font.color.rgb = Pt(16), True, colour
 
 
 def _section(heading: str, items: list[str], max_lines: int) -> list[tuple]:
