@@ -20,7 +20,8 @@ from .diagram import build_dot, build_graph_data, render
 from .gaps import SEVERITIES, Gap, find_gaps
 from .models import JourneyMap
 
-SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
+# PowerPoint's own 16:9 size, exactly: 13.333 x 7.5 inches.
+SLIDE_WIDTH, SLIDE_HEIGHT = Emu(12192000), Emu(6858000)
 MARGIN = Inches(0.4)
 BODY_PT, TITLE_PT = 14, 28
 # A body column holds about this many 14 pt lines; longer lists end in "+ N more".

@@ -144,3 +144,19 @@ def test_the_map_url_is_escaped_too(small_map):
     links = {value for element in svg.iter(etree.Element) for name, value in element.attrib.items()
              if etree.QName(name).localname == "href"}
     assert links == {hostile_url}
+
+
+def test_hostile_map_exports_a_deck_and_a_csv_with_its_text_intact(hostile_map):
+    import csv
+    from io import BytesIO, StringIO
+
+    from pptx import Presentation
+
+    from maps.exports import export_pptx, gaps_csv
+
+    deck = Presentation(BytesIO(export_pptx(hostile_map)))
+    texts = [shape.text_frame.text for slide in deck.slides for shape in slide.shapes if shape.has_text_frame]
+    assert any('<IMG SRC="/etc/passwd"/>' in text for text in texts)
+    assert len(deck.slides) == 2 + hostile_map.stages.count()
+    rows = list(csv.DictReader(StringIO(gaps_csv(hostile_map).lstrip("\ufeff"))))
+    assert rows and any('<IMG SRC="/etc/passwd"/>' in row["message"] for row in rows)
