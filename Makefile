@@ -7,22 +7,24 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SYSTEM_PACKAGES := graphviz fonts-noto-cjk chromium
 
-.PHONY: run test setup venv system-deps migrate demo bench check clean
+.PHONY: run test install system-deps migrate demo bench check clean
 
-run: setup demo
+run: install demo
 	@echo ""
 	@echo "  journeymap is running at http://$(HOST):$(PORT)/"
 	@echo "  sign in as: demo / demo-journeymap"
 	@echo ""
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: setup
+# The tests make their own database; they need no migrated one.
+test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: setup
+bench: install
 	$(PY) -m tests.bench
 
-setup: system-deps $(VENV)/.requirements migrate
+install: system-deps $(VENV)/.requirements
+	$(PY) manage.py collectstatic --noinput -v0
 
 system-deps:
 	@$(PYTHON) scripts/system_deps.py $(SYSTEM_PACKAGES)
@@ -35,14 +37,13 @@ $(VENV)/.requirements: requirements.txt | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $@
 
-migrate: $(VENV)/.requirements
+migrate: install
 	$(PY) manage.py migrate --noinput -v0
-	$(PY) manage.py collectstatic --noinput -v0
 
 demo: migrate
 	$(PY) manage.py seed_demo
 
-check: setup
+check: install
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 

@@ -1,0 +1,30 @@
+"""The project as a whole: system checks pass and no model change lacks its migration."""
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+
+def test_system_checks_pass():
+    call_command("check", fail_level="WARNING")
+
+
+@pytest.mark.django_db
+def test_no_migration_is_missing():
+    # --check exits non-zero (SystemExit) when a model change has no migration.
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_admin_lists_and_opens_every_model_of_the_app(admin_client, small_map, owner):
+    from django.apps import apps
+    from django.urls import reverse
+    from django.utils.html import escape
+
+    for model in apps.get_app_config("maps").get_models():
+        name = model._meta.model_name
+        listing = admin_client.get(reverse(f"admin:maps_{name}_changelist"))
+        assert listing.status_code == 200, name
+        obj = model.objects.first()
+        assert obj is not None, f"the fixture map has no {name}"
+        assert escape(str(obj)) in listing.content.decode(), name
+        assert admin_client.get(reverse(f"admin:maps_{name}_change", args=[obj.pk])).status_code == 200, name
