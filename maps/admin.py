@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from .models import (
     BuyingRole,
@@ -59,6 +60,7 @@ class ContentAssetAdmin(admin.ModelAdmin):
     search_fields = ["title", "key", "url"]
     filter_horizontal = ["personas"]
     date_hierarchy = "last_reviewed"
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 class StageInline(admin.TabularInline):
