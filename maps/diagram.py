@@ -273,11 +273,11 @@ def _add_lanes(graph, data, url_for_touchpoint) -> None:
 
     With newrank, `rank=same` reaches across clusters, so each stage's column lines up
     through all the lanes, and invisible cells give every lane the full width. dot
-    ignores flat edges between clusters and, in an LR layout, stacks clusters bottom to
-    top in the order it meets them: so the lanes go in last first, the header last."""
+    ignores flat edges between clusters and, in an LR layout, stacks the lane clusters
+    top to bottom in the order it meets them; the header goes in last."""
     stages = data["stages"]
     columns = {stage["key"]: [f"{stage['id']}_anchor"] for stage in stages}
-    for index, lane in reversed(list(enumerate(data["lanes"]))):
+    for index, lane in enumerate(data["lanes"]):
         _add_lane(graph, data, lane, index, columns, url_for_touchpoint)
     with graph.subgraph(name="cluster_header") as header:
         header.attr(style="invis", label="")
@@ -299,9 +299,10 @@ def _add_lanes(graph, data, url_for_touchpoint) -> None:
 def _add_lane(graph, data, lane, index, columns, url_for_touchpoint) -> None:
     cells = [lane["id"]] + [f"{lane['id']}_{stage['id']}" for stage in data["stages"]]
     with graph.subgraph(name=f"cluster_{lane['id']}") as cluster:
-        cluster.attr(label="", style="filled", color="#D5D8DC",
-                     fillcolor="#FAFBFC" if index % 2 else "#F2F4F6", penwidth="1")
-        cluster.node(lane["id"], label=f"<{_lane_html(lane)}>", shape="plain", style="")
+        # The lane's name is the cluster's label, so it sits top left in every lane.
+        cluster.attr(label=f"<{_lane_html(lane)}>", labeljust="l", labelloc="t", style="filled",
+                     color="#D5D8DC", fillcolor="#FAFBFC" if index % 2 else "#F2F4F6", penwidth="1")
+        cluster.node(lane["id"], label="", shape="point", style="invis", width="1.2")
         for stage, cell in zip(data["stages"], cells[1:]):
             cluster.node(cell, label="", shape="point", style="invis", width="0")
             columns[stage["key"]].append(cell)

@@ -284,3 +284,4 @@ def test_graphviz_error_is_reported_with_its_first_line():
 def test_unknown_format_is_refused():
     with pytest.raises(DiagramError, match='unknown format "gif"'):
         render("digraph { a }", "gif")
+

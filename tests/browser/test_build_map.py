@@ -124,6 +124,7 @@ def test_a_team_builds_a_map_in_the_browser_without_reloading(page, live_server,
     source = stage_list(page, "attract").locator(".tp-card", has_text="Industry webinar").locator(".handle")
     target = stage_list(page, "capture").locator(".tp-card", has_text="Pricing page")
     source.drag_to(target, target_position={"x": 20, "y": 5})
+    settle(page)
     expect(stage_list(page, "capture").locator(".tp-card").first).to_contain_text("Industry webinar")
     journey = JourneyMap.objects.get(name="Workshop journey")
     moved = Touchpoint.objects.get(map=journey, name="Industry webinar")
