@@ -69,7 +69,7 @@ def test_seed_demo_creates_a_workspace_whose_user_can_sign_in():
 def test_seed_demo_ends_by_telling_how_to_sign_in():
     lines = seed()
 
-    assert lines[-1] == "Sign in at http://127.0.0.1:8000/ as demo / demo-journeymap"
+    assert lines[-1] == "Sign in as demo / demo-journeymap"
     assert 'Created map "demo/acme-b2b"' in lines
 
 

@@ -37,7 +37,8 @@ class Command(BaseCommand):
             self.ensure_example_map(workspace)
             ensure_workspace_defaults(workspace)
             self.ensure_japanese_map(workspace)
-        self.stdout.write(f"Sign in at http://127.0.0.1:8000/ as {USERNAME} / {PASSWORD}")
+        # The URL depends on how the app is served (make run prints it); the login does not.
+        self.stdout.write(f"Sign in as {USERNAME} / {PASSWORD}")
 
     def say(self, created: bool, what: str) -> None:
         self.stdout.write(f"{'Created' if created else 'Kept existing'} {what}")
