@@ -121,7 +121,7 @@ class MapCreateForm(MapForm):
         if start == "template":
             if not cleaned.get("template"):
                 self.add_error("template", "Pick a template.")
-            if cleaned.get("language") not in LANGUAGES:
+            if cleaned.get("language") not in LANGUAGES and "language" not in self.errors:
                 self.add_error("language", "Pick a language.")
         if start == "copy" and not cleaned.get("source"):
             self.add_error("source", "Pick the map to copy.")

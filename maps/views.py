@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import Count, ProtectedError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -301,6 +301,11 @@ def _invalid_status(request: HttpRequest) -> int:
     return 422 if request.htmx else 200
 
 
+def _posted(request: HttpRequest) -> QueryDict | None:
+    """The form data of a POST, even an empty one (every box unticked is an answer too)."""
+    return request.POST if request.method == "POST" else None
+
+
 def _write_map(request: HttpRequest, ws: str, key: str) -> JourneyMap:
     return get_map_for_user(request, ws, key, write=request.method == "POST")
 
@@ -318,7 +323,7 @@ def _confirm_delete(request: HttpRequest, journey_map: JourneyMap, what: str, ac
 def map_settings(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     journey_map = _write_map(request, ws, key)
     old_key = journey_map.key
-    form = MapForm(request.POST or None, instance=journey_map, workspace=journey_map.workspace)
+    form = MapForm(_posted(request), instance=journey_map, workspace=journey_map.workspace)
     if request.method == "POST" and form.is_valid():
         form.save()
         if request.htmx and journey_map.key != old_key:
@@ -327,6 +332,9 @@ def map_settings(request: HttpRequest, ws: str, key: str) -> HttpResponse:
             response = render(request, "maps/_map_header.html", {"map": journey_map, "can_edit": True})
             return changed(response)
         return redirect(journey_map.get_absolute_url())
+    if form.errors:
+        # Validation wrote the unsaved key into the instance; links must name the saved map.
+        journey_map = _write_map(request, ws, key)
     ctx = {"form": form, "title": "Map settings", "action": reverse("map_settings", args=[ws, key])}
     return _editor(request, journey_map, ctx, status=_invalid_status(request) if form.errors else 200)
 
@@ -370,7 +378,7 @@ def _get_stage(journey_map: JourneyMap, stage_key: str) -> Stage:
 def stage_create(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     journey_map = _write_map(request, ws, key)
     stage = Stage(map=journey_map, order=next_order(journey_map.stages))
-    form = StageForm(request.POST or None, instance=stage, journey_map=journey_map)
+    form = StageForm(_posted(request), instance=stage, journey_map=journey_map)
     if request.method == "POST" and form.is_valid():
         form.save()
         return _saved(request, journey_map, f"Stage “{stage.name}” added.")
@@ -383,10 +391,13 @@ def stage_create(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 def stage_edit(request: HttpRequest, ws: str, key: str, stage: str) -> HttpResponse:
     journey_map = _write_map(request, ws, key)
     stage_obj = _get_stage(journey_map, stage)
-    form = StageForm(request.POST or None, instance=stage_obj, journey_map=journey_map)
+    form = StageForm(_posted(request), instance=stage_obj, journey_map=journey_map)
     if request.method == "POST" and form.is_valid():
         form.save()
         return _saved(request, journey_map, f"Stage “{stage_obj.name}” saved.")
+    if form.errors:
+        # Validation wrote the unsaved key into the instance; links must name the saved stage.
+        stage_obj = _get_stage(journey_map, stage)
     ctx = {"form": form, "title": f"Stage: {stage_obj.name}", "stage": stage_obj,
            "metrics": stage_obj.metrics.all(), "metric_form": MetricForm(),
            "action": reverse("stage_edit", args=[ws, key, stage_obj.key]),
@@ -481,7 +492,7 @@ def _get_metric(journey_map: JourneyMap, pk: int) -> Metric:
 def metric_edit(request: HttpRequest, ws: str, key: str, pk: int) -> HttpResponse:
     journey_map = _write_map(request, ws, key)
     metric = _get_metric(journey_map, pk)
-    form = MetricForm(request.POST or None, instance=metric)
+    form = MetricForm(_posted(request), instance=metric)
     if request.method == "POST" and form.is_valid():
         form.save()
         return _saved(request, journey_map, f"KPI “{metric.name}” saved.")
@@ -538,7 +549,7 @@ def touchpoint_create(request: HttpRequest, ws: str, key: str, stage: str) -> Ht
     journey_map = _write_map(request, ws, key)
     stage_obj = _get_stage(journey_map, stage)
     touchpoint = Touchpoint(map=journey_map, stage=stage_obj, order=next_order(stage_obj.touchpoints))
-    form = TouchpointForm(request.POST or None, instance=touchpoint, journey_map=journey_map,
+    form = TouchpointForm(_posted(request), instance=touchpoint, journey_map=journey_map,
                           initial={"stage": stage_obj})
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["stage"] != stage_obj:
@@ -556,12 +567,15 @@ def touchpoint_edit(request: HttpRequest, ws: str, key: str, tp: str) -> HttpRes
     journey_map = _write_map(request, ws, key)
     touchpoint = _get_touchpoint(journey_map, tp)
     old_stage = touchpoint.stage_id
-    form = TouchpointForm(request.POST or None, instance=touchpoint, journey_map=journey_map)
+    form = TouchpointForm(_posted(request), instance=touchpoint, journey_map=journey_map)
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["stage"].pk != old_stage:
             form.instance.order = next_order(form.cleaned_data["stage"].touchpoints)
         _save_touchpoint(form)
         return _saved(request, journey_map, f"Touchpoint “{touchpoint.name}” saved.")
+    if form.errors:
+        # Validation wrote the unsaved key into the instance; links must name the saved touchpoint.
+        touchpoint = _get_touchpoint(journey_map, tp)
     ctx = _touchpoint_ctx(journey_map, form, f"Touchpoint: {touchpoint.name}",
                           reverse("touchpoint_edit", args=[ws, key, tp]), touchpoint)
     return _editor(request, journey_map, ctx, status=_invalid_status(request) if form.errors else 200)
@@ -660,7 +674,7 @@ def map_personas(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     """The personas added to this map, and the form that adds one from the library."""
     journey_map = _write_map(request, ws, key)
     entry = MapPersona(map=journey_map, order=next_order(journey_map.map_personas))
-    form = MapPersonaForm(request.POST or None, instance=entry, journey_map=journey_map)
+    form = MapPersonaForm(_posted(request), instance=entry, journey_map=journey_map)
     if request.method == "POST" and form.is_valid():
         form.save()
         return _saved(request, journey_map, f"Persona “{entry.persona.name}” added to the map.")
@@ -675,7 +689,7 @@ def map_personas(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 def map_persona_edit(request: HttpRequest, ws: str, key: str, pk: int) -> HttpResponse:
     journey_map = _write_map(request, ws, key)
     entry = get_object_or_404(journey_map.map_personas.select_related("persona"), pk=pk)
-    form = MapPersonaForm(request.POST or None, instance=entry, journey_map=journey_map)
+    form = MapPersonaForm(_posted(request), instance=entry, journey_map=journey_map)
     if request.method == "POST" and form.is_valid():
         form.save()
         return _saved(request, journey_map, f"Scope of “{entry.persona.name}” saved.")
@@ -826,7 +840,7 @@ def library_create(request: HttpRequest, ws: str, kind: str) -> HttpResponse:
     membership = get_membership(request, ws, write=request.method == "POST")
     workspace_obj = membership.workspace
     item = info["model"](workspace=workspace_obj, order=next_order(info["model"].objects.filter(workspace=workspace_obj)))
-    form = info["form"](request.POST or None, instance=item, workspace=workspace_obj)
+    form = info["form"](_posted(request), instance=item, workspace=workspace_obj)
     if request.method == "POST" and form.is_valid():
         form.save()
         return _library_saved(request, ws, kind, f"{info['one'].capitalize()} “{item}” added.")
@@ -840,10 +854,13 @@ def library_edit(request: HttpRequest, ws: str, kind: str, item: str) -> HttpRes
     info = _library_kind(kind)
     membership = get_membership(request, ws, write=request.method == "POST")
     obj = get_object_or_404(info["model"], workspace=membership.workspace, key=item)
-    form = info["form"](request.POST or None, instance=obj, workspace=membership.workspace)
+    form = info["form"](_posted(request), instance=obj, workspace=membership.workspace)
     if request.method == "POST" and form.is_valid():
         form.save()
         return _library_saved(request, ws, kind, f"{info['one'].capitalize()} “{obj}” saved.")
+    if form.errors:
+        # Validation wrote the unsaved key into the instance; links must name the saved item.
+        obj = get_object_or_404(info["model"], workspace=membership.workspace, key=item)
     return _library_form_response(request, membership, kind, form, f"{info['one'].capitalize()}: {obj}",
                                   reverse("library_edit", args=[ws, kind, item]), obj)
 
