@@ -747,7 +747,7 @@ def coverage_link(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     message = f"“{content.title}” linked to {stage_obj.name}" + (f" for {persona.name}." if persona else ".")
     if request.htmx:
         journey_map = get_map_for_user(request, ws, key, loaded=True)
-        by = request.POST.get("by", "personas")
+        by = "roles" if request.POST.get("by") == "roles" else "personas"
         ctx = {"by": by, "grid": matrices.coverage(journey_map, by, gap_rules.find_gaps(journey_map)),
                "live_content": journey_map.workspace.content.filter(status=ContentAsset.LIVE), "flash": message}
         return changed(_matrix_page(request, journey_map, "coverage", ctx))
