@@ -126,21 +126,24 @@ def _copy_map(source: JourneyMap, cleaned: dict) -> JourneyMap:
 # --- the map page --------------------------------------------------------------------
 
 
-def _map_context(request: HttpRequest, journey_map: JourneyMap) -> dict:
+def _map_context(request: HttpRequest, journey_map: JourneyMap, board: bool = True, gaps: bool = True) -> dict:
+    """What the map page shows; a fragment asks only for its own part."""
     found = gap_rules.find_gaps(journey_map)
-    view = request.GET.get("view", "stages")
-    totals = [(sev, sum(1 for g in found if g.severity == sev)) for sev in gap_rules.SEVERITIES]
-    return {
+    ctx = {
         "map": journey_map,
         "workspace": journey_map.workspace,
         "can_edit": journey_map.membership.can_edit,
         "gaps": found,
-        "gap_totals": [(sev, n) for sev, n in totals if n],
-        "gap_groups": _group_gaps(journey_map, found),
-        "board": build_board(journey_map, found),
-        "view": view,
+        "view": request.GET.get("view", "stages"),
         "views": _diagram_views(journey_map),
     }
+    if gaps:
+        totals = [(sev, sum(1 for g in found if g.severity == sev)) for sev in gap_rules.SEVERITIES]
+        ctx["gap_totals"] = [(sev, n) for sev, n in totals if n]
+        ctx["gap_groups"] = _group_gaps(journey_map, found)
+    if board:
+        ctx["board"] = build_board(journey_map, found)
+    return ctx
 
 
 def _diagram_views(journey_map: JourneyMap) -> list[tuple[str, str]]:
@@ -154,10 +157,14 @@ def _group_gaps(journey_map: JourneyMap, found: list) -> list[dict]:
     by_stage: dict[str, list] = {}
     for gap in found:
         by_stage.setdefault(gap.stage, []).append(gap)
+    summary = gap_rules.stage_summary(found)
     groups = []
     for stage in journey_map.stages.all():
-        rows = [{"gap": gap, "url": _gap_url(journey_map, stage, gap)} for gap in by_stage.get(stage.key, [])]
-        worst, count = gap_rules.stage_summary(found).get(stage.key, (None, 0))
+        rows = [{"gap": gap, "url": _gap_url(journey_map, stage, gap),
+                 # Touchpoints and stages open beside the board; content and cells are pages.
+                 "in_editor": bool(gap.touchpoint) or not (gap.content or gap.code == "content-gap")}
+                for gap in by_stage.get(stage.key, [])]
+        worst, count = summary.get(stage.key, (None, 0))
         groups.append({"stage": stage, "rows": rows, "worst": worst, "count": count})
     return groups
 
@@ -184,14 +191,14 @@ def map_detail(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 @require_GET
 def map_board(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     journey_map = get_map_for_user(request, ws, key, loaded=True)
-    return render(request, "maps/_board.html", _map_context(request, journey_map))
+    return render(request, "maps/_board.html", _map_context(request, journey_map, gaps=False))
 
 
 @login_required
 @require_GET
 def map_gaps(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     journey_map = get_map_for_user(request, ws, key, loaded=True)
-    return render(request, "maps/_gaps.html", _map_context(request, journey_map))
+    return render(request, "maps/_gaps.html", _map_context(request, journey_map, board=False))
 
 
 def _touchpoint_url_factory(journey_map: JourneyMap):
