@@ -284,6 +284,22 @@ def test_gap_rows_sit_under_their_stage_with_their_code(client, owner, small_map
     assert "content-gap" in codes
 
 
+def test_each_gap_row_takes_you_to_what_it_is_about(client, owner, small_map):
+    small_map.touchpoints.filter(key="ad").update(owner=None)
+    login(client, owner)
+    doc = html(client.get(reverse("map_gaps", args=["acme", "launch"]), **HX))
+    rows = {row.get("data-code"): row for row in doc.xpath('//a[contains(@class, "gap-row")]')}
+    content_gap = rows["content-gap"]
+    assert content_gap.get("href") == reverse("coverage", args=["acme", "launch"]) + "#cell-decision-it-lead"
+    assert content_gap.get("hx-get") is None  # a page of its own, not the editor
+    unowned = rows["touchpoint-no-owner"]
+    assert unowned.get("href") == reverse("touchpoint_edit", args=["acme", "launch", "ad"])
+    assert unowned.get("hx-get") == unowned.get("href")  # opens beside the board
+    no_metric = rows["no-metric"]
+    assert no_metric.get("href") == reverse("stage_edit", args=["acme", "launch", "decision"])
+    assert no_metric.get("hx-get") == no_metric.get("href")
+
+
 def test_viewer_sees_the_map_without_edit_controls(client, viewer, small_map):
     login(client, viewer)
     body = client.get(small_map.get_absolute_url()).content.decode()
