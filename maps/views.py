@@ -59,6 +59,11 @@ DOWNLOAD_TYPES = {
 }
 
 
+def _fragment(request: HttpRequest) -> bool:
+    """htmx asks for a part of a page; a boosted link (the map's tabs) wants the page."""
+    return bool(request.htmx) and not request.htmx.boosted
+
+
 def changed(response: HttpResponse) -> HttpResponse:
     """Tell the other regions of the map page to refresh themselves."""
     return trigger_client_event(response, "map-changed", after="settle")
@@ -299,7 +304,7 @@ def _editor(request: HttpRequest, journey_map: JourneyMap, ctx: dict, status: in
     """An edit form: in the map page's editor panel for htmx, else as a page of its own."""
     ctx = {"map": journey_map, "workspace": journey_map.workspace,
            "can_edit": journey_map.membership.can_edit, **ctx}
-    template = "maps/_editor.html" if request.htmx else "maps/edit_page.html"
+    template = "maps/_editor.html" if _fragment(request) else "maps/edit_page.html"
     return render(request, template, ctx, status=status)
 
 
@@ -721,7 +726,7 @@ def map_persona_remove(request: HttpRequest, ws: str, key: str, pk: int) -> Http
 def _matrix_page(request: HttpRequest, journey_map: JourneyMap, name: str, ctx: dict) -> HttpResponse:
     ctx = {"map": journey_map, "workspace": journey_map.workspace,
            "can_edit": journey_map.membership.can_edit, "matrix": name, **ctx}
-    template = f"maps/_{name}.html" if request.htmx else f"maps/map_{name}.html"
+    template = f"maps/_{name}.html" if _fragment(request) else f"maps/map_{name}.html"
     return render(request, template, ctx)
 
 
@@ -822,7 +827,7 @@ def library_list(request: HttpRequest, ws: str, kind: str) -> HttpResponse:
     ctx = {"workspace": membership.workspace, "can_edit": membership.can_edit, "kind": kind, "info": info,
            "items": items, "filters": filters, "library": LIBRARY,
            "statuses": ContentAsset.STATUS_CHOICES, "types": ContentAsset.TYPE_CHOICES}
-    return render(request, "maps/_library_table.html" if request.htmx else "maps/library_list.html", ctx)
+    return render(request, "maps/_library_table.html" if _fragment(request) else "maps/library_list.html", ctx)
 
 
 def _library_form_response(request, membership, kind: str, form, title: str, action: str, item=None):
@@ -831,7 +836,7 @@ def _library_form_response(request, membership, kind: str, form, title: str, act
     if item is not None and membership.can_edit:
         ctx["delete_url"] = reverse("library_delete", args=[membership.workspace.slug, kind, item.key])
     status = _invalid_status(request) if form.errors else 200
-    return render(request, "maps/_editor.html" if request.htmx else "maps/library_edit.html", ctx, status=status)
+    return render(request, "maps/_editor.html" if _fragment(request) else "maps/library_edit.html", ctx, status=status)
 
 
 def _library_saved(request: HttpRequest, ws: str, kind: str, message: str) -> HttpResponse:
@@ -904,12 +909,12 @@ def library_delete(request: HttpRequest, ws: str, kind: str, item: str) -> HttpR
             return _bad_request(request, message)
         ctx = {"workspace": membership.workspace, "kind": kind, "info": info, "title": f"Delete “{obj}”?",
                "refused": message, "library": LIBRARY}
-        return render(request, "maps/_editor.html" if request.htmx else "maps/library_edit.html", ctx)
+        return render(request, "maps/_editor.html" if _fragment(request) else "maps/library_edit.html", ctx)
     if request.method == "GET":
         ctx = {"workspace": membership.workspace, "kind": kind, "info": info, "confirm": True,
                "title": f"Delete the {info['one']} “{obj}”?", "library": LIBRARY,
                "action": reverse("library_delete", args=[ws, kind, item])}
-        return render(request, "maps/_editor.html" if request.htmx else "maps/library_edit.html", ctx)
+        return render(request, "maps/_editor.html" if _fragment(request) else "maps/library_edit.html", ctx)
     try:
         obj.delete()
     except ProtectedError:

@@ -68,6 +68,14 @@ def test_matrix_for_htmx_is_the_fragment_alone(client, owner, small_map, name):
 
 
 @pytest.mark.parametrize("name", MATRICES)
+def test_a_boosted_tab_link_gets_the_whole_page(client, owner, small_map, name):
+    # The map's tabs are boosted links: htmx swaps the whole body, so they need the page.
+    login(client, owner)
+    body = client.get(reverse(name, args=["acme", "launch"]), HTTP_HX_BOOSTED="true", **HX).content.decode()
+    assert "<html" in body and 'aria-label="Map views"' in body and "Export" in body
+
+
+@pytest.mark.parametrize("name", MATRICES)
 def test_stranger_cannot_see_the_matrices(client, stranger, small_map, name):
     login(client, stranger)
     assert client.get(reverse(name, args=["acme", "launch"])).status_code == 404

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+from pptx import Presentation
 
 from maps.models import ContentAsset, JourneyMap, Persona, Touchpoint
 from maps.stage_templates import ensure_workspace_defaults
@@ -142,3 +143,11 @@ def test_a_team_builds_a_map_in_the_browser_without_reloading(page, live_server,
     expect(page.locator("#cell-attract-cfo")).to_contain_text("ROI guide")
     expect(page.locator("#gaps [data-code='content-gap']", has_text="Attract")).to_have_count(0)
     assert_not_reloaded(page)
+
+    # And the map goes into a deck.
+    page.locator("summary", has_text="Export").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="PowerPoint (.pptx)").click()
+    deck = Presentation(download.value.path())
+    assert download.value.suggested_filename == "workshop-journey.pptx"
+    assert len(deck.slides) == 2 + 5
