@@ -40,6 +40,10 @@ def main(packages: list[str]) -> int:
     if shutil.which("apt-get") is None:
         print(HELP.format(missing=", ".join(missing)), file=sys.stderr)
         return 1
+    if os.geteuid() != 0 and shutil.which("sudo") is None:
+        print(HELP.replace("This machine has no apt-get", "apt-get needs root and there is no sudo")
+              .format(missing=", ".join(missing)), file=sys.stderr)
+        return 1
     prefix = [] if os.geteuid() == 0 else ["sudo"]
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     print(f"Installing with apt-get: {' '.join(missing)}")
