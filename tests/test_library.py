@@ -12,7 +12,18 @@ from django.urls import reverse
 from maps.forms import BuyingRoleForm, ContentAssetForm, DepartmentForm, PersonaForm
 from maps.models import BuyingRole, ContentAsset, Department, Persona, Workspace
 
-from .web import EDITING_ROLES, HX, client_events, current_form_data, field_errors, html, login, snapshot
+from .web import (
+    EDITING_ROLES,
+    HX,
+    assert_refused,
+    assert_sent_to_login,
+    client_events,
+    current_form_data,
+    field_errors,
+    html,
+    login,
+    snapshot,
+)
 
 KINDS = ["personas", "content", "roles", "departments"]
 FORMS = {"personas": PersonaForm, "content": ContentAssetForm, "roles": BuyingRoleForm, "departments": DepartmentForm}
@@ -184,29 +195,17 @@ def test_library_change_without_htmx_redirects_to_the_list(client, editor, libra
 
 @pytest.mark.parametrize("edit", EDITS, ids=IDS)
 def test_viewer_cannot_change_the_library(client, viewer, library, edit):
-    login(client, viewer)
-    before = snapshot()
-    response = edit.post(client, library)
-    assert response.status_code == 403
-    assert snapshot() == before
+    assert_refused(client, viewer, library, edit, 403)
 
 
 @pytest.mark.parametrize("edit", EDITS, ids=IDS)
 def test_stranger_cannot_even_see_the_library_to_change(client, stranger, library, edit):
-    login(client, stranger)
-    before = snapshot()
-    response = edit.post(client, library)
-    assert response.status_code == 404
-    assert snapshot() == before
+    assert_refused(client, stranger, library, edit, 404)
 
 
 @pytest.mark.parametrize("edit", EDITS, ids=IDS)
 def test_anonymous_is_sent_to_login_before_changing_the_library(client, library, edit):
-    before = snapshot()
-    response = edit.post(client, library)
-    assert response.status_code == 302
-    assert response["Location"] == f"{reverse('login')}?next={edit.url(library)}"
-    assert snapshot() == before
+    assert_sent_to_login(client, library, edit)
 
 
 # --- delete while in use ----------------------------------------------------------------------------

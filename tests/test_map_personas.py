@@ -7,7 +7,19 @@ from django.urls import reverse
 from maps.gaps import find_gaps
 from maps.models import JourneyMap, MapPersona, Persona, Stage
 
-from .web import EDITING_ROLES, HX, Edit, client_events, edit_ids, field_errors, login, snapshot
+from .web import (
+    EDITING_ROLES,
+    HX,
+    Edit,
+    assert_refused,
+    assert_saved,
+    assert_saved_without_htmx,
+    assert_sent_to_login,
+    edit_ids,
+    field_errors,
+    login,
+    snapshot,
+)
 
 
 @pytest.fixture
@@ -62,53 +74,27 @@ EDITS = [
 @pytest.mark.parametrize("edit", EDITS, ids=edit_ids(EDITS))
 @pytest.mark.parametrize("role_name", EDITING_ROLES)
 def test_owner_and_editor_can_change_the_maps_personas(client, request, procurement, role_name, edit):
-    small_map = procurement.workspace.maps.get()
-    login(client, request.getfixturevalue(role_name))
-    response = edit.post(client, small_map)
-    assert response.status_code == 200
-    assert "map-changed" in client_events(response)
-    edit.verify(small_map)
+    assert_saved(client, request.getfixturevalue(role_name), procurement.workspace.maps.get(), edit)
 
 
 @pytest.mark.parametrize("edit", EDITS, ids=edit_ids(EDITS))
 def test_persona_change_without_htmx_redirects_to_the_map(client, owner, procurement, edit):
-    small_map = procurement.workspace.maps.get()
-    login(client, owner)
-    response = edit.post(client, small_map, htmx=False)
-    assert response.status_code == 302
-    assert response["Location"] == small_map.get_absolute_url()
-    edit.verify(small_map)
+    assert_saved_without_htmx(client, owner, procurement.workspace.maps.get(), edit)
 
 
 @pytest.mark.parametrize("edit", EDITS, ids=edit_ids(EDITS))
 def test_viewer_cannot_change_the_maps_personas(client, viewer, procurement, edit):
-    small_map = procurement.workspace.maps.get()
-    login(client, viewer)
-    before = snapshot()
-    response = edit.post(client, small_map)
-    assert response.status_code == 403
-    assert snapshot() == before
+    assert_refused(client, viewer, procurement.workspace.maps.get(), edit, 403)
 
 
 @pytest.mark.parametrize("edit", EDITS, ids=edit_ids(EDITS))
 def test_stranger_cannot_even_see_the_maps_personas(client, stranger, procurement, edit):
-    small_map = procurement.workspace.maps.get()
-    login(client, stranger)
-    before = snapshot()
-    response = edit.post(client, small_map)
-    assert response.status_code == 404
-    assert snapshot() == before
+    assert_refused(client, stranger, procurement.workspace.maps.get(), edit, 404)
 
 
 @pytest.mark.parametrize("edit", EDITS, ids=edit_ids(EDITS))
 def test_anonymous_is_sent_to_login_before_changing_the_maps_personas(client, procurement, edit):
-    small_map = procurement.workspace.maps.get()
-    before = snapshot()
-    url = edit.url(small_map)
-    response = client.post(url, edit.data(small_map), **HX)
-    assert response.status_code == 302
-    assert response["Location"] == f"{reverse('login')}?next={url}"
-    assert snapshot() == before
+    assert_sent_to_login(client, procurement.workspace.maps.get(), edit)
 
 
 def test_persona_list_shows_each_persona_with_its_scope(client, editor, small_map):

@@ -11,6 +11,10 @@ from .web import (
     EDITING_ROLES,
     HX,
     Edit,
+    assert_refused,
+    assert_saved,
+    assert_saved_without_htmx,
+    assert_sent_to_login,
     client_events,
     current_form_data,
     edit_ids,
@@ -142,48 +146,27 @@ EDITS = [
 @pytest.mark.parametrize("edit", EDITS, ids=edit_ids(EDITS))
 @pytest.mark.parametrize("role_name", EDITING_ROLES)
 def test_owner_and_editor_can_change_touchpoints(client, request, small_map, role_name, edit):
-    login(client, request.getfixturevalue(role_name))
-    response = edit.post(client, small_map)
-    assert response.status_code == 200
-    assert "map-changed" in client_events(response)
-    edit.verify(small_map)
+    assert_saved(client, request.getfixturevalue(role_name), small_map, edit)
 
 
 @pytest.mark.parametrize("edit", EDITS, ids=edit_ids(EDITS))
 def test_touchpoint_change_without_htmx_redirects_to_the_map(client, editor, small_map, edit):
-    login(client, editor)
-    response = edit.post(client, small_map, htmx=False)
-    assert response.status_code == 302
-    assert response["Location"] == small_map.get_absolute_url()
-    edit.verify(small_map)
+    assert_saved_without_htmx(client, editor, small_map, edit)
 
 
 @pytest.mark.parametrize("edit", EDITS, ids=edit_ids(EDITS))
 def test_viewer_cannot_change_touchpoints(client, viewer, small_map, edit):
-    login(client, viewer)
-    before = snapshot()
-    response = edit.post(client, small_map)
-    assert response.status_code == 403
-    assert snapshot() == before
+    assert_refused(client, viewer, small_map, edit, 403)
 
 
 @pytest.mark.parametrize("edit", EDITS, ids=edit_ids(EDITS))
 def test_stranger_cannot_even_see_touchpoints_to_change(client, stranger, small_map, edit):
-    login(client, stranger)
-    before = snapshot()
-    response = edit.post(client, small_map)
-    assert response.status_code == 404
-    assert snapshot() == before
+    assert_refused(client, stranger, small_map, edit, 404)
 
 
 @pytest.mark.parametrize("edit", EDITS, ids=edit_ids(EDITS))
 def test_anonymous_is_sent_to_login_before_changing_touchpoints(client, small_map, edit):
-    before = snapshot()
-    url = edit.url(small_map)
-    response = client.post(url, edit.data(small_map), **HX)
-    assert response.status_code == 302
-    assert response["Location"] == f"{reverse('login')}?next={url}"
-    assert snapshot() == before
+    assert_sent_to_login(client, small_map, edit)
 
 
 # --- the form: what is refused -------------------------------------------------------------------

@@ -58,6 +58,43 @@ def login(client: Client, user) -> Client:
     return client
 
 
+def assert_saved(client: Client, user, journey_map: JourneyMap, edit: Edit) -> None:
+    """An htmx edit by `user` is saved and tells the map page to refresh."""
+    login(client, user)
+    response = edit.post(client, journey_map)
+    assert response.status_code == 200
+    assert "map-changed" in client_events(response)
+    edit.verify(journey_map)
+
+
+def assert_saved_without_htmx(client: Client, user, journey_map: JourneyMap, edit: Edit) -> None:
+    """The same edit from a plain form is saved and redirects to where it belongs."""
+    login(client, user)
+    response = edit.post(client, journey_map, htmx=False)
+    assert response.status_code == 302
+    assert response["Location"] == edit.expected_redirect(journey_map)
+    edit.verify(journey_map)
+
+
+def assert_refused(client: Client, user, target, edit, status: int) -> None:
+    """The edit answers `status` (403 for viewers, 404 for strangers) and not one row changes.
+    `target` is what the edit's URL is built from: a map, or a workspace for the library."""
+    login(client, user)
+    before = snapshot()
+    response = edit.post(client, target)
+    assert response.status_code == status
+    assert snapshot() == before
+
+
+def assert_sent_to_login(client: Client, target, edit) -> None:
+    """Without a session the edit goes to the login page, coming back here, and writes nothing."""
+    before = snapshot()
+    response = edit.post(client, target)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={edit.url(target)}"
+    assert snapshot() == before
+
+
 def snapshot() -> dict[str, list[dict]]:
     """Every row of every table of the maps app, many-to-many tables included."""
     rows = {}
