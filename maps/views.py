@@ -106,8 +106,7 @@ def map_create(request: HttpRequest, ws: str) -> HttpResponse:
         return render(request, template, ctx, status=422 if request.htmx else 200)
     with transaction.atomic():
         if form.cleaned_data["start"] == "copy":
-            source = JourneyMap.objects.loaded().get(pk=form.cleaned_data["source"].pk)
-            journey_map = _copy_map(source, form.cleaned_data)
+            journey_map = _copy_map(form.cleaned_data["source"], form.cleaned_data)
         else:
             journey_map = form.save()
             if form.cleaned_data["start"] == "template":
@@ -280,7 +279,8 @@ def _download_body(journey_map: JourneyMap, view: str, fmt: str) -> tuple[bytes 
 @login_required
 @require_GET
 def map_export_json(request: HttpRequest, ws: str, key: str) -> HttpResponse:
-    journey_map = get_map_for_user(request, ws, key, loaded=True)
+    # export_map reads the map afresh in its own fixed set of queries.
+    journey_map = get_map_for_user(request, ws, key)
     response = HttpResponse(interchange.dumps(interchange.export_map(journey_map)),
                             content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(True, f"{journey_map.key}.journeymap.json")
