@@ -4,9 +4,8 @@ match the database constraints, so a form never reaches an IntegrityError."""
 from __future__ import annotations
 
 from django import forms
-from django.db.models import Max
-from django.utils.text import slugify
 
+from .changes import free_key
 from .models import (
     BuyingRole,
     ContentAsset,
@@ -20,20 +19,6 @@ from .models import (
     Workspace,
 )
 from .stage_templates import LANGUAGES, template_choices
-
-
-def unique_key(text: str, taken: set[str], fallback: str) -> str:
-    """A slug for `text` not in `taken`: Japanese names slugify to nothing, hence fallback."""
-    base = slugify(text)[:56] or fallback
-    key, n = base, 2
-    while key in taken:
-        key, n = f"{base}-{n}", n + 1
-    return key
-
-
-def next_order(queryset) -> int:
-    current = queryset.aggregate(m=Max("order"))["m"]
-    return 0 if current is None else current + 1
 
 
 class LinesField(forms.CharField):
@@ -75,7 +60,7 @@ class KeyedForm(forms.ModelForm):
             taken = self.sibling_keys()
             if self.instance.pk:
                 taken.discard(self.instance.key)
-            cleaned["key"] = unique_key(cleaned[self.key_source], taken, self.key_fallback)
+            cleaned["key"] = free_key(cleaned[self.key_source], taken, self.key_fallback)
         return cleaned
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Max
 
+from .changes import free_key
 from .models import BuyingRole, Department, JourneyMap, Stage, Workspace
 
 LANGUAGES = ("en", "ja")
@@ -420,7 +421,7 @@ def apply_template(journey_map: JourneyMap, template_key: str, language: str) ->
 def _create_stage(journey_map: JourneyMap, template: StageTemplate, language: str,
                   departments: dict[str, Department], taken: set[str], order: int) -> Stage:
     text = template.text[language]
-    key = _free_key(template.key, taken)
+    key = free_key(template.key, taken)
     taken.add(key)
     stage = Stage.objects.create(
         map=journey_map, key=key, name=text.name, goal=text.goal,
@@ -430,11 +431,3 @@ def _create_stage(journey_map: JourneyMap, template: StageTemplate, language: st
     if contributors:
         stage.contributors.set(contributors)
     return stage
-
-
-def _free_key(key: str, taken: set[str]) -> str:
-    candidate, n = key, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{key}-{n}"
-    return candidate

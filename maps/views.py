@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
-from django.db.models import Count, ProtectedError
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
+from django.utils.text import capfirst
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from . import diagram, exports, gaps as gap_rules, interchange, matrices
+from . import changes, diagram, exports, gaps as gap_rules, interchange, matrices
 from .access import get_map_for_user, get_membership, get_workspace_for_user
 from .board import build_board
 from .forms import (
@@ -32,7 +35,6 @@ from .forms import (
     PersonaForm,
     StageForm,
     TouchpointForm,
-    next_order,
 )
 from .models import (
     BuyingRole,
@@ -47,7 +49,6 @@ from .models import (
     Stage,
     Touchpoint,
 )
-from .stage_templates import apply_template
 
 DOWNLOAD_TYPES = {
     "svg": "image/svg+xml",
@@ -104,27 +105,10 @@ def map_create(request: HttpRequest, ws: str) -> HttpResponse:
         ctx = {"workspace": workspace_obj, "form": form}
         template = "maps/_map_create_form.html" if request.htmx else "maps/map_create.html"
         return render(request, template, ctx, status=422 if request.htmx else 200)
-    with transaction.atomic():
-        if form.cleaned_data["start"] == "copy":
-            journey_map = _copy_map(form.cleaned_data["source"], form.cleaned_data)
-        else:
-            journey_map = form.save()
-            if form.cleaned_data["start"] == "template":
-                apply_template(journey_map, form.cleaned_data["template"], form.cleaned_data["language"])
+    journey_map = changes.create_map(workspace_obj, form)
     messages.success(request, f"Map “{journey_map.name}” created.")
     url = journey_map.get_absolute_url()
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-
-
-def _copy_map(source: JourneyMap, cleaned: dict) -> JourneyMap:
-    """A full copy through the interchange format, so a copy holds exactly what an
-    export would; the library objects it uses are shared, not duplicated."""
-    doc = interchange.export_map(source)
-    doc["map"].update(key=cleaned["key"], name=cleaned["name"])
-    for field in ("description", "goal"):
-        if cleaned[field]:
-            doc["map"][field] = cleaned[field]
-    return interchange.import_map(doc, source.workspace)
 
 
 # --- the map page --------------------------------------------------------------------
@@ -308,6 +292,41 @@ def _editor(request: HttpRequest, journey_map: JourneyMap, ctx: dict, status: in
     return render(request, template, ctx, status=status)
 
 
+def _edit(request: HttpRequest, journey_map: JourneyMap, form, save, message, ctx: dict) -> HttpResponse:
+    """The one shape of an edit view. GET shows the form; a valid POST writes through
+    `save(form)` (a function of maps.changes) and answers `_saved` with `message(obj)`;
+    an invalid POST shows the form again with its errors.
+
+    `ctx` (title, action, delete link) is built by the caller before validation, which
+    writes the unsaved values into the instance: links and titles name what is stored.
+    """
+    if request.method == "POST" and form.is_valid():
+        try:
+            obj = save(form)
+        except changes.Refused as refused:
+            return _refused(request, str(refused))
+        return _saved(request, journey_map, message(obj))
+    return _editor(request, journey_map, {"form": form, **ctx}, status=_invalid_status(request) if form.errors else 200)
+
+
+def _change(request: HttpRequest, journey_map: JourneyMap, write, message: str) -> HttpResponse:
+    """A one-click change (move, reorder, flow, delete): `write()` calls maps.changes."""
+    try:
+        write()
+    except changes.Refused as refused:
+        return _refused(request, str(refused))
+    return _saved(request, journey_map, message)
+
+
+def _refused(request: HttpRequest, message: str) -> HttpResponse:
+    """A refused change: nothing was written; the message says why."""
+    if request.htmx:
+        response = HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+        return trigger_client_event(response, "journeymap-error", {"message": message})
+    messages.error(request, message)
+    return redirect(request.META.get("HTTP_REFERER") or reverse("home"))
+
+
 def _invalid_status(request: HttpRequest) -> int:
     # htmx swaps 422 answers too (configured in app.js); plain browsers need a 200 page.
     return 422 if request.htmx else 200
@@ -323,7 +342,7 @@ def _write_map(request: HttpRequest, ws: str, key: str) -> JourneyMap:
 
 
 def _confirm_delete(request: HttpRequest, journey_map: JourneyMap, what: str, action: str, warning: str = ""):
-    return _editor(request, journey_map, {"confirm": True, "title": f"Delete {what}?",
+    return _editor(request, journey_map, {"confirm": True, "title": _("Delete %(what)s?") % {"what": what},
                                           "action": action, "warning": warning})
 
 
@@ -355,10 +374,11 @@ def map_settings(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 @require_POST
 def map_archive(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     journey_map = get_map_for_user(request, ws, key, write=True)
-    journey_map.archived = not journey_map.archived
-    journey_map.save(update_fields=["archived", "updated"])
-    state = "archived" if journey_map.archived else "restored"
-    messages.success(request, f"Map “{journey_map.name}” {state}.")
+    changes.set_archived(journey_map, not journey_map.archived)
+    if journey_map.archived:
+        messages.success(request, _("Map “%(name)s” archived.") % {"name": journey_map.name})
+    else:
+        messages.success(request, _("Map “%(name)s” restored.") % {"name": journey_map.name})
     url = reverse("workspace", args=[ws])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
@@ -368,12 +388,11 @@ def map_archive(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 def map_delete(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     journey_map = get_map_for_user(request, ws, key, write=True)
     if request.method == "GET":
-        warning = "Its stages, touchpoints, flows and KPIs are deleted. The library (personas, content) stays."
-        return _confirm_delete(request, journey_map, f"the map “{journey_map.name}”",
+        warning = _("Its stages, touchpoints, flows and KPIs are deleted. The library (personas, content) stays.")
+        return _confirm_delete(request, journey_map, _("the map “%(name)s”") % {"name": journey_map.name},
                                reverse("map_delete", args=[ws, key]), warning)
-    name = journey_map.name
-    journey_map.delete()
-    messages.success(request, f"Map “{name}” deleted.")
+    changes.delete_map(journey_map)
+    messages.success(request, _("Map “%(name)s” deleted.") % {"name": journey_map.name})
     url = reverse("workspace", args=[ws])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
@@ -389,13 +408,10 @@ def _get_stage(journey_map: JourneyMap, stage_key: str) -> Stage:
 @require_http_methods(["GET", "POST"])
 def stage_create(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     journey_map = _write_map(request, ws, key)
-    stage = Stage(map=journey_map, order=next_order(journey_map.stages))
-    form = StageForm(_posted(request), instance=stage, journey_map=journey_map)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        return _saved(request, journey_map, f"Stage “{stage.name}” added.")
-    ctx = {"form": form, "title": "Add a stage", "action": reverse("stage_create", args=[ws, key])}
-    return _editor(request, journey_map, ctx, status=_invalid_status(request) if form.errors else 200)
+    form = StageForm(_posted(request), instance=Stage(map=journey_map), journey_map=journey_map)
+    ctx = {"title": _("Add a stage"), "action": reverse("stage_create", args=[ws, key])}
+    return _edit(request, journey_map, form, lambda f: changes.save_stage(journey_map, f),
+                 lambda stage: _("Stage “%(name)s” added.") % {"name": stage.name}, ctx)
 
 
 @login_required
@@ -403,18 +419,13 @@ def stage_create(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 def stage_edit(request: HttpRequest, ws: str, key: str, stage: str) -> HttpResponse:
     journey_map = _write_map(request, ws, key)
     stage_obj = _get_stage(journey_map, stage)
+    ctx = {"title": _("Stage: %(name)s") % {"name": stage_obj.name}, "stage": stage_obj,
+           "metrics": list(stage_obj.metrics.all()), "metric_form": MetricForm(prefix="kpi"),
+           "action": reverse("stage_edit", args=[ws, key, stage]),
+           "delete_url": reverse("stage_delete", args=[ws, key, stage])}
     form = StageForm(_posted(request), instance=stage_obj, journey_map=journey_map)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        return _saved(request, journey_map, f"Stage “{stage_obj.name}” saved.")
-    if form.errors:
-        # Validation wrote the unsaved key into the instance; links must name the saved stage.
-        stage_obj = _get_stage(journey_map, stage)
-    ctx = {"form": form, "title": f"Stage: {stage_obj.name}", "stage": stage_obj,
-           "metrics": stage_obj.metrics.all(), "metric_form": MetricForm(),
-           "action": reverse("stage_edit", args=[ws, key, stage_obj.key]),
-           "delete_url": reverse("stage_delete", args=[ws, key, stage_obj.key])}
-    return _editor(request, journey_map, ctx, status=_invalid_status(request) if form.errors else 200)
+    return _edit(request, journey_map, form, lambda f: changes.save_stage(journey_map, f),
+                 lambda saved: _("Stage “%(name)s” saved.") % {"name": saved.name}, ctx)
 
 
 @login_required
@@ -424,35 +435,24 @@ def stage_delete(request: HttpRequest, ws: str, key: str, stage: str) -> HttpRes
     stage_obj = _get_stage(journey_map, stage)
     if request.method == "GET":
         count = stage_obj.touchpoints.count()
-        warning = f"Its {count} touchpoint(s) and their flows are deleted too." if count else ""
-        return _confirm_delete(request, journey_map, f"the stage “{stage_obj.name}”",
-                               reverse("stage_delete", args=[ws, key, stage]), warning)
-    stage_obj.delete()
-    return _saved(request, journey_map, f"Stage “{stage_obj.name}” deleted.")
-
-
-def _renumber(objects) -> None:
-    for index, obj in enumerate(objects):
-        if obj.order != index:
-            obj.order = index
-            obj.save(update_fields=["order"])
+        warning = ngettext("Its %(n)d touchpoint and its flows are deleted too.",
+                           "Its %(n)d touchpoints and their flows are deleted too.", count) % {"n": count}
+        return _confirm_delete(request, journey_map, _("the stage “%(name)s”") % {"name": stage_obj.name},
+                               reverse("stage_delete", args=[ws, key, stage]), warning if count else "")
+    return _change(request, journey_map, lambda: changes.delete_stage(journey_map, stage_obj),
+                   _("Stage “%(name)s” deleted.") % {"name": stage_obj.name})
 
 
 @login_required
 @require_POST
 def stage_move(request: HttpRequest, ws: str, key: str, stage: str, direction: str) -> HttpResponse:
     journey_map = get_map_for_user(request, ws, key, write=True)
-    stages = list(journey_map.stages.all())
-    index = next((i for i, s in enumerate(stages) if s.key == stage), None)
     step = {"left": -1, "right": 1}.get(direction)
-    if index is None or step is None:
-        raise Http404("No such stage or direction")
-    other = index + step
-    if 0 <= other < len(stages):
-        stages[index], stages[other] = stages[other], stages[index]
-        with transaction.atomic():
-            _renumber(stages)
-    return _saved(request, journey_map, f"Stage “{stages[max(0, min(other, len(stages) - 1))].name}” moved.")
+    if step is None:
+        raise Http404("No such direction")
+    stage_obj = _get_stage(journey_map, stage)
+    return _change(request, journey_map, lambda: changes.move_stage(journey_map, stage, step),
+                   _("Stage “%(name)s” moved.") % {"name": stage_obj.name})
 
 
 @login_required
@@ -460,22 +460,8 @@ def stage_move(request: HttpRequest, ws: str, key: str, stage: str, direction: s
 def stage_reorder(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     """Drag and drop: the full new order of stage keys."""
     journey_map = get_map_for_user(request, ws, key, write=True)
-    stages = {s.key: s for s in journey_map.stages.all()}
     keys = request.POST.getlist("order")
-    if sorted(keys) != sorted(stages):
-        return _bad_request(request, "The stages changed meanwhile; reload the page and try again.")
-    with transaction.atomic():
-        _renumber([stages[k] for k in keys])
-    return _saved(request, journey_map, "Stages reordered.")
-
-
-def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
-    """A refused change: nothing was written; the message says why."""
-    if request.htmx:
-        response = HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
-        return trigger_client_event(response, "journeymap-error", {"message": message})
-    messages.error(request, message)
-    return redirect(request.META.get("HTTP_REFERER") or reverse("home"))
+    return _change(request, journey_map, lambda: changes.reorder_stages(journey_map, keys), _("Stages reordered."))
 
 
 # --- KPIs --------------------------------------------------------------------------------
@@ -486,13 +472,12 @@ def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
 def metric_create(request: HttpRequest, ws: str, key: str, stage: str) -> HttpResponse:
     journey_map = get_map_for_user(request, ws, key, write=True)
     stage_obj = _get_stage(journey_map, stage)
-    form = MetricForm(request.POST, instance=Metric(stage=stage_obj, order=next_order(stage_obj.metrics)))
-    if form.is_valid():
-        form.save()
-        return _saved(request, journey_map, f"KPI “{form.instance.name}” added to {stage_obj.name}.")
-    ctx = {"form": form, "title": f"Add a KPI to {stage_obj.name}",
+    form = MetricForm(request.POST, instance=Metric(stage=stage_obj), prefix="kpi")
+    ctx = {"title": _("Add a KPI to %(stage)s") % {"stage": stage_obj.name},
            "action": reverse("metric_create", args=[ws, key, stage])}
-    return _editor(request, journey_map, ctx, status=_invalid_status(request))
+    return _edit(request, journey_map, form, lambda f: changes.save_metric(journey_map, f),
+                 lambda metric: _("KPI “%(name)s” added to %(stage)s.") % {"name": metric.name, "stage": stage_obj.name},
+                 ctx)
 
 
 def _get_metric(journey_map: JourneyMap, pk: int) -> Metric:
@@ -504,13 +489,12 @@ def _get_metric(journey_map: JourneyMap, pk: int) -> Metric:
 def metric_edit(request: HttpRequest, ws: str, key: str, pk: int) -> HttpResponse:
     journey_map = _write_map(request, ws, key)
     metric = _get_metric(journey_map, pk)
-    form = MetricForm(_posted(request), instance=metric)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        return _saved(request, journey_map, f"KPI “{metric.name}” saved.")
-    ctx = {"form": form, "title": f"KPI of {metric.stage.name}", "action": reverse("metric_edit", args=[ws, key, pk]),
+    ctx = {"title": _("KPI of %(stage)s") % {"stage": metric.stage.name},
+           "action": reverse("metric_edit", args=[ws, key, pk]),
            "delete_url": reverse("metric_delete", args=[ws, key, pk])}
-    return _editor(request, journey_map, ctx, status=_invalid_status(request) if form.errors else 200)
+    form = MetricForm(_posted(request), instance=metric)
+    return _edit(request, journey_map, form, lambda f: changes.save_metric(journey_map, f),
+                 lambda saved: _("KPI “%(name)s” saved.") % {"name": saved.name}, ctx)
 
 
 @login_required
@@ -519,10 +503,10 @@ def metric_delete(request: HttpRequest, ws: str, key: str, pk: int) -> HttpRespo
     journey_map = get_map_for_user(request, ws, key, write=True)
     metric = _get_metric(journey_map, pk)
     if request.method == "GET":
-        return _confirm_delete(request, journey_map, f"the KPI “{metric.name}”",
+        return _confirm_delete(request, journey_map, _("the KPI “%(name)s”") % {"name": metric.name},
                                reverse("metric_delete", args=[ws, key, pk]))
-    metric.delete()
-    return _saved(request, journey_map, f"KPI “{metric.name}” deleted.")
+    return _change(request, journey_map, lambda: changes.delete_metric(journey_map, metric),
+                   _("KPI “%(name)s” deleted.") % {"name": metric.name})
 
 
 # --- touchpoints and flows -------------------------------------------------------------
@@ -532,45 +516,17 @@ def _get_touchpoint(journey_map: JourneyMap, tp_key: str) -> Touchpoint:
     return get_object_or_404(journey_map.touchpoints.select_related("stage", "owner"), key=tp_key)
 
 
-def _save_touchpoint(form: TouchpointForm) -> Touchpoint:
-    """Save the touchpoint and make its flows exactly the ones ticked, keeping order."""
-    with transaction.atomic():
-        touchpoint = form.save()
-        wanted = list(form.cleaned_data["next_touchpoints"])
-        touchpoint.flows_out.exclude(target__in=wanted).delete()
-        existing = set(touchpoint.flows_out.values_list("target_id", flat=True))
-        order = next_order(touchpoint.flows_out)
-        for target in wanted:
-            if target.pk not in existing:
-                Flow.objects.create(source=touchpoint, target=target, order=order)
-                order += 1
-    return touchpoint
-
-
-def _touchpoint_ctx(journey_map: JourneyMap, form, title: str, action: str, touchpoint=None) -> dict:
-    ws, key = journey_map.workspace.slug, journey_map.key
-    ctx = {"form": form, "title": title, "action": action, "touchpoint": touchpoint}
-    if touchpoint and touchpoint.pk:
-        ctx["delete_url"] = reverse("touchpoint_delete", args=[ws, key, touchpoint.key])
-    return ctx
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def touchpoint_create(request: HttpRequest, ws: str, key: str, stage: str) -> HttpResponse:
     journey_map = _write_map(request, ws, key)
     stage_obj = _get_stage(journey_map, stage)
-    touchpoint = Touchpoint(map=journey_map, stage=stage_obj, order=next_order(stage_obj.touchpoints))
-    form = TouchpointForm(_posted(request), instance=touchpoint, journey_map=journey_map,
-                          initial={"stage": stage_obj})
-    if request.method == "POST" and form.is_valid():
-        if form.cleaned_data["stage"] != stage_obj:
-            form.instance.order = next_order(form.cleaned_data["stage"].touchpoints)
-        _save_touchpoint(form)
-        return _saved(request, journey_map, f"Touchpoint “{touchpoint.name}” added.")
-    ctx = _touchpoint_ctx(journey_map, form, f"Add a touchpoint to {stage_obj.name}",
-                          reverse("touchpoint_create", args=[ws, key, stage]))
-    return _editor(request, journey_map, ctx, status=_invalid_status(request) if form.errors else 200)
+    form = TouchpointForm(_posted(request), instance=Touchpoint(map=journey_map, stage=stage_obj),
+                          journey_map=journey_map, initial={"stage": stage_obj})
+    ctx = {"title": _("Add a touchpoint to %(stage)s") % {"stage": stage_obj.name},
+           "action": reverse("touchpoint_create", args=[ws, key, stage])}
+    return _edit(request, journey_map, form, lambda f: changes.save_touchpoint(journey_map, f),
+                 lambda tp: _("Touchpoint “%(name)s” added.") % {"name": tp.name}, ctx)
 
 
 @login_required
@@ -578,19 +534,12 @@ def touchpoint_create(request: HttpRequest, ws: str, key: str, stage: str) -> Ht
 def touchpoint_edit(request: HttpRequest, ws: str, key: str, tp: str) -> HttpResponse:
     journey_map = _write_map(request, ws, key)
     touchpoint = _get_touchpoint(journey_map, tp)
-    old_stage = touchpoint.stage_id
+    ctx = {"title": _("Touchpoint: %(name)s") % {"name": touchpoint.name}, "touchpoint": touchpoint,
+           "action": reverse("touchpoint_edit", args=[ws, key, tp]),
+           "delete_url": reverse("touchpoint_delete", args=[ws, key, tp])}
     form = TouchpointForm(_posted(request), instance=touchpoint, journey_map=journey_map)
-    if request.method == "POST" and form.is_valid():
-        if form.cleaned_data["stage"].pk != old_stage:
-            form.instance.order = next_order(form.cleaned_data["stage"].touchpoints)
-        _save_touchpoint(form)
-        return _saved(request, journey_map, f"Touchpoint “{touchpoint.name}” saved.")
-    if form.errors:
-        # Validation wrote the unsaved key into the instance; links must name the saved touchpoint.
-        touchpoint = _get_touchpoint(journey_map, tp)
-    ctx = _touchpoint_ctx(journey_map, form, f"Touchpoint: {touchpoint.name}",
-                          reverse("touchpoint_edit", args=[ws, key, tp]), touchpoint)
-    return _editor(request, journey_map, ctx, status=_invalid_status(request) if form.errors else 200)
+    return _edit(request, journey_map, form, lambda f: changes.save_touchpoint(journey_map, f),
+                 lambda saved: _("Touchpoint “%(name)s” saved.") % {"name": saved.name}, ctx)
 
 
 @login_required
@@ -599,11 +548,11 @@ def touchpoint_delete(request: HttpRequest, ws: str, key: str, tp: str) -> HttpR
     journey_map = get_map_for_user(request, ws, key, write=True)
     touchpoint = _get_touchpoint(journey_map, tp)
     if request.method == "GET":
-        return _confirm_delete(request, journey_map, f"the touchpoint “{touchpoint.name}”",
+        return _confirm_delete(request, journey_map, _("the touchpoint “%(name)s”") % {"name": touchpoint.name},
                                reverse("touchpoint_delete", args=[ws, key, tp]),
-                               "Flows from and to it are deleted too.")
-    touchpoint.delete()
-    return _saved(request, journey_map, f"Touchpoint “{touchpoint.name}” deleted.")
+                               _("Flows from and to it are deleted too."))
+    return _change(request, journey_map, lambda: changes.delete_touchpoint(journey_map, touchpoint),
+                   _("Touchpoint “%(name)s” deleted.") % {"name": touchpoint.name})
 
 
 @login_required
@@ -611,26 +560,11 @@ def touchpoint_delete(request: HttpRequest, ws: str, key: str, tp: str) -> HttpR
 def touchpoint_move(request: HttpRequest, ws: str, key: str, tp: str, direction: str) -> HttpResponse:
     """Keyboard-usable moves: up/down within the stage, left/right to the next stage."""
     journey_map = get_map_for_user(request, ws, key, write=True)
-    touchpoint = _get_touchpoint(journey_map, tp)
-    if direction in ("up", "down"):
-        siblings = list(touchpoint.stage.touchpoints.all())
-        index = next(i for i, t in enumerate(siblings) if t.pk == touchpoint.pk)
-        other = index + (-1 if direction == "up" else 1)
-        if 0 <= other < len(siblings):
-            siblings[index], siblings[other] = siblings[other], siblings[index]
-            with transaction.atomic():
-                _renumber(siblings)
-    elif direction in ("left", "right"):
-        stages = list(journey_map.stages.all())
-        index = next(i for i, s in enumerate(stages) if s.pk == touchpoint.stage_id)
-        other = index + (-1 if direction == "left" else 1)
-        if 0 <= other < len(stages):
-            touchpoint.stage = stages[other]
-            touchpoint.order = next_order(stages[other].touchpoints)
-            touchpoint.save(update_fields=["stage", "order"])
-    else:
+    if direction not in ("up", "down", "left", "right"):
         raise Http404("No such direction")
-    return _saved(request, journey_map, f"Touchpoint “{touchpoint.name}” moved.")
+    touchpoint = _get_touchpoint(journey_map, tp)
+    return _change(request, journey_map, lambda: changes.move_touchpoint(journey_map, touchpoint, direction),
+                   _("Touchpoint “%(name)s” moved.") % {"name": touchpoint.name})
 
 
 @login_required
@@ -640,15 +574,8 @@ def touchpoint_reorder(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     journey_map = get_map_for_user(request, ws, key, write=True)
     stage_obj = _get_stage(journey_map, request.POST.get("stage", ""))
     keys = request.POST.getlist("order")
-    touchpoints = {t.key: t for t in journey_map.touchpoints.filter(key__in=keys)}
-    if len(touchpoints) != len(keys) or len(set(keys)) != len(keys):
-        return _bad_request(request, "The touchpoints changed meanwhile; reload the page and try again.")
-    with transaction.atomic():
-        for index, tp_key in enumerate(keys):
-            touchpoint = touchpoints[tp_key]
-            touchpoint.stage, touchpoint.order = stage_obj, index
-            touchpoint.save(update_fields=["stage", "order"])
-    return _saved(request, journey_map, f"Touchpoints of {stage_obj.name} reordered.")
+    return _change(request, journey_map, lambda: changes.reorder_touchpoints(journey_map, stage_obj, keys),
+                   _("Touchpoints of %(stage)s reordered.") % {"stage": stage_obj.name})
 
 
 @login_required
@@ -656,15 +583,12 @@ def touchpoint_reorder(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 def flow_add(request: HttpRequest, ws: str, key: str, tp: str) -> HttpResponse:
     journey_map = get_map_for_user(request, ws, key, write=True)
     source = _get_touchpoint(journey_map, tp)
-    target = journey_map.touchpoints.filter(key=request.POST.get("target", "")).first()
-    if target is None:
-        return _bad_request(request, "Pick the touchpoint the buyer goes to next.")
-    if target.pk == source.pk:
-        return _bad_request(request, "A touchpoint cannot flow to itself.")
-    if source.flows_out.filter(target=target).exists():
-        return _bad_request(request, f"“{source.name}” already flows to “{target.name}”.")
-    Flow.objects.create(source=source, target=target, order=next_order(source.flows_out))
-    return _saved(request, journey_map, f"Flow added: {source.name} → {target.name}.")
+    try:
+        flow = changes.add_flow(journey_map, source, request.POST.get("target", ""))
+    except changes.Refused as refused:
+        return _refused(request, str(refused))
+    return _saved(request, journey_map, _("Flow added: %(source)s → %(target)s.")
+                  % {"source": source.name, "target": flow.target.name})
 
 
 @login_required
@@ -673,8 +597,8 @@ def flow_delete(request: HttpRequest, ws: str, key: str, tp: str, target: str) -
     journey_map = get_map_for_user(request, ws, key, write=True)
     source = _get_touchpoint(journey_map, tp)
     flow = get_object_or_404(source.flows_out.select_related("target"), target__key=target)
-    flow.delete()
-    return _saved(request, journey_map, f"Flow removed: {source.name} → {flow.target.name}.")
+    return _change(request, journey_map, lambda: changes.remove_flow(journey_map, flow),
+                   _("Flow removed: %(source)s → %(target)s.") % {"source": source.name, "target": flow.target.name})
 
 
 # --- personas of a map -------------------------------------------------------------------
@@ -685,7 +609,7 @@ def flow_delete(request: HttpRequest, ws: str, key: str, tp: str, target: str) -
 def map_personas(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     """The personas added to this map, and the form that adds one from the library."""
     journey_map = _write_map(request, ws, key)
-    entry = MapPersona(map=journey_map, order=next_order(journey_map.map_personas))
+    entry = MapPersona(map=journey_map, order=changes.next_order(journey_map.map_personas))
     form = MapPersonaForm(_posted(request), instance=entry, journey_map=journey_map)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -751,12 +675,11 @@ def coverage_link(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     content = journey_map.workspace.content.filter(key=request.POST.get("content", "")).first()
     persona = journey_map.workspace.personas.filter(key=request.POST.get("persona", "")).first()
     if content is None:
-        return _bad_request(request, "Pick a content asset to link.")
-    with transaction.atomic():
-        stage_obj.content.add(content)
-        if persona is not None:
-            content.personas.add(persona)
-    message = f"“{content.title}” linked to {stage_obj.name}" + (f" for {persona.name}." if persona else ".")
+        return _refused(request, _("Pick a content asset to link."))
+    changes.link_content(journey_map, stage_obj, content, persona)
+    names = {"content": content.title, "stage": stage_obj.name, "persona": persona.name if persona else ""}
+    message = (_("“%(content)s” linked to %(stage)s for %(persona)s.") if persona
+               else _("“%(content)s” linked to %(stage)s.")) % names
     if request.htmx:
         journey_map = get_map_for_user(request, ws, key, loaded=True)
         by = "roles" if request.POST.get("by") == "roles" else "personas"
@@ -784,10 +707,12 @@ def funnel(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 # --- the workspace library -------------------------------------------------------------------
 
 LIBRARY = {
-    "personas": {"model": Persona, "form": PersonaForm, "title": "Personas", "one": "persona"},
-    "content": {"model": ContentAsset, "form": ContentAssetForm, "title": "Content assets", "one": "content asset"},
-    "roles": {"model": BuyingRole, "form": BuyingRoleForm, "title": "Buying roles", "one": "buying role"},
-    "departments": {"model": Department, "form": DepartmentForm, "title": "Departments", "one": "department"},
+    "personas": {"model": Persona, "form": PersonaForm, "title": _lazy("Personas"), "one": _lazy("persona")},
+    "content": {"model": ContentAsset, "form": ContentAssetForm, "title": _lazy("Content assets"),
+                "one": _lazy("content asset")},
+    "roles": {"model": BuyingRole, "form": BuyingRoleForm, "title": _lazy("Buying roles"), "one": _lazy("buying role")},
+    "departments": {"model": Department, "form": DepartmentForm, "title": _lazy("Departments"),
+                    "one": _lazy("department")},
 }
 
 
@@ -830,11 +755,13 @@ def library_list(request: HttpRequest, ws: str, kind: str) -> HttpResponse:
     return render(request, "maps/_library_table.html" if _fragment(request) else "maps/library_list.html", ctx)
 
 
-def _library_form_response(request, membership, kind: str, form, title: str, action: str, item=None):
+def _library_form(request: HttpRequest, membership, kind: str, form, ctx: dict, message) -> HttpResponse:
+    """The library's edit-view shape: like `_edit`, but it answers with the library list."""
+    if request.method == "POST" and form.is_valid():
+        item = changes.save_library_item(form)
+        return _library_saved(request, membership.workspace.slug, kind, message(item))
     ctx = {"workspace": membership.workspace, "can_edit": membership.can_edit, "kind": kind,
-           "info": LIBRARY[kind], "form": form, "title": title, "action": action, "library": LIBRARY}
-    if item is not None and membership.can_edit:
-        ctx["delete_url"] = reverse("library_delete", args=[membership.workspace.slug, kind, item.key])
+           "info": LIBRARY[kind], "form": form, "library": LIBRARY, **ctx}
     status = _invalid_status(request) if form.errors else 200
     return render(request, "maps/_editor.html" if _fragment(request) else "maps/library_edit.html", ctx, status=status)
 
@@ -850,14 +777,11 @@ def _library_saved(request: HttpRequest, ws: str, kind: str, message: str) -> Ht
 def library_create(request: HttpRequest, ws: str, kind: str) -> HttpResponse:
     info = _library_kind(kind)
     membership = get_membership(request, ws, write=request.method == "POST")
-    workspace_obj = membership.workspace
-    item = info["model"](workspace=workspace_obj, order=next_order(info["model"].objects.filter(workspace=workspace_obj)))
-    form = info["form"](_posted(request), instance=item, workspace=workspace_obj)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        return _library_saved(request, ws, kind, f"{info['one'].capitalize()} “{item}” added.")
-    return _library_form_response(request, membership, kind, form, f"Add a {info['one']}",
-                                  reverse("library_create", args=[ws, kind]))
+    form = info["form"](_posted(request), instance=info["model"](workspace=membership.workspace),
+                        workspace=membership.workspace)
+    ctx = {"title": _("Add a %(thing)s") % {"thing": info["one"]}, "action": reverse("library_create", args=[ws, kind])}
+    return _library_form(request, membership, kind, form, ctx,
+                         lambda item: _("%(thing)s “%(item)s” added.") % {"thing": capfirst(info["one"]), "item": item})
 
 
 @login_required
@@ -866,34 +790,12 @@ def library_edit(request: HttpRequest, ws: str, kind: str, item: str) -> HttpRes
     info = _library_kind(kind)
     membership = get_membership(request, ws, write=request.method == "POST")
     obj = get_object_or_404(info["model"], workspace=membership.workspace, key=item)
+    ctx = {"title": f"{capfirst(info['one'])}: {obj}", "action": reverse("library_edit", args=[ws, kind, item])}
+    if membership.can_edit:
+        ctx["delete_url"] = reverse("library_delete", args=[ws, kind, item])
     form = info["form"](_posted(request), instance=obj, workspace=membership.workspace)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        return _library_saved(request, ws, kind, f"{info['one'].capitalize()} “{obj}” saved.")
-    if form.errors:
-        # Validation wrote the unsaved key into the instance; links must name the saved item.
-        obj = get_object_or_404(info["model"], workspace=membership.workspace, key=item)
-    return _library_form_response(request, membership, kind, form, f"{info['one'].capitalize()}: {obj}",
-                                  reverse("library_edit", args=[ws, kind, item]), obj)
-
-
-def library_uses(kind: str, obj) -> list[str]:
-    """What still uses a library item, in words; deleting is refused while this is not empty."""
-    uses = []
-    if kind == "personas":
-        uses += [f"the map “{e.map.name}”" for e in obj.map_entries.select_related("map")]
-        uses += [f"{n} touchpoint(s)" for n in [obj.touchpoints.count()] if n]
-    elif kind == "content":
-        uses += [f"a stage of “{s.map.name}”" for s in obj.stages.select_related("map")]
-        uses += [f"{n} touchpoint(s)" for n in [obj.touchpoints.count()] if n]
-    elif kind == "roles":
-        uses += [f"persona “{p.name}”" for p in obj.personas.all()]
-        uses += [f"{n} stage(s) that require it" for n in [obj.stages.count()] if n]
-    elif kind == "departments":
-        uses += [f"{n} stage(s) it leads" for n in [obj.led_stages.count()] if n]
-        uses += [f"{n} stage(s) it contributes to" for n in [obj.contributed_stages.count()] if n]
-        uses += [f"{n} touchpoint(s) it owns" for n in [obj.touchpoints.count()] if n]
-    return uses
+    return _library_form(request, membership, kind, form, ctx,
+                         lambda saved: _("%(thing)s “%(item)s” saved.") % {"thing": capfirst(info["one"]), "item": saved})
 
 
 @login_required
@@ -902,21 +804,20 @@ def library_delete(request: HttpRequest, ws: str, kind: str, item: str) -> HttpR
     info = _library_kind(kind)
     membership = get_membership(request, ws, write=True)
     obj = get_object_or_404(info["model"], workspace=membership.workspace, key=item)
-    uses = library_uses(kind, obj)
+    ctx = {"workspace": membership.workspace, "kind": kind, "info": info, "library": LIBRARY}
+    if request.method == "POST":
+        try:
+            changes.delete_library_item(obj)
+        except changes.Refused as refused:
+            return _refused(request, str(refused))
+        return _library_saved(request, ws, kind, _("%(thing)s “%(item)s” deleted.")
+                              % {"thing": capfirst(info["one"]), "item": obj})
+    uses = changes.library_uses(obj)
     if uses:
-        message = f"“{obj}” cannot be deleted while it is used by {', '.join(uses)}. Remove those uses first."
-        if request.method == "POST":
-            return _bad_request(request, message)
-        ctx = {"workspace": membership.workspace, "kind": kind, "info": info, "title": f"Delete “{obj}”?",
-               "refused": message, "library": LIBRARY}
-        return render(request, "maps/_editor.html" if _fragment(request) else "maps/library_edit.html", ctx)
-    if request.method == "GET":
-        ctx = {"workspace": membership.workspace, "kind": kind, "info": info, "confirm": True,
-               "title": f"Delete the {info['one']} “{obj}”?", "library": LIBRARY,
-               "action": reverse("library_delete", args=[ws, kind, item])}
-        return render(request, "maps/_editor.html" if _fragment(request) else "maps/library_edit.html", ctx)
-    try:
-        obj.delete()
-    except ProtectedError:
-        return _bad_request(request, f"“{obj}” is still in use and was not deleted.")
-    return _library_saved(request, ws, kind, f"{info['one'].capitalize()} “{obj}” deleted.")
+        ctx.update(title=_("Delete “%(item)s”?") % {"item": obj},
+                   refused=_("“%(item)s” cannot be deleted while it is used by %(uses)s. Remove those uses first.")
+                   % {"item": obj, "uses": ", ".join(uses)})
+    else:
+        ctx.update(confirm=True, title=_("Delete the %(thing)s “%(item)s”?") % {"thing": info["one"], "item": obj},
+                   action=reverse("library_delete", args=[ws, kind, item]))
+    return render(request, "maps/_editor.html" if _fragment(request) else "maps/library_edit.html", ctx)

@@ -211,10 +211,10 @@ def test_anonymous_is_sent_to_login_before_changing_the_library(client, library,
 # --- delete while in use ----------------------------------------------------------------------------
 
 IN_USE = [
-    ("personas", "cfo", ["the map “Launch journey”", "3 touchpoint(s)"]),
-    ("content", "guide", ["a stage of “Launch journey”", "1 touchpoint(s)"]),
-    ("roles", "decision-maker", ["persona “Carla CFO”", "2 stage(s) that require it"]),
-    ("departments", "marketing", ["1 stage(s) it leads", "2 touchpoint(s) it owns"]),
+    ("personas", "cfo", ["the map “Launch journey”", "3 touchpoints"]),
+    ("content", "guide", ["a stage of “Launch journey”", "1 touchpoint"]),
+    ("roles", "decision-maker", ["persona “Carla CFO”", "2 stages that require it"]),
+    ("departments", "marketing", ["1 stage it leads", "2 touchpoints it owns"]),
 ]
 
 

@@ -125,7 +125,8 @@ EDITS = [
     Edit("reorder stages", "stage_reorder", lambda jm: [], lambda jm: {"order": ["decision", "awareness"]},
          check_swapped),
     Edit("add KPI", "metric_create", lambda jm: ["awareness"],
-         lambda jm: {"name": "MQLs", "target": "300", "actual": "240", "unit": "leads"}, check_metric_added),
+         lambda jm: {"kpi-name": "MQLs", "kpi-target": "300", "kpi-actual": "240", "kpi-unit": "leads"},
+         check_metric_added),
     Edit("edit KPI", "metric_edit", lambda jm: [visits_pk(jm)],
          lambda jm: {"name": "Unique visits", "target": "6000", "actual": "4500", "unit": "visits"},
          check_metric_edited),
@@ -288,7 +289,7 @@ def test_deleting_a_stage_asks_first_and_names_what_goes_with_it(client, owner, 
     body = response.content.decode()
     assert response.status_code == 200
     assert "Delete the stage “Awareness”?" in body
-    assert "Its 2 touchpoint(s) and their flows are deleted too." in body
+    assert "Its 2 touchpoints and their flows are deleted too." in body
     assert stage_keys(small_map) == ["awareness", "decision"]
 
 
@@ -296,10 +297,12 @@ def test_deleting_a_stage_asks_first_and_names_what_goes_with_it(client, owner, 
 
 
 @pytest.mark.parametrize("stage_key, direction", [("awareness", "left"), ("decision", "right")])
-def test_moving_the_end_stage_past_the_end_changes_nothing(client, owner, small_map, stage_key, direction):
+def test_moving_the_end_stage_past_the_end_is_refused_and_changes_nothing(client, owner, small_map, stage_key,
+                                                                          direction):
     login(client, owner)
     response = client.post(reverse("stage_move", args=["acme", "launch", stage_key, direction]), **HX)
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert "is already the" in response.content.decode()
     assert stage_keys(small_map) == ["awareness", "decision"]
 
 
@@ -343,9 +346,9 @@ def test_kpi_without_a_name_is_refused_next_to_the_field(client, owner, small_ma
     login(client, owner)
     before = snapshot()
     response = client.post(reverse("metric_create", args=["acme", "launch", "decision"]),
-                           {"name": "", "target": "10"}, **HX)
+                           {"kpi-name": "", "kpi-target": "10"}, **HX)
     assert response.status_code == 422
-    assert field_errors(response, "name") == ["This field is required."]
+    assert field_errors(response, "kpi-name") == ["This field is required."]
     assert snapshot() == before
 
 
@@ -374,5 +377,5 @@ def test_adding_a_kpi_closes_the_no_metric_gap(client, owner, small_map):
 
     assert ("decision", "no-metric") in codes()
     login(client, owner)
-    client.post(reverse("metric_create", args=["acme", "launch", "decision"]), {"name": "Deals won"}, **HX)
+    client.post(reverse("metric_create", args=["acme", "launch", "decision"]), {"kpi-name": "Deals won"}, **HX)
     assert ("decision", "no-metric") not in codes()

@@ -348,11 +348,12 @@ def test_removing_a_flow_that_does_not_exist_is_not_found(client, editor, small_
 
 
 @pytest.mark.parametrize("tp_key, direction", [("ad", "up"), ("webinar", "down"), ("ad", "left"), ("demo", "right")])
-def test_moving_past_the_edge_changes_nothing(client, editor, small_map, tp_key, direction):
+def test_moving_past_the_edge_is_refused_and_changes_nothing(client, editor, small_map, tp_key, direction):
     login(client, editor)
     before = snapshot()
     response = client.post(reverse("touchpoint_move", args=["acme", "launch", tp_key, direction]), **HX)
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert "is already" in response.content.decode()
     assert snapshot() == before
 
 
