@@ -2,6 +2,9 @@
 reported as exit status 2 with one line (DESIGN.md, command line)."""
 from __future__ import annotations
 
+import os
+import tempfile
+
 from django.core.management.base import CommandError
 
 from .models import JourneyMap, Workspace
@@ -30,3 +33,18 @@ def get_map(ref: str, loaded: bool = True) -> JourneyMap:
         return maps.get(workspace=workspace, key=map_key)
     except JourneyMap.DoesNotExist:
         raise bad_input(f'no map "{map_key}" in workspace "{workspace_slug}"') from None
+
+
+def write_file(path: str, content: bytes) -> None:
+    """Write `content` to `path` whole or not at all: through a temporary file beside it,
+    so a failed write leaves an existing file as it was."""
+    handle, temporary = None, None
+    try:
+        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".journeymap-")
+        with os.fdopen(handle, "wb") as file:
+            file.write(content)
+        os.replace(temporary, path)
+    except OSError as err:
+        if temporary and os.path.exists(temporary):
+            os.unlink(temporary)
+        raise bad_input(f'cannot write "{path}": {err.strerror or err}') from None

@@ -21,8 +21,9 @@ from django.utils.text import capfirst
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from . import changes, diagram, exports, gaps as gap_rules, interchange, matrices
+from . import changes, diagram, gaps as gap_rules, interchange, matrices
 from .access import get_map_for_user, get_membership, get_workspace_for_user
+from .rendering import CONTENT_TYPES, render_map
 from .board import build_board
 from .forms import (
     BuyingRoleForm,
@@ -49,16 +50,6 @@ from .models import (
     Stage,
     Touchpoint,
 )
-
-DOWNLOAD_TYPES = {
-    "svg": "image/svg+xml",
-    "png": "image/png",
-    "pdf": "application/pdf",
-    "dot": "text/vnd.graphviz; charset=utf-8",
-    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "csv": "text/csv; charset=utf-8",
-}
-
 
 def _fragment(request: HttpRequest) -> bool:
     """htmx asks for a part of a page; a boosted link (the map's tabs) wants the page."""
@@ -194,10 +185,10 @@ def _touchpoint_url_factory(journey_map: JourneyMap):
     return lambda tp_key: reverse("touchpoint_edit", args=[ws, key, tp_key])
 
 
-def _diagram_source(journey_map: JourneyMap, view: str) -> str:
-    found = gap_rules.find_gaps(journey_map)
-    data = diagram.build_graph_data(journey_map, found, view)
-    return diagram.build_dot(data, url_for_touchpoint=_touchpoint_url_factory(journey_map))
+def _not_modified(request: HttpRequest, etag: str | None) -> HttpResponseNotModified | None:
+    if etag and request.headers.get("If-None-Match") == etag:
+        return HttpResponseNotModified(headers={"ETag": etag})
+    return None
 
 
 @login_required
@@ -207,15 +198,14 @@ def map_diagram(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     journey_map = get_map_for_user(request, ws, key, loaded=True)
     view = request.GET.get("view", "stages")
     try:
-        source = _diagram_source(journey_map, view)
-        etag = diagram.dot_etag(source, "svg")
-        if request.headers.get("If-None-Match") == etag:
-            return HttpResponseNotModified(headers={"ETag": etag})
-        svg = diagram.render(source, "svg")
+        rendering = render_map(journey_map, view, "svg", _touchpoint_url_factory(journey_map))
     except diagram.DiagramError as exc:
         return render(request, "maps/_diagram_error.html", {"message": str(exc)})
-    response = render(request, "maps/_diagram.html", {"svg": _inline_svg(svg), "map": journey_map, "view": view})
-    response["ETag"] = etag
+    if not_modified := _not_modified(request, rendering.etag):
+        return not_modified
+    ctx = {"svg": _inline_svg(rendering.body), "map": journey_map, "view": view}
+    response = render(request, "maps/_diagram.html", ctx)
+    response["ETag"] = rendering.etag
     response["Cache-Control"] = "private, no-cache"
     return response
 
@@ -230,34 +220,21 @@ def _inline_svg(svg: bytes) -> str:
 @login_required
 @require_GET
 def map_download(request: HttpRequest, ws: str, key: str, fmt: str) -> HttpResponse:
-    if fmt not in DOWNLOAD_TYPES:
+    if fmt not in CONTENT_TYPES:
         raise Http404("No such export format")
     journey_map = get_map_for_user(request, ws, key, loaded=True)
-    view = request.GET.get("view", "stages")
     try:
-        body, etag = _download_body(journey_map, view, fmt)
+        rendering = render_map(journey_map, request.GET.get("view", "stages"), fmt)
     except diagram.DiagramError as exc:
         messages.error(request, str(exc))
         return redirect(journey_map.get_absolute_url())
-    if etag and request.headers.get("If-None-Match") == etag:
-        return HttpResponseNotModified(headers={"ETag": etag})
-    response = HttpResponse(body, content_type=DOWNLOAD_TYPES[fmt])
-    suffix = "" if view == "stages" else "-" + view.replace(":", "-")
-    filename = f"{journey_map.key}{suffix}.{'gaps.csv' if fmt == 'csv' else fmt}"
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    if etag:
-        response["ETag"] = etag
+    if not_modified := _not_modified(request, rendering.etag):
+        return not_modified
+    response = HttpResponse(rendering.body, content_type=rendering.content_type)
+    response["Content-Disposition"] = content_disposition_header(True, rendering.filename)
+    if rendering.etag:
+        response["ETag"] = rendering.etag
     return response
-
-
-def _download_body(journey_map: JourneyMap, view: str, fmt: str) -> tuple[bytes | str, str | None]:
-    if fmt == "csv":
-        return exports.gaps_csv(journey_map), None
-    if fmt == "pptx":
-        return exports.export_pptx(journey_map, view), None
-    source = _diagram_source(journey_map, view)
-    etag = diagram.dot_etag(source, fmt)
-    return (source if fmt == "dot" else diagram.render(source, fmt)), etag
 
 
 @login_required

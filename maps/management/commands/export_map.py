@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from maps.cli import bad_input, get_map
+from maps.cli import bad_input, get_map, write_file
 from maps.interchange import dumps, export_map
 
 
@@ -27,8 +27,4 @@ class Command(BaseCommand):
         if path == "-":
             self.stdout.write(text, ending="")
             return
-        try:
-            with open(path, "w", encoding="utf-8") as file:
-                file.write(text)
-        except OSError as err:
-            raise bad_input(f'cannot write "{path}": {err.strerror or err}') from None
+        write_file(path, text.encode("utf-8"))

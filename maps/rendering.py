@@ -1,0 +1,63 @@
+"""The one way to turn a map into a file: (map, view, format) -> bytes.
+
+Pages, downloads and `render_map` all come through `render_map`, so a format means the
+same thing everywhere: svg, png, pdf and dot are the Graphviz diagram of the view, pptx
+the deck, csv the gap list. Every format reads the same gap rows.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import diagram, exports
+from .gaps import Gap, find_gaps
+from .models import JourneyMap
+
+CONTENT_TYPES = {
+    "svg": "image/svg+xml",
+    "png": "image/png",
+    "pdf": "application/pdf",
+    "dot": "text/vnd.graphviz; charset=utf-8",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "csv": "text/csv; charset=utf-8",
+}
+FORMATS = tuple(CONTENT_TYPES)
+
+
+@dataclass(frozen=True)
+class Rendering:
+    body: bytes
+    content_type: str
+    filename: str
+    # Diagram formats are named by a hash of their DOT source: it changes exactly when
+    # the picture does. Decks and CSV carry a date or are cheap, so they get none.
+    etag: str | None = None
+
+
+def render_map(journey_map: JourneyMap, view: str = "stages", fmt: str = "svg",
+               url_for_touchpoint: Callable[[str], str] | None = None,
+               gaps: list[Gap] | None = None) -> Rendering:
+    """`journey_map` (from JourneyMap.objects.loaded()) as a file of format `fmt`.
+
+    Raises diagram.DiagramError, with a message for a person, for an unknown format or
+    view, or a layout Graphviz cannot make in time. `url_for_touchpoint` links the cards
+    of an SVG shown in a page.
+    """
+    if fmt not in CONTENT_TYPES:
+        raise diagram.DiagramError(f'unknown format "{fmt}": use {", ".join(FORMATS)}')
+    diagram.parse_view(view, journey_map)
+    gaps = find_gaps(journey_map) if gaps is None else gaps
+    etag = None
+    if fmt == "csv":
+        body = exports.gaps_csv(journey_map, gaps).encode()
+    elif fmt == "pptx":
+        body = exports.export_pptx(journey_map, view)
+    else:
+        source = diagram.build_dot(diagram.build_graph_data(journey_map, gaps, view), url_for_touchpoint)
+        body, etag = diagram.render(source, fmt), diagram.dot_etag(source, fmt)
+    return Rendering(body, CONTENT_TYPES[fmt], _filename(journey_map, view, fmt), etag)
+
+
+def _filename(journey_map: JourneyMap, view: str, fmt: str) -> str:
+    suffix = "" if view == "stages" else "-" + view.replace(":", "-")
+    return f"{journey_map.key}{suffix}.{'gaps.csv' if fmt == 'csv' else fmt}"
