@@ -14,16 +14,16 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModif
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
-from django.utils.text import capfirst
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from . import changes, diagram, gaps as gap_rules, interchange, matrices
+from . import changes, diagram, interchange, matrices
+from . import gaps as gap_rules
 from .access import get_map_for_user, get_membership, get_workspace_for_user
-from .rendering import CONTENT_TYPES, render_map
 from .board import build_board
 from .forms import (
     BuyingRoleForm,
@@ -41,7 +41,6 @@ from .models import (
     BuyingRole,
     ContentAsset,
     Department,
-    Flow,
     JourneyMap,
     MapPersona,
     Membership,
@@ -50,6 +49,8 @@ from .models import (
     Stage,
     Touchpoint,
 )
+from .rendering import CONTENT_TYPES, render_map
+
 
 def _fragment(request: HttpRequest) -> bool:
     """htmx asks for a part of a page; a boosted link (the map's tabs) wants the page."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from maps.cli import bad_input, get_map, write_file
+from maps.cli import get_map, write_file
 from maps.interchange import dumps, export_map
 
 
