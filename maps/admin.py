@@ -11,8 +11,10 @@ from .models import (
     Membership,
     Metric,
     Persona,
+    Revision,
     Stage,
     Touchpoint,
+    TrashItem,
     Workspace,
 )
 
@@ -141,3 +143,30 @@ class FlowAdmin(admin.ModelAdmin):
     list_display = ["source", "target", "order"]
     list_filter = ["source__map"]
     search_fields = ["source__name", "target__name"]
+
+
+@admin.register(Revision)
+class RevisionAdmin(admin.ModelAdmin):
+    """The history is written by maps.changes alone: here it can be read, not changed."""
+
+    list_display = ["map", "number", "at", "user", "summary"]
+    list_filter = ["map__workspace"]
+    search_fields = ["summary", "map__name", "user__username"]
+    readonly_fields = ["map", "number", "user", "at", "summary", "stage", "undoes"]
+    exclude = ["delta", "checkpoint"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(TrashItem)
+class TrashItemAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "workspace", "map", "deleted", "deleted_by"]
+    list_filter = ["kind", "workspace"]
+    readonly_fields = ["workspace", "map", "kind", "name", "payload", "deleted", "deleted_by"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

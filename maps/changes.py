@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from django.db import models, transaction
 from django.db.models import Max
@@ -22,6 +23,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from . import revisions
 from .models import (
     BuyingRole,
     ContentAsset,
@@ -31,6 +33,7 @@ from .models import (
     MapPersona,
     Metric,
     Persona,
+    Revision,
     Stage,
     Touchpoint,
     Workspace,
@@ -79,20 +82,83 @@ def renumber(objects: Iterable[models.Model]) -> None:
 # --- the one way into a map ---------------------------------------------------------------
 
 
+@dataclass
+class Change:
+    """What the change being made will be recorded as; the change function fills it in."""
+
+    user: object = None
+    summary: str = ""
+    stage: str = ""
+
+
 @contextmanager
-def editing(journey_map: JourneyMap) -> Iterator[JourneyMap]:
-    """One transaction holding the map's row lock: every change to a map runs inside it."""
+def editing(journey_map: JourneyMap, user=None, summary: str = "", stage: str = "") -> Iterator[Change]:
+    """One transaction holding the map's row lock; every change to a map runs inside it.
+
+    On the way out it records the change as a revision (maps.revisions) and bumps the
+    map's version, unless the change changed nothing. `journey_map.version` is updated.
+    """
     with transaction.atomic():
         # The map row first, always: the fixed lock order that keeps writers from deadlocking.
-        list(JourneyMap.objects.select_for_update().filter(pk=journey_map.pk).values_list("pk"))
-        yield journey_map
-        JourneyMap.objects.filter(pk=journey_map.pk).update(updated=timezone.now())
+        locked = JourneyMap.objects.select_for_update().get(pk=journey_map.pk)
+        if locked.version == 0:
+            _record(locked, Change(summary=_("History starts here.")))
+        change = Change(user=user, summary=summary, stage=stage)
+        yield change
+        _record(locked, change)
+        journey_map.version = locked.version
+
+
+def _record(journey_map: JourneyMap, change: Change) -> Revision | None:
+    """Store the difference the change made to the map's document; None if it made none."""
+    from .interchange import export_map
+
+    after = export_map(journey_map)
+    number = journey_map.version + 1
+    before = document_at(journey_map, journey_map.version) if journey_map.version else {}
+    delta = revisions.diff(before, after)
+    if not delta and journey_map.version:
+        return None
+    user = change.user if getattr(change.user, "is_authenticated", False) else None
+    revision = Revision.objects.create(
+        map=journey_map, number=number, user=user, summary=change.summary[:500], stage=change.stage,
+        delta=revisions.pack(delta),
+        checkpoint=revisions.pack(after) if number == 1 or number % revisions.CHECKPOINT_EVERY == 0 else None,
+    )
+    JourneyMap.objects.filter(pk=journey_map.pk).update(version=number, updated=timezone.now())
+    journey_map.version = number
+    return revision
+
+
+def document_at(journey_map: JourneyMap, number: int) -> dict:
+    """The map's journeymap/1 document as it was after revision `number`."""
+    history = Revision.objects.filter(map=journey_map, number__lte=number)
+    start = history.exclude(checkpoint=None).order_by("-number").values_list("number", "checkpoint").first()
+    if start is None:
+        raise Refused(_("This map has no revision %(number)s.") % {"number": number})
+    doc = revisions.unpack(start[1])
+    later = history.filter(number__gt=start[0]).order_by("number").values_list("delta", flat=True)
+    for delta in later:
+        doc = revisions.apply(doc, revisions.unpack(delta))
+    return doc
+
+
+def record_creation(journey_map: JourneyMap, user=None, summary: str = "") -> None:
+    """A new map's first revision: the whole map as it was created."""
+    with transaction.atomic():
+        locked = JourneyMap.objects.select_for_update().get(pk=journey_map.pk)
+        _record(locked, Change(user=user, summary=summary or _("created the map")))
+        journey_map.version = locked.version
+
+
+def _quoted(name: str) -> str:
+    return f"‘{name}’"
 
 
 # --- the map itself -----------------------------------------------------------------------
 
 
-def create_map(workspace: Workspace, form) -> JourneyMap:
+def create_map(workspace: Workspace, form, user=None) -> JourneyMap:
     """A new map from a valid MapCreateForm: blank, from a stage template, or a copy."""
     from .stage_templates import apply_template
 
@@ -100,14 +166,16 @@ def create_map(workspace: Workspace, form) -> JourneyMap:
     with transaction.atomic():
         if cleaned["start"] == "copy":
             return copy_map(cleaned["source"], key=cleaned["key"], name=cleaned["name"],
-                            description=cleaned["description"], goal=cleaned["goal"])
+                            description=cleaned["description"], goal=cleaned["goal"], user=user)
         journey_map = form.save()
         if cleaned["start"] == "template":
             apply_template(journey_map, cleaned["template"], cleaned["language"])
+        record_creation(journey_map, user)
     return journey_map
 
 
-def copy_map(source: JourneyMap, key: str, name: str, description: str = "", goal: str = "") -> JourneyMap:
+def copy_map(source: JourneyMap, key: str, name: str, description: str = "", goal: str = "",
+             user=None) -> JourneyMap:
     """A full copy through the interchange format, so a copy holds exactly what an export
     would; the library objects it uses are shared, not duplicated."""
     from . import interchange
@@ -118,48 +186,57 @@ def copy_map(source: JourneyMap, key: str, name: str, description: str = "", goa
         doc["map"]["description"] = description
     if goal:
         doc["map"]["goal"] = goal
-    return interchange.import_map(doc, source.workspace)
+    with transaction.atomic():
+        journey_map = interchange.import_map(doc, source.workspace)
+        record_creation(journey_map, user, _("copied the map from %(map)s") % {"map": _quoted(source.name)})
+    return journey_map
 
 
-def save_map(journey_map: JourneyMap, form) -> JourneyMap:
+def save_map(journey_map: JourneyMap, form, user=None) -> JourneyMap:
     """Name, key, description and goal from a valid MapForm."""
-    with editing(journey_map):
+    with editing(journey_map, user, _("changed the map’s settings")):
         return form.save()
 
 
-def set_archived(journey_map: JourneyMap, archived: bool) -> JourneyMap:
-    with editing(journey_map):
+def set_archived(journey_map: JourneyMap, archived: bool, user=None) -> JourneyMap:
+    summary = _("archived the map") if archived else _("brought the map back from the archive")
+    with editing(journey_map, user, summary):
         journey_map.archived = archived
         journey_map.save(update_fields=["archived", "updated"])
     return journey_map
 
 
-def delete_map(journey_map: JourneyMap) -> None:
-    with editing(journey_map):
+def delete_map(journey_map: JourneyMap, user=None) -> None:
+    with transaction.atomic():
         journey_map.delete()
 
 
 # --- stages and KPIs ------------------------------------------------------------------------
 
 
-def save_stage(journey_map: JourneyMap, form) -> Stage:
+def save_stage(journey_map: JourneyMap, form, user=None) -> Stage:
     """A new or edited stage from a valid StageForm; a new one goes last."""
-    with editing(journey_map):
-        if form.instance.pk is None:
+    new = form.instance.pk is None
+    with editing(journey_map, user) as change:
+        if new:
             form.instance.order = next_order(journey_map.stages)
-        return form.save()
+        stage = form.save()
+        change.summary = (_("added the stage %(stage)s") if new else _("edited the stage %(stage)s")) % {
+            "stage": _quoted(stage.name)}
+        change.stage = stage.key
+        return stage
 
 
-def delete_stage(journey_map: JourneyMap, stage: Stage) -> None:
+def delete_stage(journey_map: JourneyMap, stage: Stage, user=None) -> None:
     """The stage with its touchpoints, their flows and its KPIs; the rest close up."""
-    with editing(journey_map):
+    with editing(journey_map, user, _("deleted the stage %(stage)s") % {"stage": _quoted(stage.name)}, stage.key):
         stage.delete()
         renumber(journey_map.stages.all())
 
 
-def move_stage(journey_map: JourneyMap, stage_key: str, step: int) -> Stage:
+def move_stage(journey_map: JourneyMap, stage_key: str, step: int, user=None) -> Stage:
     """One place left (-1) or right (+1)."""
-    with editing(journey_map):
+    with editing(journey_map, user, stage=stage_key) as change:
         stages = list(journey_map.stages.all())
         index = _index_of(stages, stage_key)
         other = index + step
@@ -169,45 +246,57 @@ def move_stage(journey_map: JourneyMap, stage_key: str, step: int) -> Stage:
                           % {"stage": stages[index].name, "where": where})
         stages[index], stages[other] = stages[other], stages[index]
         renumber(stages)
+        change.summary = (_("moved the stage %(stage)s left") if step < 0 else _("moved the stage %(stage)s right")) % {
+            "stage": _quoted(stages[other].name)}
         return stages[other]
 
 
-def reorder_stages(journey_map: JourneyMap, keys: list[str]) -> None:
+def reorder_stages(journey_map: JourneyMap, keys: list[str], user=None) -> None:
     """Drag and drop: `keys` is the whole new order of the map's stages."""
-    with editing(journey_map):
+    with editing(journey_map, user, _("reordered the stages")):
         stages = {stage.key: stage for stage in journey_map.stages.all()}
         if sorted(keys) != sorted(stages):
             raise Refused(_("The stages changed meanwhile; reload the page and try again."))
         renumber(stages[key] for key in keys)
 
 
-def save_metric(journey_map: JourneyMap, form) -> Metric:
+def save_metric(journey_map: JourneyMap, form, user=None) -> Metric:
     """A new or edited KPI from a valid MetricForm; a new one goes last in its stage."""
-    with editing(journey_map):
-        if form.instance.pk is None:
-            form.instance.order = next_order(form.instance.stage.metrics)
-        return form.save()
+    new = form.instance.pk is None
+    stage = form.instance.stage
+    with editing(journey_map, user, stage=stage.key) as change:
+        if new:
+            form.instance.order = next_order(stage.metrics)
+        metric = form.save()
+        change.summary = (_("added the KPI %(kpi)s to %(stage)s") if new else _("edited the KPI %(kpi)s of %(stage)s")) % {
+            "kpi": _quoted(metric.name), "stage": _quoted(stage.name)}
+        return metric
 
 
-def delete_metric(journey_map: JourneyMap, metric: Metric) -> None:
-    with editing(journey_map):
+def delete_metric(journey_map: JourneyMap, metric: Metric, user=None) -> None:
+    summary = _("deleted the KPI %(kpi)s of %(stage)s") % {"kpi": _quoted(metric.name), "stage": _quoted(metric.stage.name)}
+    with editing(journey_map, user, summary, metric.stage.key):
         metric.delete()
 
 
 # --- touchpoints and flows ---------------------------------------------------------------
 
 
-def save_touchpoint(journey_map: JourneyMap, form) -> Touchpoint:
+def save_touchpoint(journey_map: JourneyMap, form, user=None) -> Touchpoint:
     """A new or edited touchpoint from a valid TouchpointForm, with exactly the flows
     ticked (kept in the order they were added). A touchpoint that is new, or moved to
     another stage, goes last in its stage."""
-    with editing(journey_map):
+    new = form.instance.pk is None
+    with editing(journey_map, user) as change:
         touchpoint = form.instance
-        moved = touchpoint.pk is None or touchpoint.stage_id != _stored_stage_id(touchpoint)
-        if moved:
+        if new or touchpoint.stage_id != _stored_stage_id(touchpoint):
             touchpoint.order = next_order(touchpoint.stage.touchpoints.exclude(pk=touchpoint.pk))
         touchpoint = form.save()
         set_flows(touchpoint, form.cleaned_data["next_touchpoints"])
+        words = {"touchpoint": _quoted(touchpoint.name), "stage": _quoted(touchpoint.stage.name)}
+        change.summary = (_("added the touchpoint %(touchpoint)s to %(stage)s") if new
+                          else _("edited the touchpoint %(touchpoint)s in %(stage)s")) % words
+        change.stage = touchpoint.stage.key
         return touchpoint
 
 
@@ -227,17 +316,19 @@ def set_flows(touchpoint: Touchpoint, targets: Iterable[Touchpoint]) -> None:
             order += 1
 
 
-def delete_touchpoint(journey_map: JourneyMap, touchpoint: Touchpoint) -> None:
+def delete_touchpoint(journey_map: JourneyMap, touchpoint: Touchpoint, user=None) -> None:
     """The touchpoint and the flows from and to it; its stage closes up."""
-    with editing(journey_map):
-        stage = touchpoint.stage
+    stage = touchpoint.stage
+    summary = _("deleted the touchpoint %(touchpoint)s from %(stage)s") % {
+        "touchpoint": _quoted(touchpoint.name), "stage": _quoted(stage.name)}
+    with editing(journey_map, user, summary, stage.key):
         touchpoint.delete()
         renumber(stage.touchpoints.all())
 
 
-def move_touchpoint(journey_map: JourneyMap, touchpoint: Touchpoint, direction: str) -> Touchpoint:
+def move_touchpoint(journey_map: JourneyMap, touchpoint: Touchpoint, direction: str, user=None) -> Touchpoint:
     """Keyboard moves: up/down within the stage, left/right to the end of the next stage."""
-    with editing(journey_map):
+    with editing(journey_map, user, stage=touchpoint.stage.key) as change:
         if direction in ("up", "down"):
             siblings = list(touchpoint.stage.touchpoints.all())
             index = _index_of(siblings, touchpoint.key)
@@ -247,6 +338,9 @@ def move_touchpoint(journey_map: JourneyMap, touchpoint: Touchpoint, direction: 
                               % {"name": touchpoint.name, "end": _("top") if direction == "up" else _("bottom")})
             siblings[index], siblings[other] = siblings[other], siblings[index]
             renumber(siblings)
+            change.summary = (_("moved %(touchpoint)s up in %(stage)s") if direction == "up"
+                              else _("moved %(touchpoint)s down in %(stage)s")) % {
+                "touchpoint": _quoted(touchpoint.name), "stage": _quoted(touchpoint.stage.name)}
             return touchpoint
         stages = list(journey_map.stages.all())
         index = _index_of(stages, touchpoint.stage.key)
@@ -260,20 +354,28 @@ def move_touchpoint(journey_map: JourneyMap, touchpoint: Touchpoint, direction: 
         touchpoint.order = next_order(stages[other].touchpoints)
         touchpoint.save(update_fields=["stage", "order"])
         renumber(old_stage.touchpoints.all())
+        change.summary = _moved(touchpoint, old_stage, touchpoint.stage)
         return touchpoint
 
 
-def reorder_touchpoints(journey_map: JourneyMap, stage: Stage, keys: list[str]) -> None:
+def _moved(touchpoint: Touchpoint, old: Stage, new: Stage) -> str:
+    return _("moved %(touchpoint)s from %(old)s to %(new)s") % {
+        "touchpoint": _quoted(touchpoint.name), "old": _quoted(old.name), "new": _quoted(new.name)}
+
+
+def reorder_touchpoints(journey_map: JourneyMap, stage: Stage, keys: list[str], user=None) -> None:
     """Drag and drop: `keys` is the new order of one stage's touchpoints, possibly with a
     newcomer from another stage. Touchpoints of the stage that the list does not name
     (added meanwhile by someone else) keep their relative order after the named ones."""
-    with editing(journey_map):
-        named = {tp.key: tp for tp in journey_map.touchpoints.filter(key__in=keys)}
+    with editing(journey_map, user, _("reordered the touchpoints of %(stage)s") % {"stage": _quoted(stage.name)},
+                 stage.key) as change:
+        named = {tp.key: tp for tp in journey_map.touchpoints.select_related("stage").filter(key__in=keys)}
         if len(named) != len(keys) or len(set(keys)) != len(keys):
             raise Refused(_("The touchpoints changed meanwhile; reload the page and try again."))
         left_behind = {tp.stage_id for tp in named.values() if tp.stage_id != stage.pk}
         for tp in named.values():
             if tp.stage_id != stage.pk:
+                change.summary = _moved(tp, tp.stage, stage)
                 tp.stage = stage
                 tp.save(update_fields=["stage"])
         others = [tp for tp in stage.touchpoints.all() if tp.key not in named]
@@ -282,8 +384,8 @@ def reorder_touchpoints(journey_map: JourneyMap, stage: Stage, keys: list[str]) 
             renumber(old_stage.touchpoints.all())
 
 
-def add_flow(journey_map: JourneyMap, source: Touchpoint, target_key: str) -> Flow:
-    with editing(journey_map):
+def add_flow(journey_map: JourneyMap, source: Touchpoint, target_key: str, user=None) -> Flow:
+    with editing(journey_map, user, stage=source.stage.key) as change:
         target = journey_map.touchpoints.filter(key=target_key).first()
         if target is None:
             raise Refused(_("Pick the touchpoint the buyer goes to next."))
@@ -292,35 +394,46 @@ def add_flow(journey_map: JourneyMap, source: Touchpoint, target_key: str) -> Fl
         if source.flows_out.filter(target=target).exists():
             raise Refused(_("“%(source)s” already flows to “%(target)s”.")
                           % {"source": source.name, "target": target.name})
+        change.summary = _("added a flow from %(source)s to %(target)s") % {
+            "source": _quoted(source.name), "target": _quoted(target.name)}
         return Flow.objects.create(source=source, target=target, order=next_order(source.flows_out))
 
 
-def remove_flow(journey_map: JourneyMap, flow: Flow) -> None:
-    with editing(journey_map):
+def remove_flow(journey_map: JourneyMap, flow: Flow, user=None) -> None:
+    summary = _("removed the flow from %(source)s to %(target)s") % {
+        "source": _quoted(flow.source.name), "target": _quoted(flow.target.name)}
+    with editing(journey_map, user, summary, flow.source.stage.key):
         flow.delete()
 
 
 # --- personas and content of a map ----------------------------------------------------------
 
 
-def save_map_persona(journey_map: JourneyMap, form) -> MapPersona:
+def save_map_persona(journey_map: JourneyMap, form, user=None) -> MapPersona:
     """A persona added to the map (last), or its scope changed, from a valid MapPersonaForm."""
-    with editing(journey_map):
-        if form.instance.pk is None:
+    new = form.instance.pk is None
+    with editing(journey_map, user) as change:
+        if new:
             form.instance.order = next_order(journey_map.map_personas)
-        return form.save()
+        entry = form.save()
+        change.summary = (_("added the persona %(persona)s to the map") if new
+                          else _("changed the stages of the persona %(persona)s")) % {
+            "persona": _quoted(entry.persona.name)}
+        return entry
 
 
-def remove_map_persona(journey_map: JourneyMap, entry: MapPersona) -> None:
+def remove_map_persona(journey_map: JourneyMap, entry: MapPersona, user=None) -> None:
     """The persona leaves the map; it stays in the library."""
-    with editing(journey_map):
+    summary = _("removed the persona %(persona)s from the map") % {"persona": _quoted(entry.persona.name)}
+    with editing(journey_map, user, summary):
         entry.delete()
 
 
 def link_content(journey_map: JourneyMap, stage: Stage, content: ContentAsset,
-                 persona: Persona | None = None) -> None:
+                 persona: Persona | None = None, user=None) -> None:
     """The asset serves the stage and, if a persona is named, now targets it too."""
-    with editing(journey_map):
+    summary = _("linked %(content)s to %(stage)s") % {"content": _quoted(content.title), "stage": _quoted(stage.name)}
+    with editing(journey_map, user, summary, stage.key):
         stage.content.add(content)
         if persona is not None:
             content.personas.add(persona)
@@ -329,13 +442,37 @@ def link_content(journey_map: JourneyMap, stage: Stage, content: ContentAsset,
 # --- the workspace library -------------------------------------------------------------------
 
 
-def save_library_item(form) -> models.Model:
-    """A new or edited department, role, persona or content asset; a new one goes last."""
+@contextmanager
+def editing_library(workspace: Workspace, user=None, summary: str = "") -> Iterator[Change]:
+    """A change to the workspace's library: every map that shows the item gets a revision.
+
+    All the workspace's maps are locked first, in one order (by id), so that a library
+    change and map changes never wait on each other in a cycle. Maps whose document the
+    change leaves as it was get no revision.
+    """
     with transaction.atomic():
-        item = form.instance
-        if item.pk is None:
+        maps = list(JourneyMap.objects.select_for_update().filter(workspace=workspace, deleted=None).order_by("pk"))
+        for journey_map in maps:
+            if journey_map.version == 0:
+                _record(journey_map, Change(summary=_("History starts here.")))
+        change = Change(user=user, summary=summary)
+        yield change
+        for journey_map in maps:
+            _record(journey_map, change)
+
+
+def save_library_item(form, user=None) -> models.Model:
+    """A new or edited department, role, persona or content asset; a new one goes last."""
+    item = form.instance
+    new = item.pk is None
+    with editing_library(item.workspace, user) as change:
+        if new:
             item.order = next_order(type(item).objects.filter(workspace=item.workspace))
-        return form.save()
+        item = form.save()
+        words = {"kind": item._meta.verbose_name, "item": _quoted(str(item))}
+        change.summary = (_("added the %(kind)s %(item)s to the library") if new
+                          else _("edited the %(kind)s %(item)s in the library")) % words
+        return item
 
 
 def library_uses(item: models.Model) -> list[str]:
@@ -362,9 +499,11 @@ def _counted(n: int, singular: str, plural: str) -> list[str]:
     return [ngettext(singular, plural, n) % {"n": n}] if n else []
 
 
-def delete_library_item(item: models.Model) -> None:
+def delete_library_item(item: models.Model, user=None) -> None:
     """Delete a library item that nothing uses; refuse, naming every use, otherwise."""
-    with transaction.atomic():
+    summary = _("deleted the %(kind)s %(item)s from the library") % {
+        "kind": item._meta.verbose_name, "item": _quoted(str(item))}
+    with editing_library(item.workspace, user, summary):
         uses = library_uses(item)
         if uses:
             raise Refused(_("“%(item)s” cannot be deleted while it is used by %(uses)s. Remove those uses first.")

@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Prefetch, Q
 from django.urls import reverse
+from django.utils import timezone
 
 EMOTION_MIN, EMOTION_MAX = -2, 2
 INFLUENCE_MIN, INFLUENCE_MAX = 1, 5
@@ -211,6 +212,10 @@ class JourneyMap(models.Model):
     archived = models.BooleanField(default=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+    # Bumped by every change (maps.changes): what an edit was made on, and what caches key on.
+    version = models.PositiveIntegerField(default=0)
+    # A deleted map waits in the trash (maps.trash) until this is 30 days old.
+    deleted = models.DateTimeField(null=True, blank=True)
 
     objects = JourneyMapQuerySet.as_manager()
 
@@ -382,3 +387,54 @@ class Flow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} → {self.target}"
+
+
+class Revision(models.Model):
+    """One change to a map: who, when, a line saying what, and the difference it made to
+    the map's journeymap/1 document (maps.revisions), with the whole document now and then."""
+
+    map = models.ForeignKey(JourneyMap, models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()  # the map's version after this change
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                             related_name="revisions")
+    at = models.DateTimeField(default=timezone.now)
+    summary = models.CharField(max_length=500)
+    # The stage the change is about, for the history's filter; blank for the whole map.
+    stage = models.CharField(max_length=64, blank=True)
+    delta = models.BinaryField()
+    checkpoint = models.BinaryField(null=True, blank=True)
+    # Set on a revision that undid another, and on the one it undid.
+    undoes = models.OneToOneField("self", models.SET_NULL, null=True, blank=True, related_name="undone_by")
+
+    class Meta:
+        ordering = ["map", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["map", "number"], name="revision_unique_number"),
+        ]
+        indexes = [models.Index(fields=["map", "user", "-number"], name="revision_by_user")]
+
+    def __str__(self) -> str:
+        return f"{self.map} #{self.number}: {self.summary}"
+
+
+class TrashItem(models.Model):
+    """Something deleted, kept whole for 30 days so that it can be brought back with its
+    links: a stage or touchpoint as document items (maps.trash), a library item, a map."""
+
+    MAP, STAGE, TOUCHPOINT, LIBRARY = "map", "stage", "touchpoint", "library"
+    KIND_CHOICES = [(MAP, "map"), (STAGE, "stage"), (TOUCHPOINT, "touchpoint"), (LIBRARY, "library item")]
+
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="trash")
+    map = models.ForeignKey(JourneyMap, models.CASCADE, null=True, blank=True, related_name="trash")
+    kind = models.CharField(max_length=12, choices=KIND_CHOICES)
+    name = models.CharField(max_length=300)
+    payload = models.JSONField(default=dict)
+    deleted = models.DateTimeField(default=timezone.now)
+    deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["workspace", "-deleted"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.name}"

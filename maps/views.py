@@ -97,7 +97,7 @@ def map_create(request: HttpRequest, ws: str) -> HttpResponse:
         ctx = {"workspace": workspace_obj, "form": form}
         template = "maps/_map_create_form.html" if request.htmx else "maps/map_create.html"
         return render(request, template, ctx, status=422 if request.htmx else 200)
-    journey_map = changes.create_map(workspace_obj, form)
+    journey_map = changes.create_map(workspace_obj, form, user=request.user)
     messages.success(request, f"Map “{journey_map.name}” created.")
     url = journey_map.get_absolute_url()
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
@@ -352,7 +352,7 @@ def map_settings(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 @require_POST
 def map_archive(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     journey_map = get_map_for_user(request, ws, key, write=True)
-    changes.set_archived(journey_map, not journey_map.archived)
+    changes.set_archived(journey_map, not journey_map.archived, user=request.user)
     if journey_map.archived:
         messages.success(request, _("Map “%(name)s” archived.") % {"name": journey_map.name})
     else:
@@ -369,7 +369,7 @@ def map_delete(request: HttpRequest, ws: str, key: str) -> HttpResponse:
         warning = _("Its stages, touchpoints, flows and KPIs are deleted. The library (personas, content) stays.")
         return _confirm_delete(request, journey_map, _("the map “%(name)s”") % {"name": journey_map.name},
                                reverse("map_delete", args=[ws, key]), warning)
-    changes.delete_map(journey_map)
+    changes.delete_map(journey_map, user=request.user)
     messages.success(request, _("Map “%(name)s” deleted.") % {"name": journey_map.name})
     url = reverse("workspace", args=[ws])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
@@ -388,7 +388,7 @@ def stage_create(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     journey_map = _write_map(request, ws, key)
     form = StageForm(_posted(request), instance=Stage(map=journey_map), journey_map=journey_map)
     ctx = {"title": _("Add a stage"), "action": reverse("stage_create", args=[ws, key])}
-    return _edit(request, journey_map, form, lambda f: changes.save_stage(journey_map, f),
+    return _edit(request, journey_map, form, lambda f: changes.save_stage(journey_map, f, user=request.user),
                  lambda stage: _("Stage “%(name)s” added.") % {"name": stage.name}, ctx)
 
 
@@ -402,7 +402,7 @@ def stage_edit(request: HttpRequest, ws: str, key: str, stage: str) -> HttpRespo
            "action": reverse("stage_edit", args=[ws, key, stage]),
            "delete_url": reverse("stage_delete", args=[ws, key, stage])}
     form = StageForm(_posted(request), instance=stage_obj, journey_map=journey_map)
-    return _edit(request, journey_map, form, lambda f: changes.save_stage(journey_map, f),
+    return _edit(request, journey_map, form, lambda f: changes.save_stage(journey_map, f, user=request.user),
                  lambda saved: _("Stage “%(name)s” saved.") % {"name": saved.name}, ctx)
 
 
@@ -417,7 +417,7 @@ def stage_delete(request: HttpRequest, ws: str, key: str, stage: str) -> HttpRes
                            "Its %(n)d touchpoints and their flows are deleted too.", count) % {"n": count}
         return _confirm_delete(request, journey_map, _("the stage “%(name)s”") % {"name": stage_obj.name},
                                reverse("stage_delete", args=[ws, key, stage]), warning if count else "")
-    return _change(request, journey_map, lambda: changes.delete_stage(journey_map, stage_obj),
+    return _change(request, journey_map, lambda: changes.delete_stage(journey_map, stage_obj, user=request.user),
                    _("Stage “%(name)s” deleted.") % {"name": stage_obj.name})
 
 
@@ -429,7 +429,7 @@ def stage_move(request: HttpRequest, ws: str, key: str, stage: str, direction: s
     if step is None:
         raise Http404("No such direction")
     stage_obj = _get_stage(journey_map, stage)
-    return _change(request, journey_map, lambda: changes.move_stage(journey_map, stage, step),
+    return _change(request, journey_map, lambda: changes.move_stage(journey_map, stage, step, user=request.user),
                    _("Stage “%(name)s” moved.") % {"name": stage_obj.name})
 
 
@@ -439,7 +439,7 @@ def stage_reorder(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     """Drag and drop: the full new order of stage keys."""
     journey_map = get_map_for_user(request, ws, key, write=True)
     keys = request.POST.getlist("order")
-    return _change(request, journey_map, lambda: changes.reorder_stages(journey_map, keys), _("Stages reordered."))
+    return _change(request, journey_map, lambda: changes.reorder_stages(journey_map, keys, user=request.user), _("Stages reordered."))
 
 
 # --- KPIs --------------------------------------------------------------------------------
@@ -453,7 +453,7 @@ def metric_create(request: HttpRequest, ws: str, key: str, stage: str) -> HttpRe
     form = MetricForm(request.POST, instance=Metric(stage=stage_obj), prefix="kpi")
     ctx = {"title": _("Add a KPI to %(stage)s") % {"stage": stage_obj.name},
            "action": reverse("metric_create", args=[ws, key, stage])}
-    return _edit(request, journey_map, form, lambda f: changes.save_metric(journey_map, f),
+    return _edit(request, journey_map, form, lambda f: changes.save_metric(journey_map, f, user=request.user),
                  lambda metric: _("KPI “%(name)s” added to %(stage)s.") % {"name": metric.name, "stage": stage_obj.name},
                  ctx)
 
@@ -471,7 +471,7 @@ def metric_edit(request: HttpRequest, ws: str, key: str, pk: int) -> HttpRespons
            "action": reverse("metric_edit", args=[ws, key, pk]),
            "delete_url": reverse("metric_delete", args=[ws, key, pk])}
     form = MetricForm(_posted(request), instance=metric)
-    return _edit(request, journey_map, form, lambda f: changes.save_metric(journey_map, f),
+    return _edit(request, journey_map, form, lambda f: changes.save_metric(journey_map, f, user=request.user),
                  lambda saved: _("KPI “%(name)s” saved.") % {"name": saved.name}, ctx)
 
 
@@ -483,7 +483,7 @@ def metric_delete(request: HttpRequest, ws: str, key: str, pk: int) -> HttpRespo
     if request.method == "GET":
         return _confirm_delete(request, journey_map, _("the KPI “%(name)s”") % {"name": metric.name},
                                reverse("metric_delete", args=[ws, key, pk]))
-    return _change(request, journey_map, lambda: changes.delete_metric(journey_map, metric),
+    return _change(request, journey_map, lambda: changes.delete_metric(journey_map, metric, user=request.user),
                    _("KPI “%(name)s” deleted.") % {"name": metric.name})
 
 
@@ -503,7 +503,7 @@ def touchpoint_create(request: HttpRequest, ws: str, key: str, stage: str) -> Ht
                           journey_map=journey_map, initial={"stage": stage_obj})
     ctx = {"title": _("Add a touchpoint to %(stage)s") % {"stage": stage_obj.name},
            "action": reverse("touchpoint_create", args=[ws, key, stage])}
-    return _edit(request, journey_map, form, lambda f: changes.save_touchpoint(journey_map, f),
+    return _edit(request, journey_map, form, lambda f: changes.save_touchpoint(journey_map, f, user=request.user),
                  lambda tp: _("Touchpoint “%(name)s” added.") % {"name": tp.name}, ctx)
 
 
@@ -516,7 +516,7 @@ def touchpoint_edit(request: HttpRequest, ws: str, key: str, tp: str) -> HttpRes
            "action": reverse("touchpoint_edit", args=[ws, key, tp]),
            "delete_url": reverse("touchpoint_delete", args=[ws, key, tp])}
     form = TouchpointForm(_posted(request), instance=touchpoint, journey_map=journey_map)
-    return _edit(request, journey_map, form, lambda f: changes.save_touchpoint(journey_map, f),
+    return _edit(request, journey_map, form, lambda f: changes.save_touchpoint(journey_map, f, user=request.user),
                  lambda saved: _("Touchpoint “%(name)s” saved.") % {"name": saved.name}, ctx)
 
 
@@ -529,7 +529,7 @@ def touchpoint_delete(request: HttpRequest, ws: str, key: str, tp: str) -> HttpR
         return _confirm_delete(request, journey_map, _("the touchpoint “%(name)s”") % {"name": touchpoint.name},
                                reverse("touchpoint_delete", args=[ws, key, tp]),
                                _("Flows from and to it are deleted too."))
-    return _change(request, journey_map, lambda: changes.delete_touchpoint(journey_map, touchpoint),
+    return _change(request, journey_map, lambda: changes.delete_touchpoint(journey_map, touchpoint, user=request.user),
                    _("Touchpoint “%(name)s” deleted.") % {"name": touchpoint.name})
 
 
@@ -541,7 +541,7 @@ def touchpoint_move(request: HttpRequest, ws: str, key: str, tp: str, direction:
     if direction not in ("up", "down", "left", "right"):
         raise Http404("No such direction")
     touchpoint = _get_touchpoint(journey_map, tp)
-    return _change(request, journey_map, lambda: changes.move_touchpoint(journey_map, touchpoint, direction),
+    return _change(request, journey_map, lambda: changes.move_touchpoint(journey_map, touchpoint, direction, user=request.user),
                    _("Touchpoint “%(name)s” moved.") % {"name": touchpoint.name})
 
 
@@ -552,7 +552,7 @@ def touchpoint_reorder(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     journey_map = get_map_for_user(request, ws, key, write=True)
     stage_obj = _get_stage(journey_map, request.POST.get("stage", ""))
     keys = request.POST.getlist("order")
-    return _change(request, journey_map, lambda: changes.reorder_touchpoints(journey_map, stage_obj, keys),
+    return _change(request, journey_map, lambda: changes.reorder_touchpoints(journey_map, stage_obj, keys, user=request.user),
                    _("Touchpoints of %(stage)s reordered.") % {"stage": stage_obj.name})
 
 
@@ -562,7 +562,7 @@ def flow_add(request: HttpRequest, ws: str, key: str, tp: str) -> HttpResponse:
     journey_map = get_map_for_user(request, ws, key, write=True)
     source = _get_touchpoint(journey_map, tp)
     try:
-        flow = changes.add_flow(journey_map, source, request.POST.get("target", ""))
+        flow = changes.add_flow(journey_map, source, request.POST.get("target", ""), user=request.user)
     except changes.Refused as refused:
         return _refused(request, str(refused))
     return _saved(request, journey_map, _("Flow added: %(source)s → %(target)s.")
@@ -575,7 +575,7 @@ def flow_delete(request: HttpRequest, ws: str, key: str, tp: str, target: str) -
     journey_map = get_map_for_user(request, ws, key, write=True)
     source = _get_touchpoint(journey_map, tp)
     flow = get_object_or_404(source.flows_out.select_related("target"), target__key=target)
-    return _change(request, journey_map, lambda: changes.remove_flow(journey_map, flow),
+    return _change(request, journey_map, lambda: changes.remove_flow(journey_map, flow, user=request.user),
                    _("Flow removed: %(source)s → %(target)s.") % {"source": source.name, "target": flow.target.name})
 
 
@@ -654,7 +654,7 @@ def coverage_link(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     persona = journey_map.workspace.personas.filter(key=request.POST.get("persona", "")).first()
     if content is None:
         return _refused(request, _("Pick a content asset to link."))
-    changes.link_content(journey_map, stage_obj, content, persona)
+    changes.link_content(journey_map, stage_obj, content, persona, user=request.user)
     names = {"content": content.title, "stage": stage_obj.name, "persona": persona.name if persona else ""}
     message = (_("“%(content)s” linked to %(stage)s for %(persona)s.") if persona
                else _("“%(content)s” linked to %(stage)s.")) % names
@@ -736,7 +736,7 @@ def library_list(request: HttpRequest, ws: str, kind: str) -> HttpResponse:
 def _library_form(request: HttpRequest, membership, kind: str, form, ctx: dict, message) -> HttpResponse:
     """The library's edit-view shape: like `_edit`, but it answers with the library list."""
     if request.method == "POST" and form.is_valid():
-        item = changes.save_library_item(form)
+        item = changes.save_library_item(form, user=request.user)
         return _library_saved(request, membership.workspace.slug, kind, message(item))
     ctx = {"workspace": membership.workspace, "can_edit": membership.can_edit, "kind": kind,
            "info": LIBRARY[kind], "form": form, "library": LIBRARY, **ctx}
@@ -785,7 +785,7 @@ def library_delete(request: HttpRequest, ws: str, kind: str, item: str) -> HttpR
     ctx = {"workspace": membership.workspace, "kind": kind, "info": info, "library": LIBRARY}
     if request.method == "POST":
         try:
-            changes.delete_library_item(obj)
+            changes.delete_library_item(obj, user=request.user)
         except changes.Refused as refused:
             return _refused(request, str(refused))
         return _library_saved(request, ws, kind, _("%(thing)s “%(item)s” deleted.")
