@@ -23,7 +23,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import revisions
+from . import conflicts, revisions
 from .models import (
     BuyingRole,
     ContentAsset,
@@ -143,6 +143,17 @@ def document_at(journey_map: JourneyMap, number: int) -> dict:
     return doc
 
 
+def changed_by_since(journey_map: JourneyMap, version: str | int | None) -> list[str]:
+    """Who changed the map after `version` (the version a form was drawn on), newest first."""
+    try:
+        since = int(version)
+    except (TypeError, ValueError):
+        since = max(journey_map.version - 1, 0)
+    names = (Revision.objects.filter(map=journey_map, number__gt=since).order_by("-number")
+             .values_list("user__username", flat=True))
+    return list(dict.fromkeys(name or _("someone") for name in names))
+
+
 def record_creation(journey_map: JourneyMap, user=None, summary: str = "") -> None:
     """A new map's first revision: the whole map as it was created."""
     with transaction.atomic():
@@ -195,6 +206,7 @@ def copy_map(source: JourneyMap, key: str, name: str, description: str = "", goa
 def save_map(journey_map: JourneyMap, form, user=None) -> JourneyMap:
     """Name, key, description and goal from a valid MapForm."""
     with editing(journey_map, user, _("changed the map’s settings")):
+        conflicts.merge(form)
         return form.save()
 
 
@@ -220,6 +232,8 @@ def save_stage(journey_map: JourneyMap, form, user=None) -> Stage:
     with editing(journey_map, user) as change:
         if new:
             form.instance.order = next_order(journey_map.stages)
+        else:
+            conflicts.merge(form)
         stage = form.save()
         change.summary = (_("added the stage %(stage)s") if new else _("edited the stage %(stage)s")) % {
             "stage": _quoted(stage.name)}
@@ -267,6 +281,8 @@ def save_metric(journey_map: JourneyMap, form, user=None) -> Metric:
     with editing(journey_map, user, stage=stage.key) as change:
         if new:
             form.instance.order = next_order(stage.metrics)
+        else:
+            conflicts.merge(form)
         metric = form.save()
         change.summary = (_("added the KPI %(kpi)s to %(stage)s") if new else _("edited the KPI %(kpi)s of %(stage)s")) % {
             "kpi": _quoted(metric.name), "stage": _quoted(stage.name)}
@@ -289,10 +305,13 @@ def save_touchpoint(journey_map: JourneyMap, form, user=None) -> Touchpoint:
     new = form.instance.pk is None
     with editing(journey_map, user) as change:
         touchpoint = form.instance
+        if not new:
+            conflicts.merge(form)
         if new or touchpoint.stage_id != _stored_stage_id(touchpoint):
             touchpoint.order = next_order(touchpoint.stage.touchpoints.exclude(pk=touchpoint.pk))
         touchpoint = form.save()
-        set_flows(touchpoint, form.cleaned_data["next_touchpoints"])
+        if "next_touchpoints" in form.cleaned_data:  # not when the flows are someone else's change
+            set_flows(touchpoint, form.cleaned_data["next_touchpoints"])
         words = {"touchpoint": _quoted(touchpoint.name), "stage": _quoted(touchpoint.stage.name)}
         change.summary = (_("added the touchpoint %(touchpoint)s to %(stage)s") if new
                           else _("edited the touchpoint %(touchpoint)s in %(stage)s")) % words
@@ -415,6 +434,8 @@ def save_map_persona(journey_map: JourneyMap, form, user=None) -> MapPersona:
     with editing(journey_map, user) as change:
         if new:
             form.instance.order = next_order(journey_map.map_personas)
+        else:
+            conflicts.merge(form)
         entry = form.save()
         change.summary = (_("added the persona %(persona)s to the map") if new
                           else _("changed the stages of the persona %(persona)s")) % {
@@ -468,6 +489,8 @@ def save_library_item(form, user=None) -> models.Model:
     with editing_library(item.workspace, user) as change:
         if new:
             item.order = next_order(type(item).objects.filter(workspace=item.workspace))
+        else:
+            conflicts.merge(form)
         item = form.save()
         words = {"kind": item._meta.verbose_name, "item": _quoted(str(item))}
         change.summary = (_("added the %(kind)s %(item)s to the library") if new

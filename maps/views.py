@@ -21,7 +21,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from . import changes, diagram, interchange, matrices
+from . import changes, conflicts, diagram, interchange, matrices
 from . import gaps as gap_rules
 from .access import get_map_for_user, get_membership, get_workspace_for_user
 from .board import build_board
@@ -278,13 +278,28 @@ def _edit(request: HttpRequest, journey_map: JourneyMap, form, save, message, ct
     `ctx` (title, action, delete link) is built by the caller before validation, which
     writes the unsaved values into the instance: links and titles name what is stored.
     """
+    conflicts.track(form)
+    ctx = {"form": form, "version": journey_map.version, **ctx}
     if request.method == "POST" and form.is_valid():
         try:
             obj = save(form)
         except changes.Refused as refused:
             return _refused(request, str(refused))
+        except conflicts.Conflict as conflict:
+            _show_conflict(request, journey_map, form, conflict, ctx)
+            return _editor(request, journey_map, ctx, status=409)
         return _saved(request, journey_map, message(obj))
-    return _editor(request, journey_map, {"form": form, **ctx}, status=_invalid_status(request) if form.errors else 200)
+    return _editor(request, journey_map, ctx, status=_invalid_status(request) if form.errors else 200)
+
+
+def _show_conflict(request: HttpRequest, journey_map: JourneyMap, form, conflict, ctx: dict) -> None:
+    """The form again with the person's input, over what the other person changed; its
+    what-you-saw values are now the stored ones, so sending it again applies it anyway."""
+    journey_map.refresh_from_db(fields=["version"])
+    form.data = conflict.data
+    form._bound_fields_cache.clear()
+    ctx.update(conflict=conflict.clashes, version=journey_map.version,
+               conflict_by=changes.changed_by_since(journey_map, request.POST.get("version")))
 
 
 def _change(request: HttpRequest, journey_map: JourneyMap, write, message: str) -> HttpResponse:

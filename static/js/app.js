@@ -62,7 +62,8 @@
   document.addEventListener("DOMContentLoaded", function () {
     // Invalid forms answer 422 with the form and its errors: swap them in like a 200.
     document.body.addEventListener("htmx:beforeSwap", function (evt) {
-      if (evt.detail.xhr.status === 422) { evt.detail.shouldSwap = true; evt.detail.isError = false; }
+      // 409: someone else changed the same fields; the form comes back with both versions.
+      if (evt.detail.xhr.status === 422 || evt.detail.xhr.status === 409) { evt.detail.shouldSwap = true; evt.detail.isError = false; }
     });
     document.body.addEventListener("htmx:responseError", function (evt) {
       var status = evt.detail.xhr.status;
