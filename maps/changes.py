@@ -89,6 +89,7 @@ class Change:
     user: object = None
     summary: str = ""
     stage: str = ""
+    undoes: Revision | None = None
 
 
 @contextmanager
@@ -122,7 +123,7 @@ def _record(journey_map: JourneyMap, change: Change) -> Revision | None:
     user = change.user if getattr(change.user, "is_authenticated", False) else None
     revision = Revision.objects.create(
         map=journey_map, number=number, user=user, summary=change.summary[:500], stage=change.stage,
-        delta=revisions.pack(delta),
+        delta=revisions.pack(delta), undoes=change.undoes,
         checkpoint=revisions.pack(after) if number == 1 or number % revisions.CHECKPOINT_EVERY == 0 else None,
     )
     JourneyMap.objects.filter(pk=journey_map.pk).update(version=number, updated=timezone.now())

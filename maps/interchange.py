@@ -486,6 +486,56 @@ def import_map(doc: dict, workspace: Workspace) -> JourneyMap:
     return journey_map
 
 
+def replace_content(journey_map: JourneyMap, doc: dict) -> None:
+    """Make the content of an existing map the document's, keeping the map's key, its
+    history and its row; for restore, undo and `import_map --into`.
+
+    The document's library items are written as the document has them (it is the map
+    as it was, library included); items of the workspace it does not name stay.
+    """
+    validate(doc, journey_map.workspace)
+    workspace = journey_map.workspace
+    lists = {name: doc.get(name, []) for name in LISTS}
+    with transaction.atomic():
+        for name in ("name", "description", "goal"):
+            setattr(journey_map, name, doc["map"].get(name, ""))
+        journey_map.save(update_fields=["name", "description", "goal", "updated"])
+        # Touchpoints, flows and KPIs go with their stages.
+        journey_map.stages.all().delete()
+        journey_map.map_personas.all().delete()
+        departments = _library_as_in(workspace, Department, lists["departments"], _named)
+        roles = _library_as_in(workspace, BuyingRole, lists["roles"], _named)
+        personas = _library_as_in(workspace, Persona, lists["personas"], lambda item: _persona_fields(item, roles))
+        content = _library_as_in(workspace, ContentAsset, lists["content"], _content_fields)
+        map_personas = set(personas.values())
+        for item in lists["content"]:
+            asset = content[item["key"]]
+            # Targets outside this map are other maps' business: keep them.
+            others = [p for p in asset.personas.all() if p not in map_personas]
+            asset.personas.set(others + [personas[key] for key in item.get("personas", [])])
+        stages = _import_stages(journey_map, lists["stages"], departments, roles)
+        _link_content(lists["content"], content, stages)
+        _import_map_personas(journey_map, lists["personas"], personas, stages)
+        _import_touchpoints(journey_map, lists["touchpoints"],
+                            {"stages": stages, "departments": departments, "personas": personas, "content": content})
+
+
+def _library_as_in(workspace: Workspace, model: type[models.Model], items: list[dict],
+                   fields: Callable[[dict], dict]) -> dict[str, models.Model]:
+    """The library objects of `items` by key, each with the document's fields."""
+    objects, created = _library(workspace, model, items, fields)
+    for item in items:
+        obj = objects[item["key"]]
+        if item["key"] in created:
+            continue
+        wanted = fields(item)
+        if any(getattr(obj, name) != value for name, value in wanted.items()):
+            for name, value in wanted.items():
+                setattr(obj, name, value)
+            obj.save()
+    return objects
+
+
 def _free_map_key(workspace: Workspace, key: str) -> str:
     taken = set(workspace.maps.values_list("key", flat=True))
     candidate, n = key, 2

@@ -1,0 +1,82 @@
+"""Going back: undo a person's last change, restore a map as it was at a revision, and
+replace a map's content with a document (import --into). Each is itself a revision.
+
+All three work on journeymap/1 documents (maps.revisions): the document wanted is
+computed, then written over the map's content with `interchange.replace_content`, which
+keeps the map's key and history.
+"""
+from __future__ import annotations
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from . import changes, interchange, revisions
+from .models import JourneyMap, Revision
+
+
+def revision_delta(revision: Revision) -> dict:
+    return revisions.unpack(revision.delta)
+
+
+def last_own_change(journey_map: JourneyMap, user) -> Revision | None:
+    """The person's latest change of the map that can be undone: not an undo itself, not
+    undone already, and not the map's creation."""
+    return (Revision.objects.filter(map=journey_map, user=user, number__gt=1, undoes=None, undone_by=None)
+            .order_by("-number").first())
+
+
+def undo(journey_map: JourneyMap, user) -> Revision:
+    """Revert the person's own last change, if nothing newer touches the same thing."""
+    with changes.editing(journey_map, user) as change:
+        target = last_own_change(journey_map, user)
+        if target is None:
+            raise changes.Refused(_("You have no change of this map to undo."))
+        delta = revision_delta(target)
+        mine = revisions.touched(delta)
+        for later in Revision.objects.filter(map=journey_map, number__gt=target.number).order_by("number"):
+            if revisions.touched(revision_delta(later)) & mine:
+                who = later.user.get_username() if later.user else _("someone")
+                raise changes.Refused(
+                    _("%(who)s changed the same thing since (%(what)s); undoing “%(yours)s” would lose it.")
+                    % {"who": who, "what": later.summary, "yours": target.summary})
+        current = changes.document_at(journey_map, journey_map.version)
+        wanted = revisions.apply(current, delta, backwards=True)
+        _keep_key(journey_map, wanted)
+        interchange.replace_content(journey_map, wanted)
+        change.summary = _("undid: %(summary)s") % {"summary": target.summary}
+        change.stage = target.stage
+        change.undoes = target
+    return target
+
+
+def restore(journey_map: JourneyMap, number: int, user=None) -> None:
+    """The map's content as it was after revision `number`; its key stays."""
+    with changes.editing(journey_map, user, _("restored the map as it was at revision %(n)s") % {"n": number}):
+        if not Revision.objects.filter(map=journey_map, number=number).exists():
+            raise changes.Refused(_("This map has no revision %(number)s.") % {"number": number})
+        wanted = changes.document_at(journey_map, number)
+        _keep_key(journey_map, wanted)
+        interchange.replace_content(journey_map, wanted)
+
+
+def replace(journey_map: JourneyMap, doc: dict, user=None, summary: str = "") -> None:
+    """Replace the map's content with `doc` (validated first); its key and history stay."""
+    doc = dict(doc, map=dict(doc.get("map") or {}))
+    interchange.validate(doc)
+    with changes.editing(journey_map, user, summary or _("replaced the map’s content")):
+        _keep_key(journey_map, doc)
+        interchange.replace_content(journey_map, doc)
+
+
+def _keep_key(journey_map: JourneyMap, doc: dict) -> None:
+    doc["map"] = dict(doc["map"], key=journey_map.key)
+
+
+def history(journey_map: JourneyMap, user: str = "", stage: str = "") -> list[Revision]:
+    """Revisions newest first, optionally of one person (username) or one stage (key)."""
+    found = Revision.objects.filter(map=journey_map).select_related("user", "undone_by").defer("delta", "checkpoint")
+    if user:
+        found = found.filter(user__username=user)
+    if stage:
+        found = found.filter(Q(stage=stage))
+    return list(found.order_by("-number"))
