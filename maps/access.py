@@ -32,6 +32,7 @@ def get_map_for_user(
     """The map, loaded for gaps and diagrams when `loaded` (a fixed number of queries)."""
     membership = get_membership(request, workspace_slug, write)
     maps = JourneyMap.objects.loaded() if loaded else JourneyMap.objects.select_related("workspace")
-    journey_map = get_object_or_404(maps, workspace=membership.workspace, key=map_key)
+    # A map in the trash is gone for the pages until it is brought back.
+    journey_map = get_object_or_404(maps, workspace=membership.workspace, key=map_key, deleted=None)
     journey_map.membership = membership
     return journey_map

@@ -36,6 +36,7 @@ from .models import (
     Revision,
     Stage,
     Touchpoint,
+    TrashItem,
     Workspace,
 )
 
@@ -163,6 +164,12 @@ def record_creation(journey_map: JourneyMap, user=None, summary: str = "") -> No
         journey_map.version = locked.version
 
 
+def _export(journey_map: JourneyMap) -> dict:
+    from .interchange import export_map
+
+    return export_map(journey_map)
+
+
 def _quoted(name: str) -> str:
     return f"‘{name}’"
 
@@ -220,8 +227,12 @@ def set_archived(journey_map: JourneyMap, archived: bool, user=None) -> JourneyM
 
 
 def delete_map(journey_map: JourneyMap, user=None) -> None:
+    """The map goes to the trash: hidden everywhere, kept for trash.KEEP_DAYS days."""
+    from . import trash
+
     with transaction.atomic():
-        journey_map.delete()
+        JourneyMap.objects.filter(pk=journey_map.pk).update(deleted=timezone.now())
+        trash.keep(journey_map, journey_map.workspace, TrashItem.MAP, journey_map.name, {}, user)
 
 
 # --- stages and KPIs ------------------------------------------------------------------------
@@ -244,7 +255,11 @@ def save_stage(journey_map: JourneyMap, form, user=None) -> Stage:
 
 def delete_stage(journey_map: JourneyMap, stage: Stage, user=None) -> None:
     """The stage with its touchpoints, their flows and its KPIs; the rest close up."""
+    from . import trash
+
     with editing(journey_map, user, _("deleted the stage %(stage)s") % {"stage": _quoted(stage.name)}, stage.key):
+        payload = trash.stage_payload(_export(journey_map), stage.key)
+        trash.keep(journey_map, journey_map.workspace, TrashItem.STAGE, stage.name, payload, user)
         stage.delete()
         renumber(journey_map.stages.all())
 
@@ -341,7 +356,11 @@ def delete_touchpoint(journey_map: JourneyMap, touchpoint: Touchpoint, user=None
     stage = touchpoint.stage
     summary = _("deleted the touchpoint %(touchpoint)s from %(stage)s") % {
         "touchpoint": _quoted(touchpoint.name), "stage": _quoted(stage.name)}
+    from . import trash
+
     with editing(journey_map, user, summary, stage.key):
+        payload = trash.touchpoint_payload(_export(journey_map), touchpoint.key)
+        trash.keep(journey_map, journey_map.workspace, TrashItem.TOUCHPOINT, touchpoint.name, payload, user)
         touchpoint.delete()
         renumber(stage.touchpoints.all())
 
@@ -532,6 +551,9 @@ def delete_library_item(item: models.Model, user=None) -> None:
         if uses:
             raise Refused(_("“%(item)s” cannot be deleted while it is used by %(uses)s. Remove those uses first.")
                           % {"item": item, "uses": ", ".join(uses)})
+        from . import trash
+
+        trash.keep(None, item.workspace, TrashItem.LIBRARY, str(item), trash.library_payload(item), user)
         try:
             item.delete()
         except models.ProtectedError:

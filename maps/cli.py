@@ -30,7 +30,7 @@ def get_map(ref: str, loaded: bool = True) -> JourneyMap:
     workspace = get_workspace(workspace_slug)
     maps = JourneyMap.objects.loaded() if loaded else JourneyMap.objects.all()
     try:
-        return maps.get(workspace=workspace, key=map_key)
+        return maps.get(workspace=workspace, key=map_key, deleted=None)
     except JourneyMap.DoesNotExist:
         raise bad_input(f'no map "{map_key}" in workspace "{workspace_slug}"') from None
 

@@ -98,7 +98,7 @@ class MapCreateForm(MapForm):
     def __init__(self, *args, workspace: Workspace, **kwargs):
         super().__init__(*args, workspace=workspace, **kwargs)
         self.fields["template"].choices = template_choices()
-        self.fields["source"].queryset = workspace.maps.all()
+        self.fields["source"].queryset = workspace.maps.filter(deleted=None)
 
     def clean(self):
         cleaned = super().clean()

@@ -79,7 +79,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def workspace(request: HttpRequest, ws: str) -> HttpResponse:
     membership = get_membership(request, ws)
     show_archived = request.GET.get("archived") == "1"
-    maps = membership.workspace.maps.filter(archived=show_archived).annotate(
+    maps = membership.workspace.maps.filter(archived=show_archived, deleted=None).annotate(
         stage_count=Count("stages", distinct=True), touchpoint_count=Count("touchpoints", distinct=True)
     )
     form = MapCreateForm(workspace=membership.workspace, instance=JourneyMap(workspace=membership.workspace))

@@ -17,6 +17,7 @@ from maps.models import (
     Persona,
     Stage,
     Touchpoint,
+    TrashItem,
     Workspace,
 )
 from maps.stage_templates import TEMPLATES
@@ -582,7 +583,8 @@ def test_deleting_a_map_asks_first(client, owner, small_map):
 
 @pytest.mark.parametrize("role_name", EDITING_ROLES)
 @pytest.mark.parametrize("htmx", [True, False])
-def test_owner_and_editor_can_delete_a_map_and_the_library_stays(client, request, small_map, role_name, htmx):
+def test_owner_and_editor_can_delete_a_map_to_the_trash_and_the_library_stays(client, request, small_map, role_name,
+                                                                               htmx):
     login(client, request.getfixturevalue(role_name))
     response = client.post(reverse("map_delete", args=["acme", "launch"]), **(HX if htmx else {}))
     workspace_url = reverse("workspace", args=["acme"])
@@ -590,8 +592,9 @@ def test_owner_and_editor_can_delete_a_map_and_the_library_stays(client, request
         assert response["HX-Redirect"] == workspace_url
     else:
         assert (response.status_code, response["Location"]) == (302, workspace_url)
-    assert not JourneyMap.objects.filter(pk=small_map.pk).exists()
-    assert not Stage.objects.exists() and not Touchpoint.objects.exists() and not MapPersona.objects.exists()
+    assert client.get(small_map.get_absolute_url()).status_code == 404
+    assert TrashItem.objects.get().map_id == small_map.pk  # kept whole until the trash is emptied
+    assert Stage.objects.filter(map=small_map).count() == 2
     assert Persona.objects.count() == 2 and ContentAsset.objects.count() == 2
 
 
