@@ -47,6 +47,10 @@ class Refused(Exception):
     """A change refused before anything was written; `str(err)` says why, for a person."""
 
 
+class AlreadyDone(Exception):
+    """The same form was sent twice (a double click): it was saved the first time."""
+
+
 # --- keys and order ----------------------------------------------------------------------
 
 
@@ -91,21 +95,26 @@ class Change:
     summary: str = ""
     stage: str = ""
     undoes: Revision | None = None
+    token: str = ""
 
 
 @contextmanager
-def editing(journey_map: JourneyMap, user=None, summary: str = "", stage: str = "") -> Iterator[Change]:
+def editing(journey_map: JourneyMap, user=None, summary: str = "", stage: str = "",
+            token: str = "") -> Iterator[Change]:
     """One transaction holding the map's row lock; every change to a map runs inside it.
 
     On the way out it records the change as a revision (maps.revisions) and bumps the
     map's version, unless the change changed nothing. `journey_map.version` is updated.
+    A `token` already recorded (the same form sent twice) raises AlreadyDone.
     """
     with transaction.atomic():
         # The map row first, always: the fixed lock order that keeps writers from deadlocking.
         locked = JourneyMap.objects.select_for_update().get(pk=journey_map.pk)
+        if token and Revision.objects.filter(map=locked, token=token).exists():
+            raise AlreadyDone()
         if locked.version == 0:
             _record(locked, Change(summary=_("History starts here.")))
-        change = Change(user=user, summary=summary, stage=stage)
+        change = Change(user=user, summary=summary, stage=stage, token=token)
         yield change
         _record(locked, change)
         journey_map.version = locked.version
@@ -124,7 +133,7 @@ def _record(journey_map: JourneyMap, change: Change) -> Revision | None:
     user = change.user if getattr(change.user, "is_authenticated", False) else None
     revision = Revision.objects.create(
         map=journey_map, number=number, user=user, summary=change.summary[:500], stage=change.stage,
-        delta=revisions.pack(delta), undoes=change.undoes,
+        delta=revisions.pack(delta), undoes=change.undoes, token=change.token[:64],
         checkpoint=revisions.pack(after) if number == 1 or number % revisions.CHECKPOINT_EVERY == 0 else None,
     )
     JourneyMap.objects.filter(pk=journey_map.pk).update(version=number, updated=timezone.now())
@@ -241,8 +250,9 @@ def delete_map(journey_map: JourneyMap, user=None) -> None:
 def save_stage(journey_map: JourneyMap, form, user=None) -> Stage:
     """A new or edited stage from a valid StageForm; a new one goes last."""
     new = form.instance.pk is None
-    with editing(journey_map, user) as change:
+    with editing(journey_map, user, token=_token(form)) as change:
         if new:
+            _claim_key(form, journey_map.stages)
             form.instance.order = next_order(journey_map.stages)
         else:
             conflicts.merge(form)
@@ -294,7 +304,7 @@ def save_metric(journey_map: JourneyMap, form, user=None) -> Metric:
     """A new or edited KPI from a valid MetricForm; a new one goes last in its stage."""
     new = form.instance.pk is None
     stage = form.instance.stage
-    with editing(journey_map, user, stage=stage.key) as change:
+    with editing(journey_map, user, stage=stage.key, token=_token(form)) as change:
         if new:
             form.instance.order = next_order(stage.metrics)
         else:
@@ -319,9 +329,11 @@ def save_touchpoint(journey_map: JourneyMap, form, user=None) -> Touchpoint:
     ticked (kept in the order they were added). A touchpoint that is new, or moved to
     another stage, goes last in its stage."""
     new = form.instance.pk is None
-    with editing(journey_map, user) as change:
+    with editing(journey_map, user, token=_token(form)) as change:
         touchpoint = form.instance
-        if not new:
+        if new:
+            _claim_key(form, journey_map.touchpoints)
+        else:
             conflicts.merge(form)
         if new or touchpoint.stage_id != _stored_stage_id(touchpoint):
             touchpoint.order = next_order(touchpoint.stage.touchpoints.exclude(pk=touchpoint.pk))
@@ -451,8 +463,10 @@ def remove_flow(journey_map: JourneyMap, flow: Flow, user=None) -> None:
 def save_map_persona(journey_map: JourneyMap, form, user=None) -> MapPersona:
     """A persona added to the map (last), or its scope changed, from a valid MapPersonaForm."""
     new = form.instance.pk is None
-    with editing(journey_map, user) as change:
+    with editing(journey_map, user, token=_token(form)) as change:
         if new:
+            if journey_map.map_personas.filter(persona=form.instance.persona_id).exists():
+                raise AlreadyDone()
             form.instance.order = next_order(journey_map.map_personas)
         else:
             conflicts.merge(form)
@@ -558,6 +572,25 @@ def delete_library_item(item: models.Model, user=None) -> None:
             item.delete()
         except models.ProtectedError:
             raise Refused(_("“%(item)s” is still in use and was not deleted.") % {"item": item}) from None
+
+
+def _token(form) -> str:
+    """The token of the form the person sent (see Revision.token), if it carried one."""
+    return str(form.data.get("token", ""))[:64] if form.is_bound else ""
+
+
+def _claim_key(form, siblings: models.QuerySet) -> None:
+    """A new object's key, checked again under the lock: someone may have taken it since
+    the form was validated. A key made from the name is made again; a key the person
+    typed is refused."""
+    instance = form.instance
+    if not siblings.filter(key=instance.key).exists():
+        return
+    if form.data.get(form.add_prefix("key")):
+        raise Refused(_("The key “%(key)s” was taken by someone else meanwhile; choose another.")
+                      % {"key": instance.key})
+    source = getattr(instance, getattr(form, "key_source", "name"), "")
+    instance.key = free_key(source, siblings.values_list("key", flat=True), getattr(form, "key_fallback", "item"))
 
 
 def _index_of(objects: list, key: str) -> int:

@@ -405,6 +405,9 @@ class Revision(models.Model):
     checkpoint = models.BinaryField(null=True, blank=True)
     # Set on a revision that undid another, and on the one it undid.
     undoes = models.OneToOneField("self", models.SET_NULL, null=True, blank=True, related_name="undone_by")
+    # The form the change came from, so that the same form sent twice (a double click)
+    # is saved once.
+    token = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:
         ordering = ["map", "-number"]

@@ -7,8 +7,11 @@ htmx redirects, so every form works without JavaScript.
 """
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -279,10 +282,14 @@ def _edit(request: HttpRequest, journey_map: JourneyMap, form, save, message, ct
     writes the unsaved values into the instance: links and titles name what is stored.
     """
     conflicts.track(form)
-    ctx = {"form": form, "version": journey_map.version, **ctx}
+    # The same form sent twice (a double click) is saved once: see Revision.token.
+    token = request.POST.get("token") or uuid.uuid4().hex
+    ctx = {"form": form, "version": journey_map.version, "token": token, **ctx}
     if request.method == "POST" and form.is_valid():
         try:
             obj = save(form)
+        except changes.AlreadyDone:
+            return _saved(request, journey_map, _("That was saved already."))
         except changes.Refused as refused:
             return _refused(request, str(refused))
         except conflicts.Conflict as conflict:

@@ -139,3 +139,56 @@ def test_eight_editors_at_once_lose_nothing_and_never_get_a_server_error(crowd_m
         assert orders == list(range(len(orders))), f"{stage.key}: {orders}"
     crowd_map.refresh_from_db()
     assert crowd_map.revisions.count() == crowd_map.version
+
+
+def at_once(serial, *calls) -> list:
+    """Run the calls in threads started together; their results in order."""
+    results: list = [None] * len(calls)
+    barrier = threading.Barrier(len(calls))
+
+    def run(index: int, call) -> None:
+        try:
+            barrier.wait()
+            with serial:
+                results[index] = call()
+        except BaseException as exc:
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def test_the_same_add_form_sent_twice_at_once_adds_one_touchpoint(crowd_map, owner):
+    serial = threading.RLock() if connection.vendor == "sqlite" else nullcontext()
+    client = Client()
+    client.force_login(owner)
+    url = reverse("touchpoint_create", args=["acme", "crowd", "s0"])
+    values = form_values(client, url)
+    values["name"] = ["Webinar"]
+    statuses = at_once(serial, *[lambda: client.post(url, values, **HX).status_code] * 2)
+    assert statuses == [200, 200]
+    assert Touchpoint.objects.filter(map=crowd_map, name="Webinar").count() == 1
+
+
+def test_two_people_adding_the_same_name_at_once_both_get_their_touchpoint(crowd_map, owner, workspace):
+    serial = threading.RLock() if connection.vendor == "sqlite" else nullcontext()
+    other = make_user("zoe")
+    Membership.objects.create(workspace=workspace, user=other, role=Membership.EDITOR)
+    clients = []
+    url = reverse("touchpoint_create", args=["acme", "crowd", "s0"])
+    for user in (owner, other):
+        client = Client()
+        client.force_login(user)
+        values = form_values(client, url)
+        values["name"] = ["Webinar"]
+        clients.append((client, values))
+    statuses = at_once(serial, *[lambda c=c, v=v: c.post(url, v, **HX).status_code for c, v in clients])
+    assert statuses == [200, 200]
+    keys = sorted(Touchpoint.objects.filter(map=crowd_map, name="Webinar").values_list("key", flat=True))
+    assert keys == ["webinar", "webinar-2"]
