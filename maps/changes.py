@@ -47,6 +47,10 @@ class Refused(Exception):
     """A change refused before anything was written; `str(err)` says why, for a person."""
 
 
+class Stale(Refused):
+    """The same order was changed by someone else since the person's page was drawn."""
+
+
 class AlreadyDone(Exception):
     """The same form was sent twice (a double click): it was saved the first time."""
 
@@ -291,13 +295,37 @@ def move_stage(journey_map: JourneyMap, stage_key: str, step: int, user=None) ->
         return stages[other]
 
 
-def reorder_stages(journey_map: JourneyMap, keys: list[str], user=None) -> None:
-    """Drag and drop: `keys` is the whole new order of the map's stages."""
+def reorder_stages(journey_map: JourneyMap, keys: list[str], user=None, seen: str | None = None) -> None:
+    """Drag and drop: `keys` is the whole new order of the map's stages, made on the page
+    drawn at version `seen`."""
     with editing(journey_map, user, _("reordered the stages")):
         stages = {stage.key: stage for stage in journey_map.stages.all()}
         if sorted(keys) != sorted(stages):
             raise Refused(_("The stages changed meanwhile; reload the page and try again."))
+        then = _seen_document(journey_map, seen)
+        order_then, order_now = ([s["key"] for s in then["stages"]] if then else []), list(stages)
+        if then is not None and _in_common_order(order_then, order_now) != _in_common_order(order_now, order_then):
+            raise Stale(_("%(who)s reordered the stages meanwhile; the board now shows their order.")
+                        % {"who": ", ".join(changed_by_since(journey_map, seen))})
         renumber(stages[key] for key in keys)
+
+
+def _seen_document(journey_map: JourneyMap, seen: str | int | None) -> dict | None:
+    """The map's document at the version a page was drawn on, if it is an older one."""
+    try:
+        number = int(seen)
+    except (TypeError, ValueError):
+        return None
+    current = JourneyMap.objects.values_list("version", flat=True).get(pk=journey_map.pk)
+    if not 0 < number < current:
+        return None
+    return document_at(journey_map, number)
+
+
+def _in_common_order(keys: list[str], other: list[str]) -> list[str]:
+    """`keys` without those `other` lacks: what two orders can be compared on."""
+    present = set(other)
+    return [key for key in keys if key in present]
 
 
 def save_metric(journey_map: JourneyMap, form, user=None) -> Metric:
@@ -414,15 +442,22 @@ def _moved(touchpoint: Touchpoint, old: Stage, new: Stage) -> str:
         "touchpoint": _quoted(touchpoint.name), "old": _quoted(old.name), "new": _quoted(new.name)}
 
 
-def reorder_touchpoints(journey_map: JourneyMap, stage: Stage, keys: list[str], user=None) -> None:
+def reorder_touchpoints(journey_map: JourneyMap, stage: Stage, keys: list[str], user=None,
+                        seen: str | None = None) -> None:
     """Drag and drop: `keys` is the new order of one stage's touchpoints, possibly with a
-    newcomer from another stage. Touchpoints of the stage that the list does not name
-    (added meanwhile by someone else) keep their relative order after the named ones."""
+    newcomer from another stage, made on the page drawn at version `seen`. Touchpoints
+    of the stage that the list does not name (added meanwhile by someone else) keep
+    their relative order after the named ones; if someone reordered or moved the named
+    ones meanwhile, the drop is refused (Stale) rather than undoing their change."""
     with editing(journey_map, user, _("reordered the touchpoints of %(stage)s") % {"stage": _quoted(stage.name)},
                  stage.key) as change:
         named = {tp.key: tp for tp in journey_map.touchpoints.select_related("stage").filter(key__in=keys)}
         if len(named) != len(keys) or len(set(keys)) != len(keys):
             raise Refused(_("The touchpoints changed meanwhile; reload the page and try again."))
+        then = _seen_document(journey_map, seen)
+        if then is not None and _touchpoints_moved_since(then, stage, named):
+            raise Stale(_("%(who)s moved touchpoints of %(stage)s meanwhile; the board now shows their order.")
+                        % {"who": ", ".join(changed_by_since(journey_map, seen)), "stage": _quoted(stage.name)})
         left_behind = {tp.stage_id for tp in named.values() if tp.stage_id != stage.pk}
         for tp in named.values():
             if tp.stage_id != stage.pk:
@@ -433,6 +468,17 @@ def reorder_touchpoints(journey_map: JourneyMap, stage: Stage, keys: list[str], 
         renumber([named[key] for key in keys] + others)
         for old_stage in Stage.objects.filter(pk__in=left_behind):
             renumber(old_stage.touchpoints.all())
+
+
+def _touchpoints_moved_since(then: dict, stage: Stage, named: dict[str, Touchpoint]) -> bool:
+    """Whether, between the document `then` and now, someone else changed the order of
+    the stage's touchpoints or moved one of `named` to another stage."""
+    stage_then = {tp["key"]: tp["stage"] for tp in then["touchpoints"]}
+    if any(key in stage_then and stage_then[key] != tp.stage.key for key, tp in named.items()):
+        return True
+    order_then = [tp["key"] for tp in then["touchpoints"] if tp["stage"] == stage.key]
+    order_now = list(stage.touchpoints.values_list("key", flat=True))
+    return _in_common_order(order_then, order_now) != _in_common_order(order_now, order_then)
 
 
 def add_flow(journey_map: JourneyMap, source: Touchpoint, target_key: str, user=None) -> Flow:

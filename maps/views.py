@@ -313,15 +313,18 @@ def _change(request: HttpRequest, journey_map: JourneyMap, write, message: str) 
     """A one-click change (move, reorder, flow, delete): `write()` calls maps.changes."""
     try:
         write()
+    except changes.Stale as stale:
+        # Someone else changed the same order: refuse, and redraw the board to show theirs.
+        return changed(_refused(request, str(stale), status=409))
     except changes.Refused as refused:
         return _refused(request, str(refused))
     return _saved(request, journey_map, message)
 
 
-def _refused(request: HttpRequest, message: str) -> HttpResponse:
+def _refused(request: HttpRequest, message: str, status: int = 400) -> HttpResponse:
     """A refused change: nothing was written; the message says why."""
     if request.htmx:
-        response = HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+        response = HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
         return trigger_client_event(response, "journeymap-error", {"message": message})
     messages.error(request, message)
     return redirect(request.META.get("HTTP_REFERER") or reverse("home"))
@@ -461,7 +464,7 @@ def stage_reorder(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     """Drag and drop: the full new order of stage keys."""
     journey_map = get_map_for_user(request, ws, key, write=True)
     keys = request.POST.getlist("order")
-    return _change(request, journey_map, lambda: changes.reorder_stages(journey_map, keys, user=request.user), _("Stages reordered."))
+    return _change(request, journey_map, lambda: changes.reorder_stages(journey_map, keys, user=request.user, seen=request.POST.get("version")), _("Stages reordered."))
 
 
 # --- KPIs --------------------------------------------------------------------------------
@@ -574,7 +577,8 @@ def touchpoint_reorder(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     journey_map = get_map_for_user(request, ws, key, write=True)
     stage_obj = _get_stage(journey_map, request.POST.get("stage", ""))
     keys = request.POST.getlist("order")
-    return _change(request, journey_map, lambda: changes.reorder_touchpoints(journey_map, stage_obj, keys, user=request.user),
+    return _change(request, journey_map, lambda: changes.reorder_touchpoints(journey_map, stage_obj, keys, user=request.user,
+                                                                   seen=request.POST.get("version")),
                    _("Touchpoints of %(stage)s reordered.") % {"stage": stage_obj.name})
 
 

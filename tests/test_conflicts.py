@@ -100,3 +100,34 @@ def test_flows_added_by_another_person_survive_an_edit_of_the_name(owner, editor
     assert send(alice, ad_url, seen, name="Search ad").status_code == 200
     ad = Touchpoint.objects.get(map=small_map, key="ad")
     assert sorted(ad.flows_out.values_list("target__key", flat=True)) == ["demo", "webinar"]
+
+
+def reorder(client: Client, stage: str, keys: list[str], version: int):
+    return client.post(reverse("touchpoint_reorder", args=["acme", "launch"]),
+                       {"stage": stage, "order": keys, "version": version}, **HX)
+
+
+def awareness_order(small_map) -> list[str]:
+    return list(Touchpoint.objects.filter(map=small_map, stage__key="awareness").order_by("order")
+                .values_list("key", flat=True))
+
+
+def test_a_drop_on_a_board_older_than_someone_elses_reorder_is_refused_and_theirs_stays(owner, editor, small_map):
+    changes.record_creation(small_map)
+    alice, bob = two_editors(owner, editor)
+    drawn_at = small_map.version
+    assert reorder(bob, "awareness", ["webinar", "ad"], drawn_at).status_code == 200
+    answer = reorder(alice, "awareness", ["ad", "webinar"], drawn_at)
+    assert answer.status_code == 409
+    assert "bob reordered" in answer.content.decode() or "bob moved" in answer.content.decode()
+    assert awareness_order(small_map) == ["webinar", "ad"]
+
+
+def test_a_drop_on_an_old_board_succeeds_when_nobody_touched_that_order(owner, editor, small_map):
+    changes.record_creation(small_map)
+    alice, bob = two_editors(owner, editor)
+    drawn_at = small_map.version
+    demo_url = reverse("touchpoint_edit", args=["acme", "launch", "demo"])
+    assert send(bob, demo_url, open_form(bob, demo_url), name="Live demo 2").status_code == 200
+    assert reorder(alice, "awareness", ["webinar", "ad"], drawn_at).status_code == 200
+    assert awareness_order(small_map) == ["webinar", "ad"]

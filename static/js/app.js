@@ -67,7 +67,7 @@
     });
     document.body.addEventListener("htmx:responseError", function (evt) {
       var status = evt.detail.xhr.status;
-      if (status === 400) return; // the journeymap-error event already said why
+      if (status === 400 || status === 409) return; // the journeymap-error event already said why
       var text = status === 403 ? "You can view this workspace but not change it."
         : status === 404 ? "That no longer exists; reload the page." : "Something went wrong (" + status + "). Nothing was changed.";
       toast(text, true);
