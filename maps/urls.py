@@ -39,6 +39,7 @@ urlpatterns = [
     path(M + "personas/", views.map_personas, name="map_personas"),
     path(M + "personas/<int:pk>/", views.map_persona_edit, name="map_persona_edit"),
     path(M + "personas/<int:pk>/remove/", views.map_persona_remove, name="map_persona_remove"),
+    path(M + "personas/new/", views.map_persona_new, name="map_persona_new"),
     # matrices
     path(M + "coverage/", views.coverage, name="coverage"),
     path(M + "coverage/link/", views.coverage_link, name="coverage_link"),

@@ -357,19 +357,20 @@ def _confirm_delete(request: HttpRequest, journey_map: JourneyMap, what: str, ac
 def map_settings(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     journey_map = _write_map(request, ws, key)
     old_key = journey_map.key
-    form = MapForm(_posted(request), instance=journey_map, workspace=journey_map.workspace)
+    form = conflicts.track(MapForm(_posted(request), instance=journey_map, workspace=journey_map.workspace))
+    ctx = {"form": form, "title": _("Map settings"), "action": reverse("map_settings", args=[ws, key]),
+           "version": journey_map.version}
     if request.method == "POST" and form.is_valid():
-        form.save()
-        if request.htmx and journey_map.key != old_key:
-            return HttpResponseClientRedirect(journey_map.get_absolute_url())
-        if request.htmx:
-            response = render(request, "maps/_map_header.html", {"map": journey_map, "can_edit": True})
-            return changed(response)
-        return redirect(journey_map.get_absolute_url())
+        try:
+            changes.save_map(journey_map, form, user=request.user)
+        except conflicts.Conflict as conflict:
+            journey_map = _write_map(request, ws, key)  # links must name the saved map
+            _show_conflict(request, journey_map, form, conflict, ctx)
+            return _editor(request, journey_map, ctx, status=409)
+        return _map_settings_saved(request, journey_map, old_key)
     if form.errors:
         # Validation wrote the unsaved key into the instance; links must name the saved map.
         journey_map = _write_map(request, ws, key)
-    ctx = {"form": form, "title": "Map settings", "action": reverse("map_settings", args=[ws, key])}
     return _editor(request, journey_map, ctx, status=_invalid_status(request) if form.errors else 200)
 
 
@@ -611,17 +612,15 @@ def flow_delete(request: HttpRequest, ws: str, key: str, tp: str, target: str) -
 @login_required
 @require_http_methods(["GET", "POST"])
 def map_personas(request: HttpRequest, ws: str, key: str) -> HttpResponse:
-    """The personas added to this map, and the form that adds one from the library."""
+    """The personas panel: the map's personas, a form that adds one from the library and
+    one that creates a new one. It stays open after a change, so several can be added."""
     journey_map = _write_map(request, ws, key)
-    entry = MapPersona(map=journey_map, order=changes.next_order(journey_map.map_personas))
-    form = MapPersonaForm(_posted(request), instance=entry, journey_map=journey_map)
+    form = MapPersonaForm(_posted(request), instance=MapPersona(map=journey_map), journey_map=journey_map)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        return _saved(request, journey_map, f"Persona “{entry.persona.name}” added to the map.")
-    ctx = {"form": form, "title": "Personas of this map", "action": reverse("map_personas", args=[ws, key]),
-           "entries": journey_map.map_personas.select_related("persona__role").prefetch_related("stages"),
-           "submit_label": "Add persona"}
-    return _editor(request, journey_map, ctx, status=_invalid_status(request) if form.errors else 200)
+        entry = changes.save_map_persona(journey_map, form, user=request.user)
+        return _personas_saved(request, journey_map, _("Persona “%(name)s” added to the map.")
+                               % {"name": entry.persona.name})
+    return _personas_panel(request, journey_map, form=form, status=_invalid_status(request) if form.errors else 200)
 
 
 @login_required
@@ -629,13 +628,17 @@ def map_personas(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 def map_persona_edit(request: HttpRequest, ws: str, key: str, pk: int) -> HttpResponse:
     journey_map = _write_map(request, ws, key)
     entry = get_object_or_404(journey_map.map_personas.select_related("persona"), pk=pk)
-    form = MapPersonaForm(_posted(request), instance=entry, journey_map=journey_map)
+    form = conflicts.track(MapPersonaForm(_posted(request), instance=entry, journey_map=journey_map))
+    ctx = {"form": form, "title": _("%(name)s in this map") % {"name": entry.persona.name},
+           "action": reverse("map_persona_edit", args=[ws, key, pk]), "version": journey_map.version,
+           "delete_url": reverse("map_persona_remove", args=[ws, key, pk]), "delete_label": _("Remove from map")}
     if request.method == "POST" and form.is_valid():
-        form.save()
-        return _saved(request, journey_map, f"Scope of “{entry.persona.name}” saved.")
-    ctx = {"form": form, "title": f"{entry.persona.name} in this map",
-           "action": reverse("map_persona_edit", args=[ws, key, pk]),
-           "delete_url": reverse("map_persona_remove", args=[ws, key, pk]), "delete_label": "Remove from map"}
+        try:
+            changes.save_map_persona(journey_map, form, user=request.user)
+        except conflicts.Conflict as conflict:
+            _show_conflict(request, journey_map, form, conflict, ctx)
+            return _editor(request, journey_map, ctx, status=409)
+        return _personas_saved(request, journey_map, _("Scope of “%(name)s” saved.") % {"name": entry.persona.name})
     return _editor(request, journey_map, ctx, status=_invalid_status(request) if form.errors else 200)
 
 
@@ -644,8 +647,9 @@ def map_persona_edit(request: HttpRequest, ws: str, key: str, pk: int) -> HttpRe
 def map_persona_remove(request: HttpRequest, ws: str, key: str, pk: int) -> HttpResponse:
     journey_map = get_map_for_user(request, ws, key, write=True)
     entry = get_object_or_404(journey_map.map_personas.select_related("persona"), pk=pk)
-    entry.delete()
-    return _saved(request, journey_map, f"Persona “{entry.persona.name}” removed from the map.")
+    changes.remove_map_persona(journey_map, entry, user=request.user)
+    return _personas_saved(request, journey_map, _("Persona “%(name)s” removed from the map.")
+                           % {"name": entry.persona.name})
 
 
 # --- matrices ------------------------------------------------------------------------------
@@ -825,3 +829,73 @@ def library_delete(request: HttpRequest, ws: str, kind: str, item: str) -> HttpR
         ctx.update(confirm=True, title=_("Delete the %(thing)s “%(item)s”?") % {"thing": info["one"], "item": obj},
                    action=reverse("library_delete", args=[ws, kind, item]))
     return render(request, "maps/_editor.html" if _fragment(request) else "maps/library_edit.html", ctx)
+
+
+# --- the map's header and personas panel (helper C; the lead may fold these in) -------------
+
+
+def _map_settings_saved(request: HttpRequest, journey_map: JourneyMap, old_key: str) -> HttpResponse:
+    """Saved settings: the drawer closes and the page's header, breadcrumb and title take
+    the new name (out of band); a new key needs the new address, so the page reloads there."""
+    message = _("Settings of “%(name)s” saved.") % {"name": journey_map.name}
+    url = journey_map.get_absolute_url()
+    if not request.htmx or journey_map.key != old_key:
+        messages.success(request, message)
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    ctx = {"map": journey_map, "workspace": journey_map.workspace, "can_edit": journey_map.membership.can_edit}
+    response = render(request, "maps/_map_settings_saved.html", ctx)
+    # Only out-of-band parts: what is left lands in the drawer, and whitespace would keep it open.
+    response.content = response.content.strip()
+    return changed(trigger_client_event(response, "journeymap-saved", {"message": message}))
+
+
+def _new_persona_form(journey_map: JourneyMap, data: QueryDict | None = None) -> PersonaForm:
+    """PersonaForm with its own rules; the panel shows name, role and title only."""
+    workspace_obj = journey_map.workspace
+    return PersonaForm(data, prefix="new", instance=Persona(workspace=workspace_obj), workspace=workspace_obj)
+
+
+def _personas_panel(request: HttpRequest, journey_map: JourneyMap, form=None, new_form=None,
+                    flash: str = "", status: int = 200) -> HttpResponse:
+    ws, key = journey_map.workspace.slug, journey_map.key
+    if form is None:
+        form = MapPersonaForm(instance=MapPersona(map=journey_map), journey_map=journey_map)
+    ctx = {"form": form, "new_persona_form": new_form or _new_persona_form(journey_map),
+           "title": _("Personas of this map"), "action": reverse("map_personas", args=[ws, key]),
+           "new_persona_action": reverse("map_persona_new", args=[ws, key]),
+           "entries": journey_map.map_personas.select_related("persona__role").prefetch_related("stages"),
+           "submit_label": _("Add persona"), "flash": flash}
+    return _editor(request, journey_map, ctx, status=status)
+
+
+def _personas_saved(request: HttpRequest, journey_map: JourneyMap, message: str) -> HttpResponse:
+    """After a change to the map's personas the panel stays open with the new list."""
+    if not request.htmx:
+        messages.success(request, message)
+        return redirect(journey_map.get_absolute_url())
+    return changed(_personas_panel(request, journey_map, flash=message))
+
+
+def _create_persona_in_map(journey_map: JourneyMap, form: PersonaForm, user=None) -> MapPersona:
+    """A new library persona, added to the map (last, in every stage) in the same transaction."""
+    # TODO(lead): move to maps.changes
+    with transaction.atomic():
+        # The library first: it locks every map of the workspace in one order, this one included.
+        persona = changes.save_library_item(form, user=user)
+        summary = _("added the persona %(persona)s to the map") % {"persona": changes._quoted(persona.name)}
+        with changes.editing(journey_map, user, summary):
+            return MapPersona.objects.create(map=journey_map, persona=persona,
+                                             order=changes.next_order(journey_map.map_personas))
+
+
+@login_required
+@require_POST
+def map_persona_new(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    """Create a persona from inside a map: it joins the library and this map at once."""
+    journey_map = get_map_for_user(request, ws, key, write=True)
+    form = _new_persona_form(journey_map, request.POST)
+    if not form.is_valid():
+        return _personas_panel(request, journey_map, new_form=form, status=_invalid_status(request))
+    entry = _create_persona_in_map(journey_map, form, user=request.user)
+    return _personas_saved(request, journey_map, _("Persona “%(name)s” created and added to the map.")
+                           % {"name": entry.persona.name})

@@ -1,5 +1,7 @@
 // journeymap: the little the server cannot do. htmx does the requests; this file adds
-// drag and drop (Sortable), the toast, Escape to close the editor, and 422 swaps.
+// drag and drop (Sortable), the toast, 422/409 swaps, an editor that never drops what a
+// person typed without asking, focus that returns to where the person was after the board
+// refreshes, menus that close like menus, and export links that follow the diagram view.
 (function () {
   "use strict";
 
@@ -13,14 +15,193 @@
     box._timer = setTimeout(function () { box.hidden = true; }, isError ? 6000 : 2500);
   }
 
-  function closeEditor() {
+  function editorBox() {
     var editor = document.getElementById("editor");
-    if (editor && editor.innerHTML.trim()) {
-      editor.innerHTML = "";
-      var back = document.querySelector("[data-last-opener]");
-      if (back) { back.removeAttribute("data-last-opener"); back.focus(); }
+    return editor && editor.innerHTML.trim() ? editor : null;
+  }
+
+  // --- unsaved input -------------------------------------------------------------------
+
+  function fieldChanged(el) {
+    var type = el.type;
+    if (el.disabled || !el.name || /^(hidden|submit|button|reset|file)$/.test(type)) return false;
+    if (type === "checkbox" || type === "radio") return el.checked !== el.defaultChecked;
+    if (el.tagName === "SELECT") {
+      var options = el.options, marked = false, i;
+      for (i = 0; i < options.length; i++) { if (options[i].defaultSelected) marked = true; }
+      for (i = 0; i < options.length; i++) {
+        // With no option marked, a single select starts on its first option.
+        var start = options[i].defaultSelected || (!marked && !el.multiple && i === 0);
+        if (options[i].selected !== start) return true;
+      }
+      return false;
+    }
+    return el.value !== el.defaultValue;
+  }
+
+  // A form that came back refused (errors, or someone else's change) holds input not saved yet.
+  function formDirty(form) {
+    if (form.querySelector('.error-summary, .conflict, [aria-invalid="true"]')) return true;
+    return Array.prototype.some.call(form.querySelectorAll("input, select, textarea"), fieldChanged);
+  }
+
+  function dirtyForms(root, except) {
+    if (!root) return false;
+    return Array.prototype.some.call(root.querySelectorAll("form"), function (f) { return f !== except && formDirty(f); });
+  }
+
+  // "Discard your changes?" in the page's <dialog> (base.html); `then` runs only on Discard.
+  function askDiscard(then) {
+    var dialog = document.getElementById("discard-dialog");
+    if (!dialog || typeof dialog.showModal !== "function") {
+      if (window.confirm("Discard your changes?")) then();
+      return;
+    }
+    dialog.returnValue = "";
+    function onClick(evt) {
+      var button = evt.target.closest("button[value]");
+      if (button) dialog.close(button.value);
+    }
+    dialog.addEventListener("click", onClick);
+    dialog.addEventListener("close", function onClose() {
+      dialog.removeEventListener("close", onClose);
+      dialog.removeEventListener("click", onClick);
+      if (dialog.returnValue === "discard") then();
+    });
+    dialog.showModal();
+  }
+
+  // --- the editor drawer ---------------------------------------------------------------
+
+  function opener() { return document.querySelector("[data-last-opener]"); }
+
+  // A control inside a closed menu cannot take focus; its menu button can.
+  function focusable(el) {
+    var menu = el && el.closest && el.closest("details.menu");
+    return menu ? menu.querySelector("summary") : el;
+  }
+
+  function closeEditor() {
+    var editor = editorBox();
+    if (!editor) return;
+    editor.innerHTML = "";
+    var back = opener();
+    if (back) { back.removeAttribute("data-last-opener"); back = focusable(back); if (back && document.contains(back)) back.focus(); }
+  }
+
+  function requestCloseEditor() {
+    if (dirtyForms(editorBox())) askDiscard(closeEditor); else closeEditor();
+  }
+
+  // --- focus after the board refreshes -------------------------------------------------
+  // A change answers with events; the board, gaps and header are then drawn anew and the
+  // element that had focus is gone. `pending` lists where focus goes back to, best first.
+
+  var pending = null;
+  var CONTROLS = "a[href], button, select, input:not([type=hidden]), textarea, summary";
+
+  function sel(id, focus) {
+    return "#" + CSS.escape(id) + (focus ? ' [data-focus="' + focus + '"]' : "");
+  }
+
+  // A card or stage the person just created: the one the list did not have before.
+  function newcomer(listSelector, itemSelector) {
+    var known = {};
+    document.querySelectorAll(listSelector + " " + itemSelector).forEach(function (e) { known[e.id] = true; });
+    return function () {
+      var items = document.querySelectorAll(listSelector + " " + itemSelector);
+      for (var i = 0; i < items.length; i++) {
+        if (!known[items[i].id]) return items[i].querySelector('[data-focus="name"]');
+      }
+      return null;
+    };
+  }
+
+  function returnPlaces(el) {
+    var places = [];
+    el = focusable(el);
+    if (!el || !el.closest) return places;
+    var card = el.closest(".tp-card[id]"), head = el.closest(".stage-head[id]");
+    var box = card || head || el.closest("[id]");
+    var focus = el.getAttribute("data-focus");
+    if (el.id === "add-stage") places.push(newcomer("[data-sortable-stages], .board > .row:first-child", ".stage-head[id]"));
+    if (el.id && el.id.indexOf("add-tp-") === 0) {
+      places.push(newcomer('.tp-list[data-stage="' + CSS.escape(el.id.slice(7)) + '"]', ".tp-card[id]"));
+    }
+    if (el.id) places.push(sel(el.id));
+    if (box && focus) places.push(sel(box.id, focus));
+    if (card || head) {
+      places.push(sel(box.id, "name"));
+      // Deleted: the next card or stage, else the one before, else the add button.
+      [box.nextElementSibling, box.previousElementSibling].forEach(function (s) {
+        if (s && s.id) places.push(sel(s.id, "name"));
+      });
+      var list = card && card.closest(".tp-list");
+      places.push(list ? sel("add-tp-" + list.getAttribute("data-stage")) : sel("add-stage"));
+    } else if (box && !focus) {
+      // Anything else redrawn in place (a coverage cell): the control at the same position.
+      var index = Array.prototype.indexOf.call(box.querySelectorAll(CONTROLS), el), id = box.id;
+      if (index >= 0) places.push(function () {
+        var again = document.getElementById(id);
+        return again && again.querySelectorAll(CONTROLS)[index];
+      });
+    }
+    places.push(el);
+    return places;
+  }
+
+  function expectFocusBack(el) {
+    // A form's request: the button or field the person used inside it.
+    var active = document.activeElement;
+    if (active && active !== el && el.contains(active)) el = active;
+    var places = returnPlaces(el);
+    pending = places.length ? { places: places, until: Date.now() + 4000 } : null;
+  }
+
+  function restoreFocus() {
+    if (!pending) return;
+    if (Date.now() > pending.until) { pending = null; return; }
+    var active = document.activeElement;
+    if (active && active !== document.body && document.contains(active)) return; // the person moved on
+    for (var i = 0; i < pending.places.length; i++) {
+      var place = pending.places[i];
+      var el = typeof place === "function" ? place() : typeof place === "string" ? document.querySelector(place) : place;
+      if (el && document.contains(el) && !el.disabled && el.getClientRects().length) { el.focus(); return; }
     }
   }
+
+  // --- errors: seen even below the fold ------------------------------------------------
+
+  function showErrors(root) {
+    var field = root.querySelector('[aria-invalid="true"], .has-error input:not([type=hidden]), .has-error select, .has-error textarea');
+    var target = field || root.querySelector(".error-summary, .conflict");
+    if (!target) return false;
+    if (!field && !target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+    target.scrollIntoView({ block: "center" });
+    target.focus({ preventScroll: true });
+    return true;
+  }
+
+  // --- menus (<details class="menu">) --------------------------------------------------
+
+  function closeMenus(except) {
+    document.querySelectorAll("details.menu[open]").forEach(function (d) { if (d !== except) d.open = false; });
+  }
+
+  // --- export links follow the diagram view --------------------------------------------
+
+  function syncExportLinks() {
+    var select = document.getElementById("diagram-view");
+    if (!select) return;
+    document.querySelectorAll("a[data-view-link]").forEach(function (a) {
+      var url = new URL(a.getAttribute("href"), window.location.href);
+      if (select.value && select.value !== "stages") url.searchParams.set("view", select.value);
+      else url.searchParams.delete("view");
+      a.setAttribute("href", url.pathname + url.search);
+    });
+  }
+
+  // --- drag and drop -------------------------------------------------------------------
 
   function sortableInit(root) {
     if (typeof Sortable === "undefined") return;
@@ -59,48 +240,152 @@
     return values;
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
-    // Invalid forms answer 422 with the form and its errors: swap them in like a 200.
-    document.body.addEventListener("htmx:beforeSwap", function (evt) {
-      // 409: someone else changed the same fields; the form comes back with both versions.
-      if (evt.detail.xhr.status === 422 || evt.detail.xhr.status === 409) { evt.detail.shouldSwap = true; evt.detail.isError = false; }
+  // "Add KPI" inside the stage editor: the stage form above must keep what was typed, so
+  // the answer never replaces the editor. Refused: only the KPI fields come back (hx-select
+  // in _editor.html). Added: the KPI list and an empty KPI form are fetched afresh.
+  function refreshKpis(form) {
+    var section = form.closest("#metrics");
+    var url = section && section.getAttribute("data-refresh-url");
+    if (!url) return;
+    htmx.ajax("GET", url, { target: "#metrics", select: "#metrics", swap: "outerHTML" }).then(function () {
+      var name = document.querySelector('#metrics [name="kpi-name"]');
+      if (name) name.focus();
     });
-    document.body.addEventListener("htmx:responseError", function (evt) {
+  }
+
+  var leaving = false;
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var body = document.body;
+
+    body.addEventListener("htmx:beforeSwap", function (evt) {
+      var status = evt.detail.xhr.status;
+      // 422: the form and its errors; 409: someone else changed the same fields, the form
+      // comes back with both versions. Both are swapped in like a 200.
+      if (status === 422 || status === 409) { evt.detail.shouldSwap = true; evt.detail.isError = false; }
+      var elt = evt.detail.requestConfig && evt.detail.requestConfig.elt;
+      if (status === 200 && elt && elt.hasAttribute && elt.hasAttribute("data-kpi-form")) {
+        evt.detail.shouldSwap = false;
+        refreshKpis(elt);
+      }
+    });
+    body.addEventListener("htmx:responseError", function (evt) {
       var status = evt.detail.xhr.status;
       if (status === 400 || status === 409) return; // the journeymap-error event already said why
       var text = status === 403 ? "You can view this workspace but not change it."
         : status === 404 ? "That no longer exists; reload the page." : "Something went wrong (" + status + "). Nothing was changed.";
       toast(text, true);
     });
-    document.body.addEventListener("htmx:sendError", function () { toast("The server cannot be reached. Nothing was changed.", true); });
-    document.body.addEventListener("journeymap-error", function (evt) { toast(evt.detail.message, true); });
-    document.body.addEventListener("journeymap-saved", function (evt) { toast(evt.detail.message, false); });
-    document.body.addEventListener("htmx:afterSwap", function (evt) {
-      if (evt.detail.target && evt.detail.target.id === "editor") {
-        var first = evt.detail.target.querySelector("h2, input, select, textarea");
-        if (first) { if (first.tagName === "H2") first.setAttribute("tabindex", "-1"); first.focus(); }
-      }
+    body.addEventListener("htmx:sendError", function () { toast("The server cannot be reached. Nothing was changed.", true); });
+    body.addEventListener("journeymap-error", function (evt) { toast(evt.detail.message, true); });
+    body.addEventListener("journeymap-saved", function (evt) { toast(evt.detail.message, false); });
+
+    // Anything that would replace the editor (or the page) while it holds unsaved input asks
+    // first. A form submitting itself is not asked about; the other forms in the editor are.
+    body.addEventListener("htmx:confirm", function (evt) {
+      var editor = editorBox(), target = evt.detail.target, elt = evt.detail.elt;
+      if (!editor || !target || !(target === editor || target.contains(editor))) return;
+      var submitting = elt && elt.tagName === "FORM" && editor.contains(elt) ? elt : null;
+      if (!dirtyForms(editor, submitting)) return;
+      evt.preventDefault();
+      askDiscard(function () { evt.detail.issueRequest(false); });
     });
-    document.body.addEventListener("htmx:beforeRequest", function (evt) {
-      var elt = evt.detail.elt;
-      if (elt && elt.getAttribute && elt.getAttribute("hx-target") === "#editor") {
+
+    body.addEventListener("htmx:beforeRequest", function (evt) {
+      var elt = evt.detail.elt, editor = document.getElementById("editor");
+      if (!elt || !elt.getAttribute || (editor && editor.contains(elt))) return;
+      if (elt.getAttribute("hx-target") === "#editor") {
         document.querySelectorAll("[data-last-opener]").forEach(function (e) { e.removeAttribute("data-last-opener"); });
         elt.setAttribute("data-last-opener", "");
+      } else if (evt.detail.requestConfig && evt.detail.requestConfig.verb !== "get" && elt !== body) {
+        expectFocusBack(elt); // a one-click change on the board: move, remove a flow
       }
     });
-    document.body.addEventListener("htmx:load", function (evt) { sortableInit(evt.detail.elt); });
-    document.addEventListener("keydown", function (evt) { if (evt.key === "Escape") closeEditor(); });
+
+    body.addEventListener("htmx:afterSwap", function (evt) {
+      var target = evt.detail.target, status = evt.detail.xhr && evt.detail.xhr.status;
+      if (!target || target.id !== "editor") return;
+      if (!target.innerHTML.trim()) {
+        // Saved or deleted: the drawer closes; focus goes back once the board is redrawn.
+        target.innerHTML = "";
+        var back = opener();
+        if (back) { back.removeAttribute("data-last-opener"); expectFocusBack(back); restoreFocus(); }
+        return;
+      }
+      if (status === 422 || status === 409) return; // afterSettle shows the errors
+      var first = target.querySelector("h2, input, select, textarea");
+      if (first) { if (first.tagName === "H2") first.setAttribute("tabindex", "-1"); first.focus(); }
+    });
+
+    body.addEventListener("htmx:afterSettle", function (evt) {
+      var status = evt.detail.xhr && evt.detail.xhr.status;
+      if (status === 422 || status === 409) {
+        var target = evt.detail.target;
+        showErrors(target && document.contains(target) ? target : document);
+      }
+      syncExportLinks();
+      restoreFocus();
+    });
+
+    body.addEventListener("htmx:load", function (evt) { sortableInit(evt.detail.elt); });
+
+    document.addEventListener("keydown", function (evt) {
+      if (evt.key !== "Escape" || evt.defaultPrevented || document.querySelector("dialog[open]")) return;
+      var menu = document.querySelector("details.menu[open]");
+      if (menu) { evt.preventDefault(); menu.open = false; menu.querySelector("summary").focus(); return; }
+      // Handled here: the same key must not also cancel the dialog that asks.
+      if (editorBox()) { evt.preventDefault(); requestCloseEditor(); }
+    });
+
+    // Menus: one open at a time; an outside click or a chosen item closes them.
+    document.addEventListener("toggle", function (evt) {
+      if (evt.target.matches && evt.target.matches("details.menu") && evt.target.open) closeMenus(evt.target);
+    }, true);
+    document.addEventListener("click", function (evt) {
+      var inside = evt.target.closest("details.menu");
+      closeMenus(inside);
+      if (inside && evt.target.closest(".menu-items a")) inside.open = false;
+    });
+
     // A node of the inline diagram opens its touchpoint in the editor, like a card does.
-    document.body.addEventListener("click", function (evt) {
+    body.addEventListener("click", function (evt) {
       var link = evt.target.closest("#diagram a");
       var href = link && (link.getAttribute("href") || link.getAttribute("xlink:href"));
       if (!href || !document.getElementById("editor")) return;
       evt.preventDefault();
       htmx.ajax("GET", href, { target: "#editor", swap: "innerHTML" });
     });
-    document.body.addEventListener("click", function (evt) {
-      if (evt.target.closest("[data-close-editor]")) { evt.preventDefault(); closeEditor(); }
+
+    body.addEventListener("click", function (evt) {
+      var close = evt.target.closest("[data-close-editor]");
+      if (close) {
+        var editor = document.getElementById("editor");
+        if (editor && editor.contains(close)) { evt.preventDefault(); requestCloseEditor(); return; }
+        // A page of its own (no JavaScript drawer): Cancel is a link away from the form.
+        if (dirtyForms(document.getElementById("main"))) {
+          evt.preventDefault();
+          askDiscard(function () { leaving = true; window.location.href = close.href; });
+        }
+        return;
+      }
+      var errorLink = evt.target.closest("a[data-error-link]");
+      var field = errorLink && document.getElementById(errorLink.getAttribute("href").slice(1));
+      if (field) { evt.preventDefault(); field.scrollIntoView({ block: "center" }); field.focus({ preventScroll: true }); }
     });
+    body.addEventListener("change", function (evt) { if (evt.target.id === "diagram-view") syncExportLinks(); });
+
+    // Leaving the page (a link, reload, closing the tab) with unsaved input asks too.
+    document.addEventListener("submit", function (evt) { if (!evt.defaultPrevented) leaving = true; });
+    window.addEventListener("beforeunload", function (evt) {
+      if (!leaving && dirtyForms(document.getElementById("editor") || document.querySelector(".edit-page"))) {
+        evt.preventDefault();
+        evt.returnValue = "";
+      }
+    });
+
     sortableInit(document);
+    syncExportLinks();
+    // A page drawn after a refused form (no htmx): go to the first thing to fix.
+    if (document.querySelector(".error-summary")) showErrors(document);
   });
 })();
