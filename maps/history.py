@@ -7,11 +7,17 @@ keeps the map's key and history.
 """
 from __future__ import annotations
 
+import uuid
+
+from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from . import changes, interchange, revisions
-from .models import JourneyMap, Revision
+from .diagram import DiagramError
+from .gaps import find_gaps
+from .models import JourneyMap, Revision, Workspace
+from .rendering import render_map
 
 
 def revision_delta(revision: Revision) -> dict:
@@ -80,3 +86,33 @@ def history(journey_map: JourneyMap, user: str = "", stage: str = "") -> list[Re
     if stage:
         found = found.filter(Q(stage=stage))
     return list(found.order_by("-number"))
+
+
+def people(journey_map: JourneyMap) -> list[str]:
+    """The usernames of everyone who changed the map, for the history's filter."""
+    names = Revision.objects.filter(map=journey_map).exclude(user=None).values_list("user__username", flat=True)
+    return sorted(set(names))
+
+
+def as_it_was(journey_map: JourneyMap, number: int) -> dict:
+    """The gaps and stage diagram of the map as it was after revision `number`.
+
+    The old document is imported into a scratch workspace inside a transaction that is
+    rolled back, so the same gap rules and diagram code read it as they read any map,
+    and nothing of it stays.
+    """
+    doc = changes.document_at(journey_map, number)
+    result = {"gaps": [], "svg": None, "error": None}
+    with transaction.atomic():
+        scratch = Workspace.objects.create(slug=f"as-it-was-{uuid.uuid4().hex[:12]}", name=journey_map.workspace.name)
+        then = JourneyMap.objects.loaded().get(pk=interchange.import_map(doc, scratch).pk)
+        found = find_gaps(then)
+        result["gaps"] = [{"stage": stage.name, "rows": [gap for gap in found if gap.stage == stage.key]}
+                          for stage in then.stages.all()]
+        try:
+            svg = render_map(then, "stages", "svg", gaps=found).body.decode()
+            result["svg"] = svg[svg.find("<svg"):]
+        except DiagramError as err:
+            result["error"] = str(err)
+        transaction.set_rollback(True)
+    return result

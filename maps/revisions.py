@@ -22,7 +22,9 @@ from collections.abc import Iterable
 CHECKPOINT_EVERY = 25
 MAP = "map"
 
-Delta = dict  # {"map": [before, after]?, "lists": {name: {"items": {key: [b, a]}, "order": [keys_b, keys_a]?}}}
+# {"map": [before, after]?,
+#  "lists": {name: {"items": {key: [b, a]}, "order": [keys_b, keys_a]?, "groups": [stage keys]?}}}
+Delta = dict
 
 
 def pack(data: object) -> bytes:
@@ -51,11 +53,26 @@ def diff(before: dict, after: dict) -> Delta:
         change = {"items": items} if items else {}
         if list(old) != list(new):
             change["order"] = [list(old), list(new)]
+            groups = _groups_reordered(old, new)
+            if groups is not None:
+                change["groups"] = groups
         if change:
             lists[name] = change
     if lists:
         delta["lists"] = lists
     return delta
+
+
+def _groups_reordered(old: dict[str, dict], new: dict[str, dict]) -> list[str] | None:
+    """For a list grouped by stage (touchpoints), the stages whose own sequence changed:
+    moving the stages around reorders the whole list but no stage's touchpoints."""
+    items = [*old.values(), *new.values()]
+    if not items or not all(isinstance(item.get("stage"), str) for item in items):
+        return None
+    stages = dict.fromkeys(item["stage"] for item in items)
+    return [stage for stage in stages
+            if [key for key, item in old.items() if item["stage"] == stage]
+            != [key for key, item in new.items() if item["stage"] == stage]]
 
 
 def apply(doc: dict, delta: Delta, backwards: bool = False) -> dict:
@@ -81,11 +98,15 @@ def apply(doc: dict, delta: Delta, backwards: bool = False) -> dict:
 
 
 def touched(delta: Delta) -> set[tuple[str, str]]:
-    """(list, key) of every item the delta changed; ("map", "") for the map's own fields."""
+    """(list, key) of every item the delta changed; ("map", "") for the map's own fields;
+    (list, "#order") for a reordered list, or (list, "#order:STAGE") for each stage whose
+    touchpoints were reordered."""
     found = {(MAP, "")} if MAP in delta else set()
     for name, change in delta.get("lists", {}).items():
         found |= {(name, key) for key in change.get("items", {})}
-        if "order" in change:
+        if "groups" in change:
+            found |= {(name, f"#order:{group}") for group in change["groups"]}
+        elif "order" in change:
             found.add((name, "#order"))
     return found
 

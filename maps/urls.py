@@ -45,9 +45,18 @@ urlpatterns = [
     path(M + "coverage/link/", views.coverage_link, name="coverage_link"),
     path(M + "accountability/", views.accountability, name="accountability"),
     path(M + "funnel/", views.funnel, name="funnel"),
+    # history and undo
+    path(M + "history/", views.map_history, name="map_history"),
+    path(M + "history/<int:number>/", views.map_revision, name="map_revision"),
+    path(M + "history/<int:number>/restore/", views.map_restore, name="map_restore"),
+    path(M + "undo/", views.map_undo, name="map_undo"),
     # library
     path(W + "library/<str:kind>/", views.library_list, name="library_list"),
     path(W + "library/<str:kind>/new/", views.library_create, name="library_create"),
     path(W + "library/<str:kind>/<slug:item>/", views.library_edit, name="library_edit"),
     path(W + "library/<str:kind>/<slug:item>/delete/", views.library_delete, name="library_delete"),
+    # the trash
+    path(W + "trash/", views.trash_list, name="trash"),
+    path(W + "trash/<int:pk>/restore/", views.trash_restore, name="trash_restore"),
+    path(W + "trash/empty/", views.trash_empty, name="trash_empty"),
 ]

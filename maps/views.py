@@ -11,12 +11,13 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -24,7 +25,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from . import changes, conflicts, diagram, interchange, matrices
+from . import changes, conflicts, diagram, history, interchange, matrices, trash
 from . import gaps as gap_rules
 from .access import get_map_for_user, get_membership, get_workspace_for_user
 from .board import build_board
@@ -51,6 +52,7 @@ from .models import (
     Persona,
     Stage,
     Touchpoint,
+    TrashItem,
 )
 from .rendering import CONTENT_TYPES, render_map
 
@@ -344,9 +346,13 @@ def _write_map(request: HttpRequest, ws: str, key: str) -> JourneyMap:
     return get_map_for_user(request, ws, key, write=request.method == "POST")
 
 
-def _confirm_delete(request: HttpRequest, journey_map: JourneyMap, what: str, action: str, warning: str = ""):
+TRASH_NOTE = _lazy("It goes to the trash, where it waits 30 days to be brought back whole.")
+
+
+def _confirm_delete(request: HttpRequest, journey_map: JourneyMap, what: str, action: str, warning: str = "",
+                    after_delete: str = TRASH_NOTE):
     return _editor(request, journey_map, {"confirm": True, "title": _("Delete %(what)s?") % {"what": what},
-                                          "action": action, "warning": warning})
+                                          "action": action, "warning": warning, "after_delete": after_delete})
 
 
 # --- the map itself --------------------------------------------------------------------
@@ -508,7 +514,8 @@ def metric_delete(request: HttpRequest, ws: str, key: str, pk: int) -> HttpRespo
     metric = _get_metric(journey_map, pk)
     if request.method == "GET":
         return _confirm_delete(request, journey_map, _("the KPI “%(name)s”") % {"name": metric.name},
-                               reverse("metric_delete", args=[ws, key, pk]))
+                               reverse("metric_delete", args=[ws, key, pk]),
+                               after_delete=_("Undo (Ctrl+Z) or the map’s history can bring it back."))
     return _change(request, journey_map, lambda: changes.delete_metric(journey_map, metric, user=request.user),
                    _("KPI “%(name)s” deleted.") % {"name": metric.name})
 
@@ -827,6 +834,7 @@ def library_delete(request: HttpRequest, ws: str, kind: str, item: str) -> HttpR
                    % {"item": obj, "uses": ", ".join(uses)})
     else:
         ctx.update(confirm=True, title=_("Delete the %(thing)s “%(item)s”?") % {"thing": info["one"], "item": obj},
+                   after_delete=TRASH_NOTE,
                    action=reverse("library_delete", args=[ws, kind, item]))
     return render(request, "maps/_editor.html" if _fragment(request) else "maps/library_edit.html", ctx)
 
@@ -899,3 +907,111 @@ def map_persona_new(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     entry = _create_persona_in_map(journey_map, form, user=request.user)
     return _personas_saved(request, journey_map, _("Persona “%(name)s” created and added to the map.")
                            % {"name": entry.persona.name})
+
+
+# --- history, undo and the trash -----------------------------------------------------------
+
+HISTORY_PAGE = 50
+
+
+@login_required
+@require_GET
+def map_history(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    """The map's revisions, newest first, by person and by stage, 50 to a page."""
+    journey_map = get_map_for_user(request, ws, key)
+    user, stage = request.GET.get("user", ""), request.GET.get("stage", "")
+    page = _page_number(request)
+    found = history.history(journey_map, user=user, stage=stage)
+    shown = found[(page - 1) * HISTORY_PAGE: page * HISTORY_PAGE + 1]
+    ctx = {"revisions": shown[:HISTORY_PAGE], "more": len(shown) > HISTORY_PAGE, "next_page": page + 1,
+           "people": history.people(journey_map), "stages": list(journey_map.stages.all()),
+           "filters": {"user": user, "stage": stage, "query": _filters_query(user, stage)}}
+    return _matrix_page(request, journey_map, "history", ctx)
+
+
+def _filters_query(user: str, stage: str) -> str:
+    return urlencode([(name, value) for name, value in (("user", user), ("stage", stage)) if value])
+
+
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+@login_required
+@require_GET
+def map_revision(request: HttpRequest, ws: str, key: str, number: int) -> HttpResponse:
+    """The diagram and gaps of the map as they were at revision `number`."""
+    journey_map = get_map_for_user(request, ws, key)
+    revision = get_object_or_404(journey_map.revisions.select_related("user").defer("delta", "checkpoint"),
+                                 number=number)
+    then = history.as_it_was(journey_map, number)
+    ctx = {"map": journey_map, "workspace": journey_map.workspace, "can_edit": journey_map.membership.can_edit,
+           "revision": revision, "matrix": "history", "then_gaps": then["gaps"], "svg": then["svg"],
+           "diagram_error": then["error"]}
+    return render(request, "maps/map_revision.html", ctx)
+
+
+@login_required
+@require_POST
+def map_restore(request: HttpRequest, ws: str, key: str, number: int) -> HttpResponse:
+    journey_map = get_map_for_user(request, ws, key, write=True)
+    try:
+        history.restore(journey_map, number, user=request.user)
+    except changes.Refused as refused:
+        return _refused(request, str(refused))
+    message = _("The map is back as it was at revision %(n)s.") % {"n": number}
+    if request.htmx:
+        return _saved(request, journey_map, message)
+    messages.success(request, message)
+    return redirect("map_history", ws, key)
+
+
+@login_required
+@require_POST
+def map_undo(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    """Ctrl+Z: take back the person's own last change of this map."""
+    journey_map = get_map_for_user(request, ws, key, write=True)
+    try:
+        undone = history.undo(journey_map, request.user)
+    except changes.Refused as refused:
+        return _refused(request, str(refused))
+    return _saved(request, journey_map, _("Undone: %(summary)s") % {"summary": undone.summary})
+
+
+@login_required
+@require_GET
+def trash_list(request: HttpRequest, ws: str) -> HttpResponse:
+    membership = get_membership(request, ws)
+    ctx = {"workspace": membership.workspace, "can_edit": membership.can_edit,
+           "can_empty": membership.role == Membership.OWNER, "items": trash.items(membership.workspace),
+           "keep_days": trash.KEEP_DAYS}
+    return render(request, "maps/trash.html", ctx)
+
+
+@login_required
+@require_POST
+def trash_restore(request: HttpRequest, ws: str, pk: int) -> HttpResponse:
+    membership = get_membership(request, ws, write=True)
+    item = get_object_or_404(TrashItem, workspace=membership.workspace, pk=pk)
+    try:
+        said = trash.restore(item, user=request.user)
+    except changes.Refused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, capfirst(said) + ".")
+    return redirect("trash", ws)
+
+
+@login_required
+@require_POST
+def trash_empty(request: HttpRequest, ws: str) -> HttpResponse:
+    membership = get_membership(request, ws, write=True)
+    if membership.role != Membership.OWNER:
+        raise PermissionDenied(_("Only owners can empty the trash."))
+    count = trash.empty(membership.workspace)
+    messages.success(request, ngettext("%(n)d item deleted for good.", "%(n)d items deleted for good.", count)
+                     % {"n": count})
+    return redirect("trash", ws)

@@ -84,6 +84,61 @@ def _bench(stages: int, per_stage: int) -> list[str]:
     return row
 
 
+def _bench_history(revision_count: int = 1000) -> list[str]:
+    """A 20 x 100 map with `revision_count` revisions of one small edit each: the cost of
+    one edit's record, rebuilding an old revision, the history page's query, and storage."""
+    import copy
+    import random
+
+    from django.db.models import Sum
+    from django.db.models.functions import Length
+    from django.test import Client
+
+    from maps import changes, revisions
+    from maps.history import history
+    from maps.interchange import export_map
+    from maps.models import Membership, Revision, Workspace
+    from tests.conftest import make_user
+
+    workspace = Workspace.objects.create(slug="bench-history", name="Bench")
+    journey_map = build_map(workspace, 20, 100)
+    user = make_user("bench")
+    Membership.objects.create(workspace=workspace, user=user, role=Membership.OWNER)
+    changes.record_creation(journey_map, user)
+    record_seconds = _median_seconds(
+        lambda: changes.move_stage(journey_map, journey_map.stages.order_by("order").last().key, -1, user=user))
+    # The rest of the history is written as the write path would, without laying it out
+    # in the database each time: a random field of a random touchpoint per revision.
+    rng = random.Random(3)
+    doc = changes.document_at(journey_map, journey_map.version)
+    rows, number = [], journey_map.version
+    for step in range(revision_count - number):
+        after = copy.deepcopy(doc)
+        touchpoint = rng.choice(after["touchpoints"])
+        touchpoint[rng.choice(["name", "channel", "description"])] = f"edit {step}"
+        number += 1
+        rows.append(Revision(map=journey_map, number=number, user=user, summary=f"edit {step}",
+                             delta=revisions.pack(revisions.diff(doc, after)),
+                             checkpoint=revisions.pack(after) if number % revisions.CHECKPOINT_EVERY == 0 else None))
+        doc = after
+    Revision.objects.bulk_create(rows)
+    type(journey_map).objects.filter(pk=journey_map.pk).update(version=number)
+    journey_map.refresh_from_db()
+    client = Client()
+    client.force_login(user)
+    url = f"/w/{workspace.slug}/m/{journey_map.key}/history/"
+    assert client.get(url).status_code == 200
+    stored = Revision.objects.filter(map=journey_map).aggregate(
+        bytes=Sum(Length("delta")) + Sum(Length("checkpoint")))["bytes"]
+    return [f"{revision_count} revisions",
+            f"{record_seconds:.3f}",
+            f"{_median_seconds(lambda: changes.document_at(journey_map, number - 12)):.3f}",
+            f"{_median_seconds(lambda: history(journey_map)[:50]):.3f}",
+            f"{_median_seconds(lambda: client.get(url)):.3f}",
+            f"{stored / 1e6:.1f} MB",
+            f"{len(revisions.pack(export_map(journey_map))) / 1e3:.0f} kB"]
+
+
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "journeymap.settings")
     import django
@@ -99,6 +154,10 @@ def main() -> None:
         print(" | ".join(f"{cell:>10}" for cell in header))
         for stages, per_stage in [(10, 50), (20, 100)]:
             print(" | ".join(f"{cell:>10}" for cell in _bench(stages, per_stage)), flush=True)
+        print()
+        header = ["history", "record 1 s", "rebuild s", "query s", "page s", "stored", "one map"]
+        print(" | ".join(f"{cell:>10}" for cell in header))
+        print(" | ".join(f"{cell:>10}" for cell in _bench_history()), flush=True)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
         teardown_test_environment()

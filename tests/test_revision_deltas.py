@@ -85,3 +85,11 @@ def test_a_difference_of_one_field_is_far_smaller_than_the_document():
     after = copy.deepcopy(FULL)
     after["stages"][0]["goal"] = "A new goal"
     assert len(revisions.pack(revisions.diff(FULL, after))) * 4 < len(revisions.pack(FULL))
+
+
+def test_moving_a_touchpoint_touches_the_order_of_its_stages_only():
+    after = copy.deepcopy(FULL)
+    first, second = after["touchpoints"][0], after["touchpoints"][1]
+    assert first["stage"] == second["stage"]
+    after["touchpoints"][0], after["touchpoints"][1] = second, first
+    assert revisions.touched(revisions.diff(FULL, after)) == {("touchpoints", f"#order:{first['stage']}")}

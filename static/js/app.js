@@ -39,9 +39,12 @@
     return el.value !== el.defaultValue;
   }
 
-  // A form that came back refused (errors, or someone else's change) holds input not saved yet.
+  // A form sent with changes that came back refused (errors, or someone else's change)
+  // holds input not saved yet, though every field now shows what was sent: data-unsaved.
+  var sentChanged = null;
+
   function formDirty(form) {
-    if (form.querySelector('.error-summary, .conflict, [aria-invalid="true"]')) return true;
+    if (form.hasAttribute("data-unsaved")) return true;
     return Array.prototype.some.call(form.querySelectorAll("input, select, textarea"), fieldChanged);
   }
 
@@ -73,7 +76,8 @@
 
   // --- the editor drawer ---------------------------------------------------------------
 
-  function opener() { return document.querySelector("[data-last-opener]"); }
+  // What opened the editor; kept even when a redraw detaches it, to find its successor.
+  var lastOpener = null;
 
   // A control inside a closed menu cannot take focus; its menu button can.
   function focusable(el) {
@@ -85,8 +89,9 @@
     var editor = editorBox();
     if (!editor) return;
     editor.innerHTML = "";
-    var back = opener();
-    if (back) { back.removeAttribute("data-last-opener"); back = focusable(back); if (back && document.contains(back)) back.focus(); }
+    var back = lastOpener;
+    lastOpener = null;
+    if (back) { expectFocusBack(back); restoreFocus(); }
   }
 
   function requestCloseEditor() {
@@ -215,6 +220,7 @@
           var form = new FormData();
           form.append("stage", target.dataset.stage);
           keys.forEach(function (k) { form.append("order", k); });
+          form.append("version", boardVersion());
           htmx.ajax("POST", target.dataset.reorderUrl, { values: formToValues(form), swap: "none", source: document.body });
         }
       });
@@ -226,10 +232,28 @@
         onEnd: function () {
           var form = new FormData();
           row.querySelectorAll(".stage-chip").forEach(function (c) { form.append("order", c.dataset.key); });
+          form.append("version", boardVersion());
           htmx.ajax("POST", row.dataset.reorderUrl, { values: formToValues(form), swap: "none", source: document.body });
         }
       });
     });
+  }
+
+  // The version of the map the board was drawn at: a drop made on an older board than
+  // someone else's reorder of the same stage is refused (409) rather than undoing theirs.
+  function boardVersion() {
+    var board = document.getElementById("board");
+    return board ? board.dataset.version || "" : "";
+  }
+
+  // Ctrl+Z (Cmd+Z) outside a text field takes back the person's own last change.
+  function undoShortcut(evt) {
+    if (!(evt.ctrlKey || evt.metaKey) || evt.shiftKey || evt.altKey || (evt.key || "").toLowerCase() !== "z") return;
+    var field = evt.target.closest && evt.target.closest("input, textarea, select, [contenteditable]");
+    var board = document.getElementById("board");
+    if (field || !board || !board.dataset.undoUrl || editorBox()) return;
+    evt.preventDefault();
+    htmx.ajax("POST", board.dataset.undoUrl, { swap: "none", source: document.body });
   }
 
   function formToValues(form) {
@@ -293,10 +317,10 @@
 
     body.addEventListener("htmx:beforeRequest", function (evt) {
       var elt = evt.detail.elt, editor = document.getElementById("editor");
+      if (elt && elt.tagName === "FORM") sentChanged = formDirty(elt) ? elt.getAttribute("hx-post") : null;
       if (!elt || !elt.getAttribute || (editor && editor.contains(elt))) return;
       if (elt.getAttribute("hx-target") === "#editor") {
-        document.querySelectorAll("[data-last-opener]").forEach(function (e) { e.removeAttribute("data-last-opener"); });
-        elt.setAttribute("data-last-opener", "");
+        lastOpener = elt;
       } else if (evt.detail.requestConfig && evt.detail.requestConfig.verb !== "get" && elt !== body) {
         expectFocusBack(elt); // a one-click change on the board: move, remove a flow
       }
@@ -308,8 +332,9 @@
       if (!target.innerHTML.trim()) {
         // Saved or deleted: the drawer closes; focus goes back once the board is redrawn.
         target.innerHTML = "";
-        var back = opener();
-        if (back) { back.removeAttribute("data-last-opener"); expectFocusBack(back); restoreFocus(); }
+        var back = lastOpener;
+        lastOpener = null;
+        if (back) { expectFocusBack(back); restoreFocus(); }
         return;
       }
       if (status === 422 || status === 409) return; // afterSettle shows the errors
@@ -319,6 +344,11 @@
 
     body.addEventListener("htmx:afterSettle", function (evt) {
       var status = evt.detail.xhr && evt.detail.xhr.status;
+      if ((status === 422 || status === 409) && sentChanged) {
+        document.querySelectorAll("form[hx-post]").forEach(function (f) {
+          if (f.getAttribute("hx-post") === sentChanged) f.setAttribute("data-unsaved", "");
+        });
+      }
       if (status === 422 || status === 409) {
         var target = evt.detail.target;
         showErrors(target && document.contains(target) ? target : document);
@@ -329,6 +359,7 @@
 
     body.addEventListener("htmx:load", function (evt) { sortableInit(evt.detail.elt); });
 
+    document.addEventListener("keydown", undoShortcut);
     document.addEventListener("keydown", function (evt) {
       if (evt.key !== "Escape" || evt.defaultPrevented || document.querySelector("dialog[open]")) return;
       var menu = document.querySelector("details.menu[open]");
@@ -353,6 +384,7 @@
       var href = link && (link.getAttribute("href") || link.getAttribute("xlink:href"));
       if (!href || !document.getElementById("editor")) return;
       evt.preventDefault();
+      lastOpener = link;
       htmx.ajax("GET", href, { target: "#editor", swap: "innerHTML" });
     });
 
