@@ -5,6 +5,7 @@ Playwright cannot download its own browsers here, so it launches /usr/bin/chromi
 """
 from __future__ import annotations
 
+import io
 import os
 import shutil
 
@@ -46,6 +47,26 @@ def page(browser, live_server):
     yield pg
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def demo(transactional_db):
+    """The demo workspace of `seed_demo`: the filled example map and the Japanese one."""
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=io.StringIO())
+
+
+def sign_in_to_demo(page) -> None:
+    from maps.management.commands.seed_demo import PASSWORD, USERNAME
+
+    sign_in(page, USERNAME, PASSWORD)
+
+
+def settle(page) -> None:
+    """Wait until the regions that refresh after an edit have finished refreshing."""
+    page.wait_for_timeout(50)
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
 
 
 def sign_in(page, username: str, password: str) -> None:

@@ -43,7 +43,7 @@ def open_editor_and_save(page, opener, fill) -> None:
     editor = page.locator("#editor")
     expect(editor.locator("form").first).to_be_visible()
     fill(editor)
-    editor.get_by_role("button", name=re.compile("^(Save|Add persona)$")).click()
+    editor.get_by_role("button", name="Save").click()
     expect(editor).to_be_empty()
     settle(page)
 
@@ -77,9 +77,25 @@ def test_a_team_builds_a_map_in_the_browser_without_reloading(page, live_server,
     gaps = page.locator("#gaps")
     expect(gaps.locator('[data-code="stage-empty"]')).to_have_count(5)
 
-    # Add the CFO persona to the map.
-    open_editor_and_save(page, page.get_by_role("button", name="Personas"),
-                         lambda ed: ed.get_by_role("combobox", name=re.compile("^Persona")).select_option(label="Carla CFO"))
+    # Add the CFO from the library, and create the IT lead from inside the map: the panel
+    # stays open between the two and says what happened.
+    page.get_by_role("button", name="Personas").click()
+    editor = page.locator("#editor")
+    editor.get_by_role("combobox", name=re.compile("^Persona")).select_option(label="Carla CFO")
+    editor.get_by_role("button", name="Add persona").click()
+    expect(editor.get_by_role("status")).to_have_text("Persona “Carla CFO” added to the map.")
+    new_persona = editor.get_by_role("region", name="New persona")
+    new_persona.get_by_role("textbox", name=re.compile("^Name")).fill("Ivan IT")
+    new_persona.get_by_role("combobox", name="Role").select_option(label="Technical evaluator")
+    new_persona.get_by_role("button", name="Create and add to the map").click()
+    expect(editor.get_by_role("status")).to_have_text("Persona “Ivan IT” created and added to the map.")
+    expect(editor.get_by_role("region", name="Personas in this map")).to_contain_text("Ivan IT · Technical evaluator")
+    ivan = Persona.objects.get(workspace__slug="acme", name="Ivan IT")
+    assert (ivan.role.key, list(ivan.map_entries.values_list("map__name", flat=True))) == (
+        "technical-evaluator", ["Workshop journey"])
+    editor.get_by_role("link", name="Close").click()
+    expect(editor).to_be_empty()
+    settle(page)
 
     # Add a touchpoint to Attract that reaches the CFO.
     def fill_touchpoint(name, channel):
@@ -141,13 +157,17 @@ def test_a_team_builds_a_map_in_the_browser_without_reloading(page, live_server,
     cell.get_by_role("button", name="Link").click()
     expect(page.locator("#cell-attract-cfo")).not_to_have_class(re.compile(r"\bgap\b"))
     expect(page.locator("#cell-attract-cfo")).to_contain_text("ROI guide")
-    expect(page.locator("#gaps [data-code='content-gap']", has_text="Attract")).to_have_count(0)
+    cfo_gap = page.locator("#gaps [data-code='content-gap']", has_text="Attract: no live content for Carla CFO")
+    expect(cfo_gap).to_have_count(0)
     assert_not_reloaded(page)
 
-    # And the map goes into a deck.
+    # And the map goes into a deck, drawn in the view chosen for the diagram.
+    page.get_by_role("link", name="Board & diagram").click()
+    page.get_by_label("View", exact=True).select_option(label="Departments")
     page.locator("summary", has_text="Export").click()
     with page.expect_download() as download:
         page.get_by_role("link", name="PowerPoint (.pptx)").click()
     deck = Presentation(download.value.path())
-    assert download.value.suggested_filename == "workshop-journey.pptx"
+    assert download.value.url.endswith("/export/pptx/?view=departments")
+    assert download.value.suggested_filename == "workshop-journey-departments.pptx"
     assert len(deck.slides) == 2 + 5
