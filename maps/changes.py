@@ -523,6 +523,18 @@ def save_map_persona(journey_map: JourneyMap, form, user=None) -> MapPersona:
         return entry
 
 
+def create_persona_in_map(journey_map: JourneyMap, form, user=None) -> MapPersona:
+    """A new library persona from a valid PersonaForm, added to the map (last, in every
+    stage) in the same transaction."""
+    with transaction.atomic():
+        # The library first: it locks every map of the workspace in one order, this one included.
+        persona = save_library_item(form, user=user)
+        summary = _("added the persona %(persona)s to the map") % {"persona": _quoted(persona.name)}
+        with editing(journey_map, user, summary):
+            return MapPersona.objects.create(map=journey_map, persona=persona,
+                                             order=next_order(journey_map.map_personas))
+
+
 def remove_map_persona(journey_map: JourneyMap, entry: MapPersona, user=None) -> None:
     """The persona leaves the map; it stays in the library."""
     summary = _("removed the persona %(persona)s from the map") % {"persona": _quoted(entry.persona.name)}

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from maps import interchange
+from maps import changes, interchange
 from maps.models import JourneyMap, Membership, Workspace
 from maps.stage_templates import apply_template, ensure_workspace_defaults
 
@@ -71,6 +71,7 @@ class Command(BaseCommand):
         if created:
             document = interchange.parse(DEMO_FILE.read_text(encoding="utf-8"))
             journey_map = interchange.import_map(document, workspace)
+            changes.record_creation(journey_map, summary="created the demo map")
         self.say(created, f'map "{journey_map.ref}"')
 
     def ensure_japanese_map(self, workspace: Workspace) -> None:
@@ -80,4 +81,5 @@ class Command(BaseCommand):
         )
         if created:
             apply_template(journey_map, "b2b-five-stage", "ja")
+            changes.record_creation(journey_map, summary="created the demo map")
         self.say(created, f'map "{journey_map.ref}"')
