@@ -16,8 +16,18 @@ from lxml import etree
 
 from maps.diagram import build_dot, build_graph_data, diagram_for, render
 from maps.gaps import find_gaps
-from maps.models import (BuyingRole, ContentAsset, Department, Flow, JourneyMap, MapPersona,
-                         Metric, Persona, Stage, Touchpoint)
+from maps.models import (
+    BuyingRole,
+    ContentAsset,
+    Department,
+    Flow,
+    JourneyMap,
+    MapPersona,
+    Metric,
+    Persona,
+    Stage,
+    Touchpoint,
+)
 
 PIECES = ['<IMG SRC="/etc/passwd"/>', "<b>x</b>", '"]; image="/etc/passwd"', "\\N\\G\\L\\E",
           "{}->;", "javascript:alert(1)", "顧客の声"]
