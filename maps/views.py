@@ -12,7 +12,6 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -650,10 +649,17 @@ def map_persona_edit(request: HttpRequest, ws: str, key: str, pk: int) -> HttpRe
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def map_persona_remove(request: HttpRequest, ws: str, key: str, pk: int) -> HttpResponse:
+    """GET asks first (the scope editor's "Remove from map" is a link); POST removes."""
     journey_map = get_map_for_user(request, ws, key, write=True)
     entry = get_object_or_404(journey_map.map_personas.select_related("persona"), pk=pk)
+    if request.method == "GET":
+        return _editor(request, journey_map, {
+            "confirm": True, "title": _("Remove %(name)s from this map?") % {"name": entry.persona.name},
+            "action": reverse("map_persona_remove", args=[ws, key, pk]), "confirm_label": _("Remove"),
+            "warning": _("The persona stays in the library."),
+            "after_delete": _("Undo (Ctrl+Z) or the map’s history can bring it back.")})
     changes.remove_map_persona(journey_map, entry, user=request.user)
     return _personas_saved(request, journey_map, _("Persona “%(name)s” removed from the map.")
                            % {"name": entry.persona.name})
@@ -839,7 +845,7 @@ def library_delete(request: HttpRequest, ws: str, kind: str, item: str) -> HttpR
     return render(request, "maps/_editor.html" if _fragment(request) else "maps/library_edit.html", ctx)
 
 
-# --- the map's header and personas panel (helper C; the lead may fold these in) -------------
+# --- the map's header and personas panel -------------------------------------------------------
 
 
 def _map_settings_saved(request: HttpRequest, journey_map: JourneyMap, old_key: str) -> HttpResponse:
@@ -884,18 +890,6 @@ def _personas_saved(request: HttpRequest, journey_map: JourneyMap, message: str)
     return changed(_personas_panel(request, journey_map, flash=message))
 
 
-def _create_persona_in_map(journey_map: JourneyMap, form: PersonaForm, user=None) -> MapPersona:
-    """A new library persona, added to the map (last, in every stage) in the same transaction."""
-    # TODO(lead): move to maps.changes
-    with transaction.atomic():
-        # The library first: it locks every map of the workspace in one order, this one included.
-        persona = changes.save_library_item(form, user=user)
-        summary = _("added the persona %(persona)s to the map") % {"persona": changes._quoted(persona.name)}
-        with changes.editing(journey_map, user, summary):
-            return MapPersona.objects.create(map=journey_map, persona=persona,
-                                             order=changes.next_order(journey_map.map_personas))
-
-
 @login_required
 @require_POST
 def map_persona_new(request: HttpRequest, ws: str, key: str) -> HttpResponse:
@@ -904,7 +898,7 @@ def map_persona_new(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     form = _new_persona_form(journey_map, request.POST)
     if not form.is_valid():
         return _personas_panel(request, journey_map, new_form=form, status=_invalid_status(request))
-    entry = _create_persona_in_map(journey_map, form, user=request.user)
+    entry = changes.create_persona_in_map(journey_map, form, user=request.user)
     return _personas_saved(request, journey_map, _("Persona “%(name)s” created and added to the map.")
                            % {"name": entry.persona.name})
 

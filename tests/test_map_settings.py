@@ -142,6 +142,28 @@ def test_removing_a_persona_keeps_the_panel_open(client, editor, small_map):
     assert map_names(small_map) == ["Carla CFO"]
 
 
+def test_remove_from_map_in_the_scope_editor_asks_first_and_removes_nothing(client, editor, small_map):
+    login(client, editor)
+    entry = MapPersona.objects.get(map=small_map, persona__key="it-lead")
+    url = reverse("map_persona_remove", args=["acme", "launch", entry.pk])
+    scope = html(client.get(reverse("map_persona_edit", args=["acme", "launch", entry.pk]), **HX))
+    assert scope.xpath("//a[@href=$url]/@hx-get", url=url) == [url]
+    before = snapshot()
+    response = client.get(url, **HX)
+    assert response.status_code == 200
+    assert html(response).xpath("//form[@method='post']/@action") == [url]
+    assert snapshot() == before
+
+
+def test_an_edit_page_of_its_own_posts_plainly_instead_of_into_a_missing_drawer(client, editor, small_map):
+    login(client, editor)
+    doc = html(client.get(reverse("touchpoint_edit", args=["acme", "launch", "webinar"])))
+    assert not doc.xpath("//*[@id='editor']")
+    assert not doc.xpath("//*[@hx-target='#editor']")
+    action = reverse("touchpoint_edit", args=["acme", "launch", "webinar"])
+    assert action in doc.xpath("//main//form[@method='post']/@action")
+
+
 def test_a_scope_saved_goes_back_to_the_panel(client, editor, small_map):
     login(client, editor)
     entry = MapPersona.objects.get(map=small_map, persona__key="it-lead")

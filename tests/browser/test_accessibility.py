@@ -44,6 +44,15 @@ def open_editor(name: str, opener: str):
     return action
 
 
+def persona_removal_asked(page) -> None:
+    """The scope editor's "Remove from map" asks first (it once asked a POST-only address
+    with GET: a 405 in the console)."""
+    page.locator("#map-header").get_by_role("button", name="Personas").click()
+    page.locator("#editor").get_by_role("link", name="Scope").first.click()
+    page.locator("#editor").get_by_role("link", name="Remove from map").click()
+    expect(page.locator("#editor").get_by_role("button", name="Remove")).to_be_visible()
+
+
 def create_form_with_errors(page) -> None:
     """The map-creation page a plain form post gets back: every field with its error."""
     page.get_by_role("textbox", name="Name").fill("")
@@ -62,6 +71,7 @@ PAGES = [
     (MAP, open_editor("personas panel", "#map-header button:has-text('Personas')")),
     ("/w/demo/m/b2b-five-stage-ja/", None),
     (MAP + "coverage/", None),
+    (MAP + "coverage/", persona_removal_asked),
     (MAP + "coverage/?by=roles", None),
     (MAP + "accountability/", None),
     (MAP + "funnel/", None),

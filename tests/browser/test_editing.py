@@ -193,6 +193,23 @@ def test_nothing_typed_in_the_stage_editor_is_lost(page, demo):
     expect(dialog).to_be_hidden()
 
 
+def test_an_editor_opened_as_a_page_of_its_own_saves_and_cancels(page, demo):
+    """A card opened in a new tab is an edit page, not a drawer: its buttons still work."""
+    sign_in_to_demo(page)
+    page.goto(MAP_URL + "t/webinar/")
+    page.get_by_role("textbox", name=re.compile("^Channel")).fill("webinar series")
+    page.get_by_role("button", name="Save").click()
+    expect(page).to_have_url(re.compile(re.escape(MAP_URL) + "$"))
+    expect(page.get_by_role("status")).to_contain_text("Touchpoint “Live webinar: MQL to revenue” saved.")
+    assert Touchpoint.objects.get(map=acme(), key="webinar").channel == "webinar series"
+
+    page.goto(MAP_URL + "t/webinar/")
+    page.get_by_role("link", name="Delete").click()
+    page.get_by_role("link", name="Cancel").click()
+    expect(page).to_have_url(re.compile(re.escape(MAP_URL) + "$"))
+    assert Touchpoint.objects.filter(map=acme(), key="webinar").exists()
+
+
 def test_renaming_a_map_shows_the_new_name_in_the_header_breadcrumb_and_title(page, demo):
     sign_in_to_demo(page)
     page.goto(MAP_URL)
