@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.db import models
+from django.utils.translation import gettext as _
 
+from . import changes
 from .models import (
     BuyingRole,
     ContentAsset,
@@ -17,6 +19,49 @@ from .models import (
     TrashItem,
     Workspace,
 )
+
+
+class WritePathAdmin(admin.ModelAdmin):
+    """Saves and deletes through the write path (maps.changes), as the pages do: each
+    change becomes a revision of every map it shows in, by the admin user."""
+
+    def _map_of(self, obj):
+        if isinstance(obj, JourneyMap):
+            return obj
+        if isinstance(obj, Flow):
+            return obj.source.map
+        if isinstance(obj, Metric):
+            return obj.stage.map
+        return getattr(obj, "map", None)
+
+    def _writing(self, request, obj, verb: str):
+        summary = _("%(verb)s %(kind)s ‘%(name)s’ in the admin") % {
+            "verb": verb, "kind": obj._meta.verbose_name, "name": obj}
+        journey_map = self._map_of(obj)
+        if journey_map is not None:
+            return changes.editing(journey_map, request.user, summary)
+        return changes.editing_library(obj.workspace, request.user, summary)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        # save_model has written the row; this runs in the same transaction, so the
+        # revision recorded on the way out holds both the row and its links.
+        if isinstance(form.instance, JourneyMap) and not change:
+            super().save_related(request, form, formsets, change)
+            changes.record_creation(form.instance, request.user)
+            return
+        with self._writing(request, form.instance, _("changed") if change else _("added")):
+            super().save_related(request, form, formsets, change)
+
+    def delete_model(self, request, obj) -> None:
+        if isinstance(obj, JourneyMap):
+            changes.delete_map(obj, user=request.user)
+            return
+        with self._writing(request, obj, _("deleted")):
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for obj in queryset:
+            self.delete_model(request, obj)
 
 
 class MembershipInline(admin.TabularInline):
@@ -42,21 +87,21 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Department, BuyingRole)
-class KeyedLibraryAdmin(admin.ModelAdmin):
+class KeyedLibraryAdmin(WritePathAdmin):
     list_display = ["name", "key", "workspace", "order"]
     list_filter = ["workspace"]
     search_fields = ["name", "key"]
 
 
 @admin.register(Persona)
-class PersonaAdmin(admin.ModelAdmin):
+class PersonaAdmin(WritePathAdmin):
     list_display = ["name", "key", "role", "title", "influence", "workspace"]
     list_filter = ["workspace", "role", "influence"]
     search_fields = ["name", "key", "title", "goals", "fears"]
 
 
 @admin.register(ContentAsset)
-class ContentAssetAdmin(admin.ModelAdmin):
+class ContentAssetAdmin(WritePathAdmin):
     list_display = ["title", "key", "type", "status", "last_reviewed", "workspace"]
     list_filter = ["workspace", "status", "type"]
     search_fields = ["title", "key", "url"]
@@ -79,7 +124,7 @@ class MapPersonaInline(admin.TabularInline):
 
 
 @admin.register(JourneyMap)
-class JourneyMapAdmin(admin.ModelAdmin):
+class JourneyMapAdmin(WritePathAdmin):
     list_display = ["name", "key", "workspace", "archived", "updated"]
     list_filter = ["workspace", "archived"]
     search_fields = ["name", "key", "description", "goal"]
@@ -99,7 +144,7 @@ class TouchpointInline(admin.TabularInline):
 
 
 @admin.register(Stage)
-class StageAdmin(admin.ModelAdmin):
+class StageAdmin(WritePathAdmin):
     list_display = ["name", "key", "map", "order", "lead", "entered", "converted", "target_conversion"]
     list_filter = ["map__workspace", "map", "lead"]
     search_fields = ["name", "key", "goal", "map__name"]
@@ -115,7 +160,7 @@ class FlowInline(admin.TabularInline):
 
 
 @admin.register(Touchpoint)
-class TouchpointAdmin(admin.ModelAdmin):
+class TouchpointAdmin(WritePathAdmin):
     list_display = ["name", "key", "stage", "map", "channel", "owner", "emotion"]
     list_filter = ["map__workspace", "map", "owner", "emotion"]
     search_fields = ["name", "key", "description", "channel", "pain_point", "opportunity"]
@@ -124,7 +169,7 @@ class TouchpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(MapPersona)
-class MapPersonaAdmin(admin.ModelAdmin):
+class MapPersonaAdmin(WritePathAdmin):
     list_display = ["persona", "map", "order"]
     list_filter = ["map__workspace", "map"]
     search_fields = ["persona__name", "map__name"]
@@ -132,14 +177,14 @@ class MapPersonaAdmin(admin.ModelAdmin):
 
 
 @admin.register(Metric)
-class MetricAdmin(admin.ModelAdmin):
+class MetricAdmin(WritePathAdmin):
     list_display = ["name", "stage", "target", "actual", "unit"]
     list_filter = ["stage__map"]
     search_fields = ["name", "stage__name"]
 
 
 @admin.register(Flow)
-class FlowAdmin(admin.ModelAdmin):
+class FlowAdmin(WritePathAdmin):
     list_display = ["source", "target", "order"]
     list_filter = ["source__map"]
     search_fields = ["source__name", "target__name"]

@@ -76,3 +76,20 @@ def test_a_library_edit_is_a_revision_of_every_map_that_shows_it_and_no_other(cl
                 {"name": "Carla the CFO", "key": "cfo", "influence": "5"}, **HX)
     assert summaries(small_map)[-1] == "edited the persona ‘Carla the CFO’ in the library"
     assert summaries(other) == ["created the map"]
+
+
+def test_an_admin_edit_is_a_revision_by_the_admin(admin_client, admin_user, small_map):
+    changes.record_creation(small_map)
+    demo = small_map.touchpoints.get(key="demo")
+    url = reverse("admin:maps_touchpoint_change", args=[demo.pk])
+    page = admin_client.get(url)
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {name: form[name].value() for name in form.fields}
+    data = {k: ("" if v is None else v) for k, v in data.items()}
+    data.update({"name": "Live demo (admin)", "flows_out-TOTAL_FORMS": "0", "flows_out-INITIAL_FORMS": "0"})
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    latest = Revision.objects.filter(map=small_map).order_by("-number").first()
+    assert latest.user == admin_user
+    assert latest.summary == "changed touchpoint ‘Live demo (admin)’ in the admin"
