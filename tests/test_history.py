@@ -101,3 +101,41 @@ def test_restore_command_refuses_bad_revisions_with_one_line(imported, revision,
     with pytest.raises(CommandError, match=message) as refused:
         call_command("restore_map", "acme/" + imported.key, "--revision", revision)
     assert refused.value.returncode == 2
+
+
+def test_import_into_replaces_a_maps_content_as_one_revision_and_keeps_its_key(imported, tmp_path, capsys):
+    changed = interchange.export_map(imported)
+    changed["map"]["key"] = "whatever-the-file-says"
+    changed["stages"][0]["name"] = "Renamed in the file"
+    path = tmp_path / "changed.json"
+    path.write_text(interchange.dumps(changed), encoding="utf-8")
+    version = imported.version
+    call_command("import_map", str(path), "--workspace", "acme", "--into", imported.key)
+    assert capsys.readouterr().out.strip() == imported.key
+    changed["map"]["key"] = imported.key
+    assert interchange.export_map(imported) == changed
+    imported.refresh_from_db()
+    assert imported.version == version + 1
+    assert imported.revisions.get(number=version + 1).summary == "imported changed.json"
+
+
+@pytest.mark.parametrize("into, document, message", [
+    ("nope", None, 'no map "nope"'),
+    (None, '{"format": "journeymap/1", "map": {"key": "x"}}', "map.name: is missing"),
+])
+def test_import_into_refuses_an_unknown_map_or_a_bad_file_and_changes_nothing(imported, tmp_path, into, document,
+                                                                              message):
+    before = interchange.export_map(imported)
+    path = tmp_path / "doc.json"
+    path.write_text(document or interchange.dumps(before), encoding="utf-8")
+    with pytest.raises(CommandError, match=message) as refused:
+        call_command("import_map", str(path), "--workspace", "acme", "--into", into or imported.key)
+    assert refused.value.returncode == 2
+    assert interchange.export_map(imported) == before
+
+
+def test_a_new_import_is_the_maps_first_revision(db, workspace, capsys):
+    call_command("import_map", str(FULL), "--workspace", "acme")
+    key = capsys.readouterr().out.strip()
+    journey_map = JourneyMap.objects.get(workspace=workspace, key=key)
+    assert list(journey_map.revisions.values_list("number", "summary")) == [(1, "imported full_map.json")]

@@ -1,16 +1,22 @@
-"""`python manage.py import_map FILE --workspace SLUG`: import a journeymap/1 document.
+"""`python manage.py import_map FILE --workspace SLUG [--into MAP]`: import a journeymap/1 document.
 
 Prints the key the map was imported under (`<key>-2` if the workspace already has the
-key). Exit 2 with one line on a bad document, an unreadable file or an unknown workspace;
-nothing is written then. FILE `-` reads standard input.
+key); the import is the new map's first revision. With `--into MAP` the document
+replaces the content of the existing map MAP as one revision: the map keeps its key and
+history. Exit 2 with one line on a bad document, an unreadable file, an unknown
+workspace or map; nothing is written then. FILE `-` reads standard input.
 """
 from __future__ import annotations
 
+import os
 import sys
 
 from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils.translation import gettext as _
 
-from maps.cli import bad_input, get_workspace
+from maps import changes, history
+from maps.cli import bad_input, get_map, get_workspace
 from maps.interchange import InterchangeError, import_map, parse
 
 
@@ -22,12 +28,22 @@ class Command(BaseCommand):
             "file", metavar="FILE", help="a journeymap/1 JSON file, - for standard input"
         )
         parser.add_argument("--workspace", required=True, metavar="SLUG")
+        parser.add_argument("--into", metavar="MAP", help="replace the content of this existing map")
 
     def handle(self, *args, **options) -> None:
         workspace = get_workspace(options["workspace"])
+        into = get_map(f"{workspace.slug}/{options['into']}", loaded=False) if options["into"] else None
         text = read_input(options["file"])
+        name = os.path.basename(options["file"]) if options["file"] != "-" else _("standard input")
+        summary = _("imported %(file)s") % {"file": name}
         try:
-            journey_map = import_map(parse(text), workspace)
+            if into is not None:
+                history.replace(into, parse(text), summary=summary)
+                journey_map = into
+            else:
+                with transaction.atomic():
+                    journey_map = import_map(parse(text), workspace)
+                    changes.record_creation(journey_map, summary=summary)
         except InterchangeError as err:
             raise bad_input(str(err)) from None
         self.stdout.write(journey_map.key)
