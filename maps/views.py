@@ -778,12 +778,20 @@ def library_list(request: HttpRequest, ws: str, kind: str) -> HttpResponse:
 
 def _library_form(request: HttpRequest, membership, kind: str, form, ctx: dict, message) -> HttpResponse:
     """The library's edit-view shape: like `_edit`, but it answers with the library list."""
-    if request.method == "POST" and form.is_valid():
-        item = changes.save_library_item(form, user=request.user)
-        return _library_saved(request, membership.workspace.slug, kind, message(item))
+    conflicts.track(form)
     ctx = {"workspace": membership.workspace, "can_edit": membership.can_edit, "kind": kind,
            "info": LIBRARY[kind], "form": form, "library": LIBRARY, **ctx}
     status = _invalid_status(request) if form.errors else 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = changes.save_library_item(form, user=request.user)
+        except conflicts.Conflict as conflict:
+            form.data = conflict.data
+            form._bound_fields_cache.clear()
+            ctx.update(conflict=conflict.clashes, conflict_by=[_("someone")])
+            status = 409
+        else:
+            return _library_saved(request, membership.workspace.slug, kind, message(item))
     return render(request, "maps/_editor.html" if _fragment(request) else "maps/library_edit.html", ctx, status=status)
 
 

@@ -131,3 +131,14 @@ def test_a_drop_on_an_old_board_succeeds_when_nobody_touched_that_order(owner, e
     assert send(bob, demo_url, open_form(bob, demo_url), name="Live demo 2").status_code == 200
     assert reorder(alice, "awareness", ["webinar", "ad"], drawn_at).status_code == 200
     assert awareness_order(small_map) == ["webinar", "ad"]
+
+
+def test_two_people_renaming_the_same_persona_differently_is_a_conflict_not_a_lost_edit(owner, editor, small_map):
+    alice, bob = two_editors(owner, editor)
+    url = reverse("library_edit", args=["acme", "personas", "cfo"])
+    seen_by_alice, seen_by_bob = open_form(alice, url), open_form(bob, url)
+    assert alice.post(url, {**seen_by_alice, "name": ["Carla (CFO)"]}, **HX).status_code == 200
+    answer = bob.post(url, {**seen_by_bob, "name": ["Carla, finance"]}, **HX)
+    assert answer.status_code == 409
+    assert "Carla (CFO)" in answer.content.decode()
+    assert small_map.workspace.personas.get(key="cfo").name == "Carla (CFO)"
