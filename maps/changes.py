@@ -126,9 +126,7 @@ def editing(journey_map: JourneyMap, user=None, summary: str = "", stage: str = 
 
 def _record(journey_map: JourneyMap, change: Change) -> Revision | None:
     """Store the difference the change made to the map's document; None if it made none."""
-    from .interchange import export_map
-
-    after = export_map(journey_map)
+    after = _export(journey_map)
     number = journey_map.version + 1
     before = document_at(journey_map, journey_map.version) if journey_map.version else {}
     delta = revisions.diff(before, after)
