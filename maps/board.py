@@ -87,7 +87,7 @@ def build_board(journey_map: JourneyMap, found: list) -> dict:
         columns.append(Column(
             stage=stage, index=index, cards=cards,
             personas=sorted(reached.values(), key=lambda p: persona_rank.get(p.pk, 999)),
-            content=list(stage.content.all()), worst=worst, gap_count=count,
+            content=gap_rules.stage_content(stage), worst=worst, gap_count=count,
             emotion=sum(rated) / len(rated) if rated else None, lead_colour=colours.get(stage.lead_id),
             metrics=list(stage.metrics.all()), contributors=list(stage.contributors.all()),
             required_roles=list(stage.required_roles.all()),

@@ -23,7 +23,7 @@ import graphviz
 from django.conf import settings
 from django.core.cache import cache
 
-from .gaps import SEVERITIES, Gap, find_gaps, stage_summary, touchpoint_summary
+from .gaps import SEVERITIES, Gap, find_gaps, stage_content, stage_summary, touchpoint_summary
 from .models import ContentAsset, JourneyMap, MapPersona
 
 VIEWS = ("stages", "departments", "persona:KEY")
@@ -166,7 +166,7 @@ def _serving_content(stage, persona) -> list[dict]:
     targeted = {asset.id for asset in persona.content.all()}
     return [{"id": f"ct_{stage.pk}_{asset.pk}", "key": asset.key, "title": asset.title,
              "type": asset.get_type_display()}
-            for asset in stage.content.all()
+            for asset in stage_content(stage)
             if asset.status == ContentAsset.LIVE and asset.id in targeted]
 
 

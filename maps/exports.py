@@ -17,7 +17,7 @@ from pptx.enum.shapes import MSO_SHAPE
 from pptx.util import Emu, Inches, Pt
 
 from .diagram import build_dot, build_graph_data, render
-from .gaps import SEVERITIES, Gap, find_gaps
+from .gaps import SEVERITIES, Gap, find_gaps, stage_content
 from .models import JourneyMap
 
 # PowerPoint's own 16:9 size, exactly: 13.333 x 7.5 inches.
@@ -140,7 +140,7 @@ def _stage_slide(deck, number: int, stage, gaps: list[Gap]) -> None:
               [(_cut(stage.goal, 150), 16, False, MUTED)])
     touchpoints = [" — ".join(filter(None, [tp.name, tp.channel, tp.owner.name if tp.owner else "no owner"]))
                    for tp in stage.touchpoints.all()]
-    content = [f"{asset.title} ({asset.get_status_display().lower()})" for asset in stage.content.all()]
+    content = [f"{asset.title} ({asset.get_status_display().lower()})" for asset in stage_content(stage)]
     column_width = (SLIDE_WIDTH - 3 * MARGIN) // 2
     top, height = Inches(1.9), SLIDE_HEIGHT - Inches(1.9) - MARGIN
     left_lines = (_section("Touchpoints", touchpoints, COLUMN_LINES // 2 + 1)

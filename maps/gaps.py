@@ -103,8 +103,19 @@ def _in_scope(map_persona: MapPersona, stage: Stage) -> bool:
     return not scope or any(scoped.id == stage.id for scoped in scope)
 
 
+def stage_content(stage: Stage) -> list[ContentAsset]:
+    """The content that serves a stage: linked to the stage, then linked to one of its
+    touchpoints (docs/gaps.md: both count the same), each asset once. Read from the
+    prefetched links of a loaded map: no query."""
+    found = {asset.id: asset for asset in stage.content.all()}
+    for touchpoint in stage.touchpoints.all():
+        for asset in touchpoint.content.all():
+            found.setdefault(asset.id, asset)
+    return list(found.values())
+
+
 def _content_gaps(stage: Stage, map_personas: list[MapPersona]) -> Iterator[Gap]:
-    live = {asset.id for asset in stage.content.all() if asset.status == ContentAsset.LIVE}
+    live = {asset.id for asset in stage_content(stage) if asset.status == ContentAsset.LIVE}
     for map_persona in map_personas:
         persona = map_persona.persona
         if not _in_scope(map_persona, stage):
@@ -177,7 +188,7 @@ def _pain_hotspots(stage: Stage, touchpoints: list[Touchpoint]) -> Iterator[Gap]
 
 
 def _stale_content(stage: Stage, today: datetime.date) -> Iterator[Gap]:
-    for asset in stage.content.all():
+    for asset in stage_content(stage):
         problem = _staleness(asset, today)
         if problem:
             yield _gap("stale-content", INFO, stage, f"{stage.name}: {asset.title} {problem}.",

@@ -5,6 +5,7 @@ rows so that a matrix never disagrees with the gap list.
 """
 from __future__ import annotations
 
+from .gaps import stage_content
 from .models import ContentAsset, JourneyMap
 
 
@@ -32,7 +33,7 @@ def coverage(journey_map: JourneyMap, by: str, found: list) -> dict:
 
 def _live_for(stage, persona_ids: list[int], targets: dict) -> list[ContentAsset]:
     wanted = set().union(*(targets.get(pk, set()) for pk in persona_ids)) if persona_ids else set()
-    return [c for c in stage.content.all() if c.status == ContentAsset.LIVE and c.pk in wanted]
+    return [c for c in stage_content(stage) if c.status == ContentAsset.LIVE and c.pk in wanted]
 
 
 def _persona_cell(stage, persona, scope: set, targets: dict, gap_cells: set) -> dict:

@@ -487,3 +487,34 @@ def test_gaps_of_a_large_map_cost_the_same_queries_as_a_small_one(workspace):
         "stage-empty", "no-lead", "content-gap", "drop-off", "role-missing", "no-metric",
         "no-path-forward", "no-handoff", "touchpoint-no-owner", "pain-hotspot", "stale-content",
     }
+
+
+# --- content linked to a touchpoint serves its stage (issue 7, defect 1) -------------------------
+
+
+def _gap_keys(journey_map, code):
+    loaded = JourneyMap.objects.loaded().get(pk=journey_map.pk)
+    return {(g.stage, g.persona or g.content) for g in find_gaps(loaded) if g.code == code}
+
+
+def test_live_content_linked_to_a_touchpoint_closes_the_content_gap_of_its_stage(small_map):
+    assert ("decision", "it-lead") in _gap_keys(small_map, "content-gap")
+    small_map.touchpoints.get(key="demo").content.add(small_map.workspace.content.get(key="guide"))
+    assert ("decision", "it-lead") not in _gap_keys(small_map, "content-gap")
+
+
+def test_retired_content_linked_only_through_a_touchpoint_is_stale(small_map):
+    guide = small_map.workspace.content.get(key="guide")
+    guide.status = "retired"
+    guide.save()
+    small_map.stages.get(key="awareness").content.clear()  # linked through the webinar alone
+    assert ("awareness", "guide") in _gap_keys(small_map, "stale-content")
+
+
+def test_content_linked_both_ways_is_one_stale_row(small_map):
+    guide = small_map.workspace.content.get(key="guide")
+    guide.status = "retired"
+    guide.save()
+    rows = [g for g in find_gaps(JourneyMap.objects.loaded().get(pk=small_map.pk))
+            if g.code == "stale-content" and g.content == "guide"]
+    assert [g.stage for g in rows] == ["awareness"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from maps import matrices
 from maps.gaps import find_gaps
 from maps.models import ContentAsset, Department, JourneyMap, Stage
 
@@ -301,3 +302,12 @@ def test_stage_edited_from_the_funnel_shows_new_figures(client, owner, small_map
     doc = html(client.get(reverse("funnel", args=["acme", "launch"])))
     decision = [" ".join(td.text_content().split()) for td in doc.xpath("//tbody/tr")[1].xpath("td")]
     assert decision[:4] == ["Decision", "200", "50", "25.0 %"]
+
+
+def test_coverage_cell_lists_content_linked_through_a_touchpoint(small_map):
+    small_map.touchpoints.get(key="demo").content.add(small_map.workspace.content.get(key="guide"))
+    loaded = JourneyMap.objects.loaded().get(pk=small_map.pk)
+    grid = matrices.coverage(loaded, "personas", find_gaps(loaded))
+    it_row = next(row for row in grid["rows"] if row["key"] == "it-lead")
+    decision = next(cell for cell in it_row["cells"] if cell["stage"].key == "decision")
+    assert [c.key for c in decision["content"]] == ["guide"] and not decision["gap"]
