@@ -8,11 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import gaps as gap_rules
+from . import marks
 from .models import JourneyMap, Stage, Touchpoint
 
-# Shapes as well as colour, so the emotion reads in print and for colour-blind viewers.
-EMOTION_FACES = {2: "▲▲", 1: "▲", 0: "●", -1: "▼", -2: "▼▼"}
-EMOTION_WORDS = {2: "delighted", 1: "positive", 0: "neutral", -1: "frustrated", -2: "very frustrated"}
 
 
 @dataclass
@@ -27,11 +25,13 @@ class Card:
 
     @property
     def face(self) -> str:
-        return EMOTION_FACES.get(self.touchpoint.emotion, "")
+        mood = marks.feeling(self.touchpoint.emotion)
+        return mood.symbol if mood else ""
 
     @property
     def emotion_word(self) -> str:
-        return EMOTION_WORDS.get(self.touchpoint.emotion, "not rated")
+        mood = marks.feeling(self.touchpoint.emotion)
+        return str(mood.word if mood else marks.NOT_RATED)
 
 
 @dataclass
@@ -45,30 +45,25 @@ class Column:
     gap_count: int
     emotion: float | None
     lead_colour: int | None = None
+    drop_off: bool = False  # from the gap rows: the board shows what the gap list says
     metrics: list = field(default_factory=list)
     contributors: list = field(default_factory=list)
     required_roles: list = field(default_factory=list)
 
     @property
-    def conversion_pct(self) -> float | None:
+    def conversion_pct(self) -> str | None:
         rate = self.stage.conversion
-        return None if rate is None else round(rate * 100, 1)
+        return None if rate is None else marks.percent(rate)
 
     @property
-    def target_pct(self) -> float | None:
+    def target_pct(self) -> str | None:
         target = self.stage.target_conversion
-        return None if target is None else round(target * 100, 1)
-
-    @property
-    def drop_off(self) -> bool:
-        rate, target = self.stage.conversion, self.stage.target_conversion
-        return rate is not None and target is not None and rate < target
+        return None if target is None else marks.percent(target)
 
     @property
     def emotion_face(self) -> str:
-        if self.emotion is None:
-            return ""
-        return EMOTION_FACES[max(-2, min(2, round(self.emotion)))]
+        mood = marks.feeling(self.emotion)
+        return mood.symbol if mood else ""
 
 
 def build_board(journey_map: JourneyMap, found: list) -> dict:
@@ -76,7 +71,7 @@ def build_board(journey_map: JourneyMap, found: list) -> dict:
     tp_marks = gap_rules.touchpoint_summary(found)
     map_personas = [mp.persona for mp in journey_map.map_personas.all()]
     persona_rank = {p.pk: i for i, p in enumerate(map_personas)}
-    colours = {d.pk: i % 8 for i, d in enumerate(journey_map.workspace.departments.all())}
+    colours = {d.pk: i % len(marks.DEPARTMENTS) for i, d in enumerate(journey_map.workspace.departments.all())}
     stages = list(journey_map.stages.all())
     columns = []
     for index, stage in enumerate(stages):
@@ -89,6 +84,7 @@ def build_board(journey_map: JourneyMap, found: list) -> dict:
             personas=sorted(reached.values(), key=lambda p: persona_rank.get(p.pk, 999)),
             content=gap_rules.stage_content(stage), worst=worst, gap_count=count,
             emotion=sum(rated) / len(rated) if rated else None, lead_colour=colours.get(stage.lead_id),
+            drop_off=any(g.code == gap_rules.DROP_OFF and g.stage == stage.key for g in found),
             metrics=list(stage.metrics.all()), contributors=list(stage.contributors.all()),
             required_roles=list(stage.required_roles.all()),
         ))

@@ -23,36 +23,26 @@ import graphviz
 from django.conf import settings
 from django.core.cache import cache
 
-from .gaps import SEVERITIES, Gap, find_gaps, stage_content, stage_summary, touchpoint_summary
+from . import marks
+from .gaps import CONTENT_GAP, SEVERITIES, Gap, find_gaps, stage_content, stage_summary, touchpoint_summary
 from .models import ContentAsset, JourneyMap, MapPersona
 
 VIEWS = ("stages", "departments", "persona:KEY")
 FORMATS = ("svg", "png", "pdf", "dot")
 FONT = "Noto Sans CJK JP"  # covers Latin and Japanese in SVG, PNG and PDF alike
 
-# Okabe-Ito, the palette that stays distinct for colour-blind viewers: (strong, tint).
-PALETTE = [
-    ("#E69F00", "#FCEFD2"),
-    ("#56B4E9", "#E1F1FB"),
-    ("#009E73", "#D6F0E8"),
-    ("#CC79A7", "#F6E6EF"),
-    ("#0072B2", "#D9E9F4"),
-    ("#D55E00", "#F8E2D2"),
-    ("#F0E442", "#FCF9D9"),
-]
-NO_OWNER_COLOR = ("#8A8F98", "#F1F2F4")
+def _palette(colour: marks.DepartmentColour) -> tuple[str, str]:
+    return colour.strong, colour.tint
 
-# A stage's mark: colour, border style and a symbol, so it reads in black and white too.
-MARKS = {
-    "error": {"color": "#C62828", "fill": "#FDF1F0", "style": "solid", "penwidth": "3.5",
-              "symbol": "✖", "word": "error"},
-    "warning": {"color": "#B86E00", "fill": "#FFF8EB", "style": "dashed", "penwidth": "2.5",
-                "symbol": "▲", "word": "warning"},
-    "info": {"color": "#1F6FB2", "fill": "#F1F6FC", "style": "dotted", "penwidth": "2.5",
-             "symbol": "ℹ", "word": "info"},
-    None: {"color": "#5E8C61", "fill": "#F7F8F9", "style": "solid", "penwidth": "1",
-           "symbol": "✓", "word": "no gaps"},
-}
+
+NO_OWNER_COLOR = _palette(marks.NO_DEPARTMENT)
+
+# A stage's mark (maps.marks): colour, border style and a symbol, so it reads in black and
+# white too; only the pen widths are the diagram's own.
+PENWIDTH = {"error": "3.5", "warning": "2.5", "info": "2.5", None: "1"}
+MARKS = {severity: {"color": mark.color, "fill": mark.soft, "style": mark.border, "penwidth": PENWIDTH[severity],
+                    "symbol": mark.symbol, "word": mark.word}
+         for severity, mark in marks.SEVERITY.items()}
 FLOW_COLOR, HANDOFF_COLOR = "#8A8F98", "#263238"
 TEXT_MUTED = "#5F6670"
 
@@ -94,7 +84,7 @@ def build_graph_data(journey_map: JourneyMap, gaps: list[Gap], view: str = "stag
     all_stages = list(journey_map.stages.all())
     stages = all_stages
     departments = list(journey_map.workspace.departments.all())
-    colors = {dep.id: PALETTE[index % len(PALETTE)] for index, dep in enumerate(departments)}
+    colors = {dep.id: _palette(marks.department_colour(index)) for index, dep in enumerate(departments)}
     persona = map_persona.persona if map_persona else None
     if map_persona:
         scope = {stage.id for stage in map_persona.stages.all()}
@@ -140,7 +130,7 @@ def _stage_data(stage, number: int, touchpoints, mark, persona, gaps) -> dict:
         "touchpoints": [f"tp_{tp.pk}" for tp in touchpoints],
         "content": _serving_content(stage, persona) if persona else [],
         "content_gaps": [gap.message for gap in gaps
-                         if persona and gap.stage == stage.key and gap.code == "content-gap"],
+                         if persona and gap.stage == stage.key and gap.code == CONTENT_GAP],
     }
 
 
@@ -262,7 +252,7 @@ def _add_persona_notes(cluster, stage) -> list[str]:
         cluster.node(gap_id, shape="note", style="filled,bold", fillcolor="#FFFFFF",
                      color=MARKS["error"]["color"], penwidth="2.5",
                      label=f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2"><TR><TD ALIGN="LEFT">'
-                           f'<FONT COLOR="{MARKS["error"]["color"]}"><B>✖ content gap</B></FONT>'
+                           f'<FONT COLOR="{MARKS["error"]["color"]}"><B>{MARKS["error"]["symbol"]} content gap</B></FONT>'
                            f"</TD></TR>{lines}</TABLE>>")
         ids.append(gap_id)
     return ids
@@ -442,23 +432,20 @@ def _card_html(tp: dict) -> str:
             f'<TR><TD ALIGN="LEFT" HEIGHT="4" BGCOLOR="{strong}"></TD></TR>{body}</TABLE>')
 
 
-EMOTION_WORDS = {-2: "very negative", -1: "negative", 0: "neutral", 1: "positive", 2: "very positive"}
-
-
 def _emotion_html(emotion: int | None) -> str:
     """A diverging five-step bar plus the number and a word: readable without colour."""
     if emotion is None:
         return f'<FONT POINT-SIZE="9" COLOR="{TEXT_MUTED}">feeling not rated</FONT>'
     cells = []
-    for step in range(-2, 3):
+    mood = marks.feeling(emotion)
+    for step in range(marks.EMOTION_MIN, marks.EMOTION_MAX + 1):
         filled = (step == 0) or (emotion < 0 and emotion <= step < 0) or (0 < step <= emotion)
-        color = ("#C62828" if step < 0 else "#2E7D32" if step > 0 else "#455A64") if filled else "#E3E5E8"
+        color = marks.EMOTIONS[step].color if filled else "#E3E5E8"
         cells.append(f'<TD WIDTH="11" HEIGHT="8" FIXEDSIZE="TRUE" BGCOLOR="{color}"></TD>')
     bar = f'<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="1"><TR>{"".join(cells)}</TR></TABLE>'
-    face = "☺" if emotion > 0 else "☹" if emotion < 0 else "○"
     emotion_text = f"{emotion:+d}" if emotion else "0"
     return (f'<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0"><TR><TD>{bar}</TD>'
-            f'<TD ALIGN="LEFT"><FONT POINT-SIZE="9"> {face} {emotion_text} {EMOTION_WORDS[emotion]}'
+            f'<TD ALIGN="LEFT"><FONT POINT-SIZE="9" COLOR="{mood.color}"> {mood.symbol} {emotion_text} {mood.word}'
             f"</FONT></TD></TR></TABLE>")
 
 
@@ -493,12 +480,12 @@ def _legend_html(data: dict) -> str:
             border = "thin border"
         rows.append(f'<TR><TD BGCOLOR="{mark["color"]}" WIDTH="26"><FONT COLOR="white">'
                     f'{mark["symbol"]}</FONT></TD><TD ALIGN="LEFT">stage: {mark["word"]}, {border}</TD></TR>')
-    rows.append('<TR><TD BORDER="3" COLOR="#C62828" WIDTH="26">!</TD>'
+    rows.append(f'<TR><TD BORDER="3" COLOR="{MARKS["error"]["color"]}" WIDTH="26">!</TD>'
                 '<TD ALIGN="LEFT">touchpoint with a gap (thick border)</TD></TR>')
     rows.append(f'<TR><TD><FONT COLOR="{FLOW_COLOR}">→</FONT></TD><TD ALIGN="LEFT">flow</TD></TR>')
     rows.append(f'<TR><TD><FONT COLOR="{HANDOFF_COLOR}"><B>➜</B></FONT></TD>'
                 f'<TD ALIGN="LEFT"><B>hand-off</B> between departments</TD></TR>')
-    rows.append(f'<TR><TD>☺</TD><TD ALIGN="LEFT"><TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0"><TR>'
+    rows.append(f'<TR><TD>{marks.EMOTIONS[1].symbol}</TD><TD ALIGN="LEFT"><TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0"><TR>'
                 f'<TD>feeling, −2 to +2:  </TD><TD>{_emotion_html(-1)}</TD></TR></TABLE></TD></TR>')
     for name, (strong, tint) in data["legend"]["departments"]:
         rows.append(f'<TR><TD BGCOLOR="{tint}" BORDER="2" COLOR="{strong}" WIDTH="26"> </TD>'

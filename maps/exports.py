@@ -17,6 +17,7 @@ from pptx.enum.shapes import MSO_SHAPE
 from pptx.util import Emu, Inches, Pt
 
 from .diagram import build_dot, build_graph_data, render
+from . import marks
 from .gaps import SEVERITIES, Gap, find_gaps, stage_content
 from .models import JourneyMap
 
@@ -28,13 +29,14 @@ BODY_PT, TITLE_PT = 14, 28
 COLUMN_LINES, CHARS_PER_LINE = 17, 62
 INK, MUTED = RGBColor(0x1F, 0x23, 0x28), RGBColor(0x5F, 0x66, 0x70)
 BAND, WHITE = RGBColor(0x17, 0x20, 0x3A), RGBColor(0xFF, 0xFF, 0xFF)
-# The same marks as the page and the diagram: a symbol as well as a colour.
-SEVERITY_STYLE = {
-    "error": ("✖", RGBColor(0xB4, 0x23, 0x18)),
-    "warning": ("▲", RGBColor(0xA1, 0x5C, 0x00)),
-    "info": ("ℹ", RGBColor(0x17, 0x5C, 0xD3)),
-}
-OK_GREEN = RGBColor(0x1B, 0x7F, 0x4B)
+
+
+def _style(severity: str | None) -> tuple[str, RGBColor]:
+    """The severity's mark (maps.marks), as the page and the diagram show it."""
+    mark = marks.SEVERITY[severity]
+    return mark.symbol, RGBColor.from_string(mark.color.lstrip("#"))
+
+
 CSV_FIELDS = ["code", "severity", "stage", "persona", "touchpoint", "content", "role", "message"]
 
 
@@ -102,8 +104,7 @@ def _band(slide, height) -> None:
 def _title_slide(deck, journey_map: JourneyMap, gaps: list[Gap]) -> None:
     slide = _blank(deck)
     _band(slide, Inches(0.35))
-    counts = [f"{sum(gap.severity == s for gap in gaps)} {s}{'s' if s != 'info' else ''}"
-              for s in SEVERITIES]
+    counts = [marks.counted(s, sum(gap.severity == s for gap in gaps)) for s in SEVERITIES]
     lines = [(_cut(journey_map.name, 80), 40, True, INK)]
     if journey_map.description:
         lines.append((_cut(journey_map.description, 240), 18, False, INK))
@@ -132,8 +133,8 @@ def _stage_slide(deck, number: int, stage, gaps: list[Gap]) -> None:
     title = [(f"{number} · {_cut(stage.name, 60)}", TITLE_PT, True, WHITE)]
     _text(slide, MARGIN, Inches(0.2), SLIDE_WIDTH - 2 * MARGIN - Inches(3), Inches(0.8), title)
     worst = next((s for s in SEVERITIES if any(gap.severity == s for gap in gaps)), None)
-    symbol, colour = SEVERITY_STYLE[worst] if worst else ("✓", OK_GREEN)
-    badge = f"{symbol} {len(gaps)} gap{'s' if len(gaps) != 1 else ''}" if gaps else "✓ no gaps"
+    symbol, colour = _style(worst)
+    badge = f"{symbol} {len(gaps)} gap{'s' if len(gaps) != 1 else ''}" if gaps else f"{symbol} {marks.SEVERITY[None].word}"
     _badge(slide, badge, colour)
     if stage.goal:
         _text(slide, MARGIN, Inches(1.2), SLIDE_WIDTH - 2 * MARGIN, Inches(0.6),
@@ -146,11 +147,11 @@ def _stage_slide(deck, number: int, stage, gaps: list[Gap]) -> None:
     left_lines = (_section("Touchpoints", touchpoints, COLUMN_LINES // 2 + 1)
                   + _section("Content", content, COLUMN_LINES // 2 - 1))
     _text(slide, MARGIN, top, column_width, height, left_lines)
-    gap_lines = [f"{SEVERITY_STYLE[gap.severity][0]} {gap.severity}: {gap.message}" for gap in gaps]
-    lines = _section("Gaps", gap_lines or ["✓ no gaps"], COLUMN_LINES)
+    gap_lines = [f"{_style(gap.severity)[0]} {marks.SEVERITY[gap.severity].word}: {gap.message}" for gap in gaps]
+    lines = _section("Gaps", gap_lines or [f"{_style(None)[0]} {marks.SEVERITY[None].word}"], COLUMN_LINES)
     for index, gap in enumerate(gaps[:len(lines) - 1], 1):
         if lines[index][0].startswith("• "):
-            lines[index] = (*lines[index][:3], SEVERITY_STYLE[gap.severity][1])
+            lines[index] = (*lines[index][:3], _style(gap.severity)[1])
     _text(slide, MARGIN * 2 + column_width, top, column_width, height, lines)
 
 

@@ -13,10 +13,24 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from .marks import SEVERITIES, percent
 from .models import ContentAsset, JourneyMap, MapPersona, Stage, Touchpoint
 
-SEVERITIES = ("error", "warning", "info")  # worst first
-ERROR, WARNING, INFO = SEVERITIES
+ERROR, WARNING, INFO = SEVERITIES  # worst first
+
+# The gap codes (docs/gaps.md): stable, the same on the page, in the diagram, the commands and the exports.
+STAGE_EMPTY = "stage-empty"
+NO_LEAD = "no-lead"
+CONTENT_GAP = "content-gap"
+DROP_OFF = "drop-off"
+ROLE_MISSING = "role-missing"
+NO_METRIC = "no-metric"
+NO_PATH_FORWARD = "no-path-forward"
+NO_HANDOFF = "no-handoff"
+TOUCHPOINT_NO_OWNER = "touchpoint-no-owner"
+PAIN_HOTSPOT = "pain-hotspot"
+STALE_CONTENT = "stale-content"
+CODES = (STAGE_EMPTY, NO_LEAD, CONTENT_GAP, DROP_OFF, ROLE_MISSING, NO_METRIC, NO_PATH_FORWARD, NO_HANDOFF, TOUCHPOINT_NO_OWNER, PAIN_HOTSPOT, STALE_CONTENT)
 
 HOTSPOT_EMOTION = -2  # a touchpoint this bad is a hotspot on its own
 HOTSPOT_AVERAGE = -1  # a stage whose rated touchpoints average this or worse
@@ -77,21 +91,21 @@ def _stage_gaps(stage: Stage, next_stage: Stage | None, position: dict[int, int]
                 map_personas: list[MapPersona], today: datetime.date) -> Iterator[Gap]:
     touchpoints = list(stage.touchpoints.all())
     if not touchpoints:
-        yield _gap("stage-empty", ERROR, stage, f"{stage.name} has no touchpoints.")
+        yield _gap(STAGE_EMPTY, ERROR, stage, f"{stage.name} has no touchpoints.")
     if stage.lead is None:
-        yield _gap("no-lead", ERROR, stage, f"{stage.name} has no lead department.")
+        yield _gap(NO_LEAD, ERROR, stage, f"{stage.name} has no lead department.")
     yield from _content_gaps(stage, map_personas)
     yield from _drop_off(stage)
     yield from _missing_roles(stage, touchpoints)
     if not stage.metrics.all():
-        yield _gap("no-metric", WARNING, stage, f"{stage.name} has no KPI.")
+        yield _gap(NO_METRIC, WARNING, stage, f"{stage.name} has no KPI.")
     if touchpoints and next_stage is not None and not _flows_forward(stage, touchpoints, position):
-        yield _gap("no-path-forward", WARNING, stage,
+        yield _gap(NO_PATH_FORWARD, WARNING, stage,
                    f"{stage.name}: no touchpoint leads on to a later stage.")
     yield from _missing_handoff(stage, next_stage)
     for touchpoint in touchpoints:
         if touchpoint.owner is None:
-            yield _gap("touchpoint-no-owner", WARNING, stage,
+            yield _gap(TOUCHPOINT_NO_OWNER, WARNING, stage,
                        f"{stage.name}: touchpoint {touchpoint.name} has no owner department.",
                        touchpoint=touchpoint.key)
     yield from _pain_hotspots(stage, touchpoints)
@@ -124,7 +138,7 @@ def _content_gaps(stage: Stage, map_personas: list[MapPersona]) -> Iterator[Gap]
         if live & {asset.id for asset in persona.content.all()}:
             continue
         who = f"{persona.name} ({persona.role.name})" if persona.role else persona.name
-        yield _gap("content-gap", ERROR, stage, f"{stage.name}: no live content for {who}.",
+        yield _gap(CONTENT_GAP, ERROR, stage, f"{stage.name}: no live content for {who}.",
                    persona=persona.key)
 
 
@@ -135,20 +149,20 @@ def _drop_off(stage: Stage) -> Iterator[Gap]:
     rate = stage.conversion
     if rate is None or stage.target_conversion is None or rate >= stage.target_conversion:
         return
-    yield _gap("drop-off", ERROR, stage,
+    yield _gap(DROP_OFF, ERROR, stage,
                f"{stage.name} converts {_percent(rate)} ({stage.converted} of {stage.entered}),"
                f" below the {_percent(stage.target_conversion)} target.")
 
 
 def _percent(rate: float) -> str:
-    return f"{rate * 100:.3g}%"
+    return percent(rate)
 
 
 def _missing_roles(stage: Stage, touchpoints: list[Touchpoint]) -> Iterator[Gap]:
     reached = {persona.role_id for tp in touchpoints for persona in tp.personas.all()}
     for role in stage.required_roles.all():
         if role.id not in reached:
-            yield _gap("role-missing", WARNING, stage,
+            yield _gap(ROLE_MISSING, WARNING, stage,
                        f"{stage.name}: no touchpoint reaches the {role.name} role.", role=role.key)
 
 
@@ -167,7 +181,7 @@ def _missing_handoff(stage: Stage, next_stage: Stage | None) -> Iterator[Gap]:
         return
     if stage.lead_id == next_stage.lead_id or stage.handoff_sla.strip():
         return
-    yield _gap("no-handoff", WARNING, stage,
+    yield _gap(NO_HANDOFF, WARNING, stage,
                f"{stage.name} hands over from {stage.lead.name} to {next_stage.lead.name}"
                f" ({next_stage.name}) with no hand-off SLA.")
 
@@ -178,11 +192,11 @@ def _pain_hotspots(stage: Stage, touchpoints: list[Touchpoint]) -> Iterator[Gap]
     rated = [tp.emotion for tp in touchpoints if tp.emotion is not None]
     if rated and sum(rated) / len(rated) <= HOTSPOT_AVERAGE:
         average = sum(rated) / len(rated)
-        yield _gap("pain-hotspot", WARNING, stage,
+        yield _gap(PAIN_HOTSPOT, WARNING, stage,
                    f"{stage.name}: touchpoints average emotion {average:+.2g}, a pain hotspot.")
     for touchpoint in touchpoints:
         if touchpoint.emotion == HOTSPOT_EMOTION:
-            yield _gap("pain-hotspot", WARNING, stage,
+            yield _gap(PAIN_HOTSPOT, WARNING, stage,
                        f"{stage.name}: {touchpoint.name} is a pain point"
                        f" (emotion {HOTSPOT_EMOTION}).", touchpoint=touchpoint.key)
 
@@ -191,7 +205,7 @@ def _stale_content(stage: Stage, today: datetime.date) -> Iterator[Gap]:
     for asset in stage_content(stage):
         problem = _staleness(asset, today)
         if problem:
-            yield _gap("stale-content", INFO, stage, f"{stage.name}: {asset.title} {problem}.",
+            yield _gap(STALE_CONTENT, INFO, stage, f"{stage.name}: {asset.title} {problem}.",
                        content=asset.key)
 
 

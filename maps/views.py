@@ -146,7 +146,7 @@ def _group_gaps(journey_map: JourneyMap, found: list) -> list[dict]:
     for stage in journey_map.stages.all():
         rows = [{"gap": gap, "url": _gap_url(journey_map, stage, gap),
                  # Touchpoints and stages open beside the board; content and cells are pages.
-                 "in_editor": bool(gap.touchpoint) or not (gap.content or gap.code == "content-gap")}
+                 "in_editor": bool(gap.touchpoint) or not (gap.content or gap.code == gap_rules.CONTENT_GAP)}
                 for gap in by_stage.get(stage.key, [])]
         worst, count = summary.get(stage.key, (None, 0))
         groups.append({"stage": stage, "rows": rows, "worst": worst, "count": count})
@@ -157,7 +157,7 @@ def _gap_url(journey_map: JourneyMap, stage, gap) -> str:
     ws, key = journey_map.workspace.slug, journey_map.key
     if gap.touchpoint:
         return reverse("touchpoint_edit", args=[ws, key, gap.touchpoint])
-    if gap.code == "content-gap":
+    if gap.code == gap_rules.CONTENT_GAP:
         return reverse("coverage", args=[ws, key]) + f"#cell-{stage.key}-{gap.persona}"
     if gap.content:
         return reverse("library_edit", args=[ws, "content", gap.content])
@@ -715,14 +715,15 @@ def coverage_link(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 @require_GET
 def accountability(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     journey_map = get_map_for_user(request, ws, key, loaded=True)
-    return _matrix_page(request, journey_map, "accountability", {"grid": matrices.accountability(journey_map)})
+    grid = matrices.accountability(journey_map, gap_rules.find_gaps(journey_map))
+    return _matrix_page(request, journey_map, "accountability", {"grid": grid})
 
 
 @login_required
 @require_GET
 def funnel(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     journey_map = get_map_for_user(request, ws, key, loaded=True)
-    return _matrix_page(request, journey_map, "funnel", {"rows": matrices.funnel(journey_map)})
+    return _matrix_page(request, journey_map, "funnel", {"rows": matrices.funnel(journey_map, gap_rules.find_gaps(journey_map))})
 
 
 # --- the workspace library -------------------------------------------------------------------

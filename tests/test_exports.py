@@ -52,7 +52,7 @@ def test_deck_is_16_by_9_with_title_diagram_and_a_slide_per_stage(small_map):
     assert len(deck.slides) == 2 + 2
     assert deck.core_properties.title == "Launch journey"
     title = slide_text(deck.slides[0])
-    assert "Launch journey" in title and "Gaps: " in title and " errors" in title
+    assert "Launch journey" in title and "Gaps: 1 error · 2 warnings · 0 info" in title
 
 
 def test_deck_diagram_fits_the_slide_and_is_centred(small_map):

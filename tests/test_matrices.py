@@ -96,8 +96,8 @@ def test_anonymous_is_sent_to_login_for_the_matrices(client, small_map, name):
 def test_coverage_by_persona_marks_the_content_gap_and_the_covered_cells(client, owner, small_map):
     login(client, owner)
     response = client.get(reverse("coverage", args=["acme", "launch"]))
-    assert cell_classes(response, "cell-decision-it-lead") == ["gap"]
-    assert "✖ Gap" in cell_text(response, "cell-decision-it-lead")
+    assert cell_classes(response, "cell-decision-it-lead") == ["gap", "sev-error"]
+    assert "✖ No live content" in cell_text(response, "cell-decision-it-lead")
     assert "Buyer's guide" in cell_text(response, "cell-awareness-cfo")
     assert "ROI calculator" in cell_text(response, "cell-decision-cfo")
     # Ivan IT is scoped to Decision only: no gap and nothing to link in Awareness.
@@ -112,7 +112,7 @@ def test_coverage_by_role_shows_buying_roles_and_their_holders(client, owner, sm
     body = response.content.decode()
     assert "Decision maker" in body and "Technical evaluator" in body
     assert "Carla CFO" in body and "Ivan IT" in body
-    assert cell_classes(response, "cell-decision-technical-evaluator") == ["gap"]
+    assert cell_classes(response, "cell-decision-technical-evaluator") == ["gap", "sev-error"]
     assert "required role" in cell_text(response, "cell-decision-technical-evaluator")
     assert cell_classes(response, "cell-decision-decision-maker") == []
     assert "ROI calculator" in cell_text(response, "cell-decision-decision-maker")
@@ -123,7 +123,7 @@ def test_unknown_coverage_rows_fall_back_to_personas(client, owner, small_map):
     login(client, owner)
     response = client.get(reverse("coverage", args=["acme", "launch"]), {"by": "<script>"})
     assert response.status_code == 200
-    assert cell_classes(response, "cell-decision-it-lead") == ["gap"]
+    assert cell_classes(response, "cell-decision-it-lead") == ["gap", "sev-error"]
     assert "<script>" not in response.content.decode()
 
 
@@ -270,7 +270,7 @@ def test_funnel_shows_figures_rate_and_target_per_stage(client, owner, small_map
     doc = html(client.get(reverse("funnel", args=["acme", "launch"])))
     rows = [[" ".join(td.text_content().split()) for td in tr.xpath("td")] for tr in doc.xpath("//tbody/tr")]
     assert rows == [
-        ["Awareness", "1,000", "200", "20.0 %", "10.0 %", ""],
+        ["Awareness", "1,000", "200", "20 %", "10 %", ""],
         ["Decision", "–", "–", "–", "–", ""],
     ]
 
@@ -281,7 +281,7 @@ def test_funnel_marks_a_drop_off_below_target(client, owner, small_map):
     response = client.get(reverse("funnel", args=["acme", "launch"]))
     doc = html(response)
     decision = [" ".join(td.text_content().split()) for td in doc.xpath("//tbody/tr")[1].xpath("td")]
-    assert decision == ["Decision", "200", "10", "5.0 %", "25.0 %", "✖ drop-off"]
+    assert decision == ["Decision", "200", "10", "5 %", "25 %", "✖ drop-off"]
     assert len(doc.xpath('//div[contains(@class, "funnel-row") and contains(@class, "drop")]')) == 1
     assert any(g.code == "drop-off" and g.stage == "decision"
                for g in find_gaps(JourneyMap.objects.loaded().get(pk=small_map.pk)))
@@ -301,7 +301,7 @@ def test_stage_edited_from_the_funnel_shows_new_figures(client, owner, small_map
     Stage.objects.filter(map=small_map, key="decision").update(entered=200, converted=50)
     doc = html(client.get(reverse("funnel", args=["acme", "launch"])))
     decision = [" ".join(td.text_content().split()) for td in doc.xpath("//tbody/tr")[1].xpath("td")]
-    assert decision[:4] == ["Decision", "200", "50", "25.0 %"]
+    assert decision[:4] == ["Decision", "200", "50", "25 %"]
 
 
 def test_coverage_cell_lists_content_linked_through_a_touchpoint(small_map):
@@ -311,3 +311,35 @@ def test_coverage_cell_lists_content_linked_through_a_touchpoint(small_map):
     it_row = next(row for row in grid["rows"] if row["key"] == "it-lead")
     decision = next(cell for cell in it_row["cells"] if cell["stage"].key == "decision")
     assert [c.key for c in decision["content"]] == ["guide"] and not decision["gap"]
+
+
+def test_a_role_cell_shows_the_role_missing_warning_of_the_gap_list_not_a_gap_of_its_own(client, owner, small_map):
+    """Defect 4: the role matrix said "Gap" in red where the gap list has a role-missing warning."""
+    small_map.touchpoints.get(key="demo").personas.remove(small_map.workspace.personas.get(key="it-lead"))
+    small_map.workspace.content.get(key="roi-calc").personas.add(small_map.workspace.personas.get(key="it-lead"))
+    login(client, owner)
+    response = client.get(reverse("coverage", args=["acme", "launch"]), {"by": "roles"})
+    found = [g for g in find_gaps(JourneyMap.objects.loaded().get(pk=small_map.pk))
+             if g.stage == "decision" and g.role == "technical-evaluator"]
+    assert [(g.code, g.severity) for g in found] == [("role-missing", "warning")]
+    assert cell_classes(response, "cell-decision-technical-evaluator") == ["gap", "sev-warning"]
+    assert "▲ No touchpoint reaches this role" in cell_text(response, "cell-decision-technical-evaluator")
+
+
+def test_a_late_stage_with_a_thousandth_of_the_entries_still_gets_a_visible_bar(small_map):
+    awareness, decision = small_map.stages.all()
+    Stage.objects.filter(pk=awareness.pk).update(entered=10000, converted=10)
+    Stage.objects.filter(pk=decision.pk).update(entered=10, converted=1)
+    rows = matrices.funnel(JourneyMap.objects.loaded().get(pk=small_map.pk), [])
+    assert rows[0]["width"] == 100
+    assert rows[1]["width"] >= 20 and rows[1]["converted_width"] >= 8
+
+
+def test_the_funnel_and_the_gap_message_give_a_rate_the_same_words(small_map):
+    awareness = small_map.stages.get(key="awareness")
+    Stage.objects.filter(pk=awareness.pk).update(entered=2000, converted=119, target_conversion=0.1)
+    loaded = JourneyMap.objects.loaded().get(pk=small_map.pk)
+    found = find_gaps(loaded)
+    (drop,) = [g for g in found if g.code == "drop-off"]
+    row = matrices.funnel(loaded, found)[0]
+    assert row["rate"] == "5.95 %" and row["rate"] in drop.message and row["drop_off"]
