@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 SYSTEM_PACKAGES := graphviz fonts-noto-cjk chromium
+# Development commands run with DEBUG on: the app refuses to start without SECRET_KEY otherwise.
+MANAGE := DEBUG=true $(PY) manage.py
 
 .PHONY: run test install system-deps migrate demo bench check clean
 
@@ -14,17 +16,18 @@ run: install demo
 	@echo "  journeymap is running at http://$(HOST):$(PORT)/"
 	@echo "  sign in as: demo / demo-journeymap"
 	@echo ""
-	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+	$(MANAGE) runserver $(HOST):$(PORT)
 
 # The tests make their own database; they need no migrated one.
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
-	$(PY) -m tests.bench
+	SECRET_KEY=bench-only-not-a-secret $(PY) -m tests.bench
 
 install: system-deps $(VENV)/.requirements
-	$(PY) manage.py collectstatic --noinput -v0
+# Static files are collected with DEBUG off, as production serves them (hashed, compressed); no key is used.
+	SECRET_KEY=collectstatic-only $(PY) manage.py collectstatic --noinput -v0
 
 system-deps:
 	@$(PYTHON) scripts/system_deps.py $(SYSTEM_PACKAGES)
@@ -38,14 +41,14 @@ $(VENV)/.requirements: requirements.txt | $(VENV)/bin/python
 	@touch $@
 
 migrate: install
-	$(PY) manage.py migrate --noinput -v0
+	$(MANAGE) migrate --noinput -v0
 
 demo: migrate
-	$(PY) manage.py seed_demo
+	$(MANAGE) seed_demo
 
 check: install
-	$(PY) manage.py check
-	$(PY) manage.py makemigrations --check --dry-run
+	$(MANAGE) check
+	$(MANAGE) makemigrations --check --dry-run
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -43,9 +43,15 @@ def _env_int(name: str, default: int) -> int:
 
 DEBUG = _env_bool("DEBUG", False)
 
-# Without SECRET_KEY the app runs with a development key: fine on a laptop, and
-# `manage.py check --deploy` flags it (security.W009) before it reaches a server.
-SECRET_KEY = os.environ.get("SECRET_KEY") or "django-insecure-journeymap-development-key"
+# The development key is published in this repository: only a DEBUG run may use it.
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set: set it to a long random value "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), or DEBUG=true for development"
+        )
+    SECRET_KEY = "django-insecure-journeymap-development-key"
 
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -165,6 +171,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # gets a clear "too complex" message instead of a hung worker.
 GRAPHVIZ_DOT = os.environ.get("GRAPHVIZ_DOT", "dot")
 GRAPHVIZ_TIMEOUT = _env_int("GRAPHVIZ_TIMEOUT", 20)
+if GRAPHVIZ_TIMEOUT <= 0:
+    raise ImproperlyConfigured(f"GRAPHVIZ_TIMEOUT must be a number of seconds above 0, not {GRAPHVIZ_TIMEOUT}")
 
 # Behind HTTPS set SECURE_COOKIES=true so session and CSRF cookies never travel in clear.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)

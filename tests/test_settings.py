@@ -1,0 +1,53 @@
+"""Settings that fail loudly: a value the app cannot use stops it at start with the name
+of the variable, and what it cannot work without is a system check error."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.test import override_settings
+
+BASE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def start(**environment: str) -> subprocess.CompletedProcess:
+    """Load the settings in a fresh process with exactly this environment (and PATH)."""
+    env = {"PATH": os.environ.get("PATH", ""), "DJANGO_SETTINGS_MODULE": "journeymap.settings", **environment}
+    return subprocess.run([sys.executable, "-c", "import django; django.setup(); print('started')"],
+                          cwd=BASE, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_without_secret_key_and_debug_off_the_app_refuses_to_start_naming_the_variable():
+    result = start()
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_debug_runs_on_the_development_key():
+    assert start(DEBUG="true").stdout.strip() == "started"
+
+
+def test_a_secret_key_is_enough_to_start():
+    assert start(SECRET_KEY="a-long-random-value-for-this-test").stdout.strip() == "started"
+
+
+@pytest.mark.parametrize("value, message", [("0", "GRAPHVIZ_TIMEOUT must be a number of seconds above 0"),
+                                            ("-5", "GRAPHVIZ_TIMEOUT must be a number of seconds above 0"),
+                                            ("soon", "GRAPHVIZ_TIMEOUT must be a whole number")])
+def test_a_graphviz_timeout_that_cannot_work_is_refused(value, message):
+    result = start(DEBUG="true", GRAPHVIZ_TIMEOUT=value)
+    assert result.returncode != 0 and message in result.stderr
+
+
+def test_a_missing_dot_binary_is_a_system_check_error_at_start():
+    with override_settings(GRAPHVIZ_DOT="/nonexistent/dot"):
+        with pytest.raises(SystemCheckError, match="maps.E001.*Graphviz's dot was not found"):
+            call_command("check")
+
+
+def test_the_installed_dot_passes_the_check():
+    call_command("check")
