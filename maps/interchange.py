@@ -224,6 +224,12 @@ def _choice(values: list[str]) -> Check:
     return check
 
 
+def _content_type(value: object, place: str, obj: dict, keys: Keys) -> None:
+    if ContentAsset.type_from_word(value) is None:
+        raise InterchangeError(place, "must be one of the content types (any case, spaces or hyphens): "
+                               + ContentAsset.type_words())
+
+
 def _date(value: object, place: str, obj: dict, keys: Keys) -> None:
     if value is None:
         return
@@ -337,7 +343,7 @@ LISTS: dict[str, tuple[dict[str, Check], tuple[str, ...]]] = {
         {
             "key": _key("content"),
             "title": _text(_max(ContentAsset, "title"), required=True),
-            "type": _choice(ContentAsset.TYPES),
+            "type": _content_type,
             "url": _url,
             "personas": _refs("personas"),
             "stages": _refs("stages"),
@@ -586,7 +592,7 @@ def _content_fields(item: dict) -> dict:
     last_reviewed = item.get("last_reviewed")
     return {
         "title": item["title"],
-        "type": item.get("type", "other"),
+        "type": ContentAsset.type_from_word(item.get("type", "other")),
         "url": item.get("url", ""),
         "questions": item.get("questions", []),
         "status": item.get("status", ContentAsset.DRAFT),

@@ -146,6 +146,23 @@ class ContentAsset(models.Model):
         ("other", "Other"),
     ]
     TYPES = [value for value, _ in TYPE_CHOICES]
+
+    @classmethod
+    def type_from_word(cls, word: object) -> str | None:
+        """The type key for a word as people write it: any case, spaces or hyphens
+        ("Case study", "case-study", "WHITE PAPER", "eBook"); None if it is no type."""
+        if not isinstance(word, str):
+            return None
+        wanted = "-".join(word.replace("_", " ").replace("-", " ").lower().split())
+        for key, label in cls.TYPE_CHOICES:
+            if wanted in (key, "-".join(str(label).lower().replace("-", " ").split())):
+                return key
+        return None
+
+    @classmethod
+    def type_words(cls) -> str:
+        """The accepted words, for a message that refuses one."""
+        return ", ".join(str(label).lower() for _, label in cls.TYPE_CHOICES)
     DRAFT, LIVE, RETIRED = "draft", "live", "retired"
     STATUS_CHOICES = [(DRAFT, "Draft"), (LIVE, "Live"), (RETIRED, "Retired")]
     STATUSES = [value for value, _ in STATUS_CHOICES]

@@ -148,7 +148,9 @@ MALFORMED = [
     ("bad status", put("content", 1, "status", "published"),
      "content[1].status: must be one of draft, live, retired"),
     ("bad type", put("content", 1, "type", "podcast"),
-     "content[1].type: must be one of " + ", ".join(ContentAsset.TYPES)),
+     "content[1].type: must be one of the content types (any case, spaces or hyphens): blog post, ebook, white paper,"
+     " case study, solution brief, video, demo, webinar, tool, email, survey, testimonial, referral program, how-to,"
+     " landing page, ad, infographic, event, other"),
     ("impossible date", put("content", 0, "last_reviewed", "2026-02-30"),
      "content[0].last_reviewed: must be a date as YYYY-MM-DD, or null"),
     ("date in another format", put("content", 0, "last_reviewed", "20260501"),
@@ -479,3 +481,14 @@ def test_map_persona_scope_and_order_survive_the_round_trip(workspace):
     assert list(MapPersona.objects.filter(map=jm).values_list("order", "persona__key")) == [
         (0, "cfo"), (1, "it-lead"), (2, "ops_manager")
     ]
+
+
+@pytest.mark.parametrize("word, key", [("Case study", "case-study"), ("case-study", "case-study"),
+                                       ("WHITE PAPER", "white-paper"), ("eBook", "ebook"), ("How-to", "how-to"),
+                                       ("how to", "how-to"), ("referral  program", "referral-program")])
+def test_content_types_are_taken_as_words_in_any_case_and_stored_as_their_key(workspace, word, key):
+    doc = json.loads(FULL_MAP.read_text(encoding="utf-8"))
+    doc["content"][0]["type"] = word
+    journey_map = import_map(doc, workspace)
+    assert journey_map.workspace.content.get(key=doc["content"][0]["key"]).type == key
+    assert export_map(journey_map)["content"][0]["type"] == key
