@@ -34,6 +34,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_slug
@@ -460,10 +461,38 @@ def _check_object(
 # --- import ----------------------------------------------------------------------------
 
 
-def import_map(doc: dict, workspace: Workspace) -> JourneyMap:
-    """Validate `doc`, then write its map into `workspace`: all of it or nothing."""
+@dataclass
+class Reused:
+    """A library item the workspace already had under the document's key, whose fields
+    differ from the document's: (field, value here, value in the document)."""
+
+    kind: str
+    key: str
+    differences: list[tuple[str, object, object]]
+
+    def __str__(self) -> str:
+        said = "; ".join(f"{field} is {_said(here)} here, {_said(there)} in the file"
+                         for field, here, there in self.differences)
+        return f'reused {self.kind} "{self.key}": {said}'
+
+
+def _said(value: object) -> str:
+    if isinstance(value, models.Model):
+        value = getattr(value, "key", value)
+    return "empty" if value in (None, "", []) else json.dumps(value if not isinstance(value, datetime.date)
+                                                               else value.isoformat(), ensure_ascii=False)
+
+
+def import_map(doc: dict, workspace: Workspace, update_library: bool = False) -> JourneyMap:
+    """Validate `doc`, then write its map into `workspace`: all of it or nothing.
+
+    Library items the workspace already has are reused as they are, and each one whose
+    fields differ from the document's is listed in the map's `reused` attribute; with
+    `update_library` they take the document's fields (and, for content, its targets).
+    """
     validate(doc, workspace)
     lists = {name: doc.get(name, []) for name in LISTS}
+    reused: list[Reused] = []
     with transaction.atomic():
         journey_map = JourneyMap.objects.create(
             workspace=workspace,
@@ -472,15 +501,12 @@ def import_map(doc: dict, workspace: Workspace) -> JourneyMap:
             description=doc["map"].get("description", ""),
             goal=doc["map"].get("goal", ""),
         )
-        departments, _ = _library(workspace, Department, lists["departments"], _named)
-        roles, _ = _library(workspace, BuyingRole, lists["roles"], _named)
-        personas, _ = _library(
-            workspace, Persona, lists["personas"], lambda item: _persona_fields(item, roles)
-        )
-        content, new_content = _library(workspace, ContentAsset, lists["content"], _content_fields)
-        for item in lists["content"]:
-            if item["key"] in new_content:
-                content[item["key"]].personas.set(personas[key] for key in item.get("personas", []))
+        departments = _library_checked(workspace, Department, lists["departments"], _named, reused, update_library)
+        roles = _library_checked(workspace, BuyingRole, lists["roles"], _named, reused, update_library)
+        personas = _library_checked(workspace, Persona, lists["personas"], lambda item: _persona_fields(item, roles),
+                                    reused, update_library)
+        content = _library_checked(workspace, ContentAsset, lists["content"], _content_fields, reused,
+                                   update_library, personas)
         stages = _import_stages(journey_map, lists["stages"], departments, roles)
         _link_content(lists["content"], content, stages)
         _import_map_personas(journey_map, lists["personas"], personas, stages)
@@ -489,7 +515,42 @@ def import_map(doc: dict, workspace: Workspace) -> JourneyMap:
             lists["touchpoints"],
             {"stages": stages, "departments": departments, "personas": personas, "content": content},
         )
+    journey_map.reused = reused
     return journey_map
+
+
+def _library_checked(workspace: Workspace, model: type[models.Model], items: list[dict],
+                     fields: Callable[[dict], dict], reused: list[Reused], update: bool,
+                     personas: dict | None = None) -> dict[str, models.Model]:
+    """The library objects of `items` by key: new ones created, the workspace's reused,
+    and those that differ from the document reported (or, with `update`, updated)."""
+    objects, created = _library(workspace, model, items, fields)
+    for item in items:
+        obj = objects[item["key"]]
+        targets = [personas[key] for key in item.get("personas", [])] if personas is not None else None
+        if item["key"] in created:
+            if targets is not None:
+                obj.personas.set(targets)
+            continue
+        differences = [(name, getattr(obj, name), value) for name, value in fields(item).items()
+                       if getattr(obj, name) != value]
+        if targets is not None:
+            here = {p.key for p in obj.personas.all() if p.key in personas}
+            if here != {p.key for p in targets}:
+                differences.append(("personas", sorted(here), sorted(p.key for p in targets)))
+        if not differences:
+            continue
+        if not update:
+            reused.append(Reused(str(model._meta.verbose_name), item["key"], differences))
+            continue
+        for name, value in fields(item).items():
+            setattr(obj, name, value)
+        obj.save()
+        if targets is not None:
+            # Targets outside this document are other maps' business: keep them.
+            others = [p for p in obj.personas.all() if p.key not in personas]
+            obj.personas.set(others + targets)
+    return objects
 
 
 def replace_content(journey_map: JourneyMap, doc: dict) -> None:

@@ -132,3 +132,41 @@ def test_export_to_a_path_that_cannot_be_written_exits_2(small_map, tmp_path):
     path = tmp_path / "missing-dir" / "out.json"
     assert refused("export_map", "acme/launch", "-o", str(path)) == f'cannot write "{path}": No such file or directory'
 
+
+
+def _workspace_with_a_different_cfo(workspace):
+    from maps.models import BuyingRole, Persona
+
+    role = BuyingRole.objects.create(workspace=workspace, key="decision-maker", name="Decision maker")
+    return Persona.objects.create(workspace=workspace, key="cfo", name="Our CFO", role=role)
+
+
+def _full_with_cfo_as_economic_buyer(tmp_path) -> Path:
+    doc = json.loads(FULL_MAP.read_text(encoding="utf-8"))
+    cfo = next(p for p in doc["personas"] if p["key"] == "cfo")
+    if not any(r["key"] == "economic-buyer" for r in doc["roles"]):
+        doc["roles"].append({"key": "economic-buyer", "name": "Economic buyer"})
+    cfo["role"] = "economic-buyer"
+    path = tmp_path / "cfo.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_import_lists_every_reused_library_item_that_differs_from_the_file(workspace, tmp_path, capsys):
+    cfo = _workspace_with_a_different_cfo(workspace)
+    call_command("import_map", str(_full_with_cfo_as_economic_buyer(tmp_path)), "--workspace", "acme")
+    out, err = capsys.readouterr()
+    assert len(out.strip().splitlines()) == 1  # stdout stays the map key alone
+    assert 'reused persona "cfo": ' in err
+    assert 'role is "decision-maker" here, "economic-buyer" in the file' in err
+    cfo.refresh_from_db()
+    assert cfo.role.key == "decision-maker" and cfo.name == "Our CFO"
+
+
+def test_update_library_takes_the_files_version_of_reused_items(workspace, tmp_path, capsys):
+    cfo = _workspace_with_a_different_cfo(workspace)
+    call_command("import_map", str(_full_with_cfo_as_economic_buyer(tmp_path)), "--workspace", "acme",
+                 "--update-library")
+    assert 'reused persona "cfo"' not in capsys.readouterr().err
+    cfo.refresh_from_db()
+    assert cfo.role.key == "economic-buyer"

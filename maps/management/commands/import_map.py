@@ -3,8 +3,11 @@
 Prints the key the map was imported under (`<key>-2` if the workspace already has the
 key); the import is the new map's first revision. With `--into MAP` the document
 replaces the content of the existing map MAP as one revision: the map keeps its key and
-history. Exit 2 with one line on a bad document, an unreadable file, an unknown
-workspace or map; nothing is written then. FILE `-` reads standard input.
+history. Library items the workspace already has are reused as they are; each whose
+fields differ from the file's is listed on stderr (`reused persona "cfo": role is
+"decision-maker" here, "economic-buyer" in the file`), and `--update-library` takes the
+file's version instead. Exit 2 with one line on a bad document, an unreadable file, an
+unknown workspace or map; nothing is written then. FILE `-` reads standard input.
 """
 from __future__ import annotations
 
@@ -29,6 +32,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--workspace", required=True, metavar="SLUG")
         parser.add_argument("--into", metavar="MAP", help="replace the content of this existing map")
+        parser.add_argument("--update-library", action="store_true",
+                            help="library items the workspace has under the same key take the file's fields "
+                                 "(without it they are kept, and each that differs is listed on stderr)")
 
     def handle(self, *args, **options) -> None:
         workspace = get_workspace(options["workspace"])
@@ -42,8 +48,10 @@ class Command(BaseCommand):
                 journey_map = into
             else:
                 with transaction.atomic():
-                    journey_map = import_map(parse(text), workspace)
+                    journey_map = import_map(parse(text), workspace, update_library=options["update_library"])
                     changes.record_creation(journey_map, summary=summary)
+                for item in journey_map.reused:
+                    self.stderr.write(str(item))
         except InterchangeError as err:
             raise bad_input(str(err)) from None
         self.stdout.write(journey_map.key)
