@@ -4,6 +4,7 @@ match the database constraints, so a form never reaches an IntegrityError."""
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _lazy
 
 from .changes import free_key
 from .models import (
@@ -167,7 +168,10 @@ class TouchpointForm(KeyedForm):
     next_touchpoints = forms.ModelMultipleChoiceField(
         queryset=Touchpoint.objects.none(), required=False, label="Flows to",
         widget=forms.CheckboxSelectMultiple,
-        help_text="The touchpoints a buyer goes to next, in this stage or a later one.",
+        # Loops are allowed: a buyer may go back (a failed trial returns to nurture). Only a
+        # flow to a later stage counts as a path forward (docs/gaps.md, no-path-forward).
+        help_text=_lazy("The touchpoints a buyer goes to next: in this stage, a later one, or back to an earlier "
+                        "one (a loop)."),
     )
 
     class Meta:

@@ -409,3 +409,15 @@ def test_deleting_a_touchpoint_asks_first(client, editor, small_map):
     assert response.status_code == 200
     assert "Delete the touchpoint “Live demo”?" in response.content.decode()
     assert lane(small_map, "decision") == ["demo"]
+
+
+def test_a_flow_back_to_an_earlier_stage_is_allowed_and_the_form_says_so(client, editor, small_map):
+    login(client, editor)
+    url = reverse("touchpoint_edit", args=["acme", "launch", "demo"])
+    assert "or back to an earlier one (a loop)" in client.get(url, **HX).content.decode()
+    demo = small_map.touchpoints.get(key="demo")
+    ad = small_map.touchpoints.get(key="ad")
+    response = client.post(url, {"name": "Live demo", "key": "demo", "stage": demo.stage_id,
+                                 "next_touchpoints": [ad.pk]}, **HX)
+    assert response.status_code == 200
+    assert list(demo.flows_out.values_list("target__key", flat=True)) == ["ad"]
