@@ -1,6 +1,7 @@
-"""One ModelForm per editable thing. Forms validate as the import does: choices are
-limited to the map's own workspace, keys are slugs unique in their list, and ranges
-match the database constraints, so a form never reaches an IntegrityError."""
+"""One ModelForm per editable thing. The rules (lengths, ranges, URL schemes, no control
+characters, converted <= entered) are the model fields' and Model.clean()'s, which a
+ModelForm runs: a form restates none. What forms add is their own: choices limited to
+the map's workspace, and keys made from the name and unique in their list."""
 from __future__ import annotations
 
 from django import forms
@@ -35,6 +36,30 @@ class LinesField(forms.CharField):
     def to_python(self, value) -> list[str]:
         text = super().to_python(value) or ""
         return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class PercentField(forms.FloatField):
+    """A rate typed as people say it ("20", "20 %", "12.5"), kept as 0 to 1 like the model."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "size": "6"})
+
+    def prepare_value(self, value):
+        if isinstance(value, (int, float)):
+            return f"{value * 100:.10g}"
+        return value
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().removesuffix("%").strip().replace(",", ".")
+        number = super().to_python(value)
+        if number is None:
+            return None
+        if not 0 <= number <= 100:
+            raise forms.ValidationError(_lazy("Enter a percentage from 0 to 100."), code="percent_range")
+        return number / 100
+
+    def validate(self, value):
+        super().validate(value)
 
 
 class KeyedForm(forms.ModelForm):
@@ -144,17 +169,12 @@ class StageForm(KeyedForm):
         self.fields["content"].queryset = workspace.content.all()
         self.fields["content"].label = "Content linked to this stage"
         self.fields["content"].label_from_instance = lambda c: f"{c.title} ({c.get_status_display().lower()})"
-        self.fields["target_conversion"].widget.attrs.update(step="0.01", min="0", max="1")
+        self.fields["target_conversion"] = PercentField(
+            required=False, label=_lazy("Target conversion (%)"),
+            help_text=_lazy("The share of those who enter that should go on, e.g. 20 for 20 %."))
 
     def sibling_keys(self) -> set[str]:
         return set(self.journey_map.stages.values_list("key", flat=True))
-
-    def clean(self):
-        cleaned = super().clean()
-        entered, converted = cleaned.get("entered"), cleaned.get("converted")
-        if entered is not None and converted is not None and converted > entered:
-            self.add_error("converted", f"Cannot be more than entered ({entered}).")
-        return cleaned
 
 
 class MetricForm(forms.ModelForm):

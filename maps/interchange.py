@@ -37,14 +37,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator, validate_slug
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, validate_slug
 from django.db import models, transaction
 
 from .models import (
-    EMOTION_MAX,
-    EMOTION_MIN,
-    INFLUENCE_MAX,
-    INFLUENCE_MIN,
     BuyingRole,
     ContentAsset,
     Department,
@@ -60,9 +56,7 @@ from .models import (
 
 FORMAT = "journeymap/1"
 KEY_MAX_LENGTH = 64
-COUNT_MAX = 2147483647  # a PositiveIntegerField on PostgreSQL holds no more
 DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-URL_VALIDATOR = URLValidator(schemes=["http", "https"])
 SLUG_RULE = "must be a slug (letters, digits, hyphens, underscores)"
 
 
@@ -124,32 +118,49 @@ NOUNS = {
 }
 
 
-def _text(max_length: int | None = None, required: bool = False) -> Check:
+def _rules(field: models.Field, value: object, place: str, skip: tuple[type, ...] = ()) -> None:
+    """Run the model field's own validators (maps/validators.py and Django's): the import
+    refuses what a form or the admin would."""
+    refusals = []
+    for validator in field.validators:
+        if isinstance(validator, skip):
+            continue
+        try:
+            validator(value)
+        except ValidationError as err:
+            refusals.append(" ".join(err.messages))
+    if refusals:
+        # Our own rules come after Django's defaults and say more ("http or https").
+        raise InterchangeError(place, refusals[-1])
+
+
+def _text(model: type[models.Model], name: str, required: bool = False) -> Check:
+    """Text for `model.name`: its length and rules are the model field's."""
+    field = model._meta.get_field(name)
+
     def check(value: object, place: str, obj: dict, keys: Keys) -> None:
         if not isinstance(value, str):
             raise InterchangeError(place, "must be text")
-        if "\x00" in value:
-            raise InterchangeError(place, "must not contain NUL characters")
         if required and not value.strip():
             raise InterchangeError(place, "must not be empty")
-        if max_length is not None and len(value) > max_length:
-            raise InterchangeError(place, _too_long(max_length, value))
+        if field.max_length is not None and len(value) > field.max_length:
+            raise InterchangeError(place, _too_long(field.max_length, value))
+        _rules(field, value, place, skip=(MaxLengthValidator,))
 
     return check
-
-
-_any_text = _text()
 
 
 def _too_long(max_length: int, value: str) -> str:
     return f"must be at most {max_length} characters (is {len(value)})"
 
 
-def _texts(value: object, place: str, obj: dict, keys: Keys) -> None:
-    if not isinstance(value, list):
-        raise InterchangeError(place, "must be a list of text")
-    for i, item in enumerate(value):
-        _any_text(item, f"{place}[{i}]", obj, keys)
+def _texts(model: type[models.Model], name: str) -> Check:
+    field = model._meta.get_field(name)
+
+    def check(value: object, place: str, obj: dict, keys: Keys) -> None:
+        _rules(field, value, place)
+
+    return check
 
 
 def _slug(value: object, place: str, obj: dict, keys: Keys) -> None:
@@ -175,7 +186,16 @@ def _key(list_name: str) -> Check:
     return check
 
 
-def _whole(low: int, high: int) -> Check:
+def _bounds(field: models.Field) -> tuple[float | None, float | None]:
+    """The tightest range the field's validators allow (database ranges included)."""
+    lows = [v.limit_value for v in field.validators if isinstance(v, MinValueValidator)]
+    highs = [v.limit_value for v in field.validators if isinstance(v, MaxValueValidator)]
+    return (max(lows) if lows else None), (min(highs) if highs else None)
+
+
+def _whole(model: type[models.Model], name: str) -> Check:
+    low, high = _bounds(model._meta.get_field(name))
+
     def check(value: object, place: str, obj: dict, keys: Keys) -> None:
         if value is None:
             return
@@ -186,18 +206,19 @@ def _whole(low: int, high: int) -> Check:
     return check
 
 
-_count = _whole(0, COUNT_MAX)
-
-
 def _converted(value: object, place: str, obj: dict, keys: Keys) -> None:
-    _count(value, place, obj, keys)
+    _whole(Stage, "converted")(value, place, obj, keys)
     entered = obj.get("entered")  # already checked: it comes first
-    if value is not None and entered is not None and value > entered:
-        raise InterchangeError(place, f"must not be more than entered ({entered})")
+    if value is not None and entered is not None:
+        try:
+            Stage(entered=entered, converted=value).clean()  # the model's rule, not a copy
+        except ValidationError:
+            raise InterchangeError(place, f"must not be more than entered ({entered})") from None
 
 
-def _number(low: float | None = None, high: float | None = None) -> Check:
-    expected = "must be a number" if low is None else f"must be a number from {low} to {high}"
+def _number(model: type[models.Model], name: str) -> Check:
+    low, high = _bounds(model._meta.get_field(name))
+    expected = "must be a number" if low is None else f"must be a number from {low:g} to {high:g}"
 
     def check(value: object, place: str, obj: dict, keys: Keys) -> None:
         if value is None:
@@ -242,16 +263,14 @@ def _date(value: object, place: str, obj: dict, keys: Keys) -> None:
         raise InterchangeError(place, "must be a date as YYYY-MM-DD, or null") from None
 
 
-_url_text = _text(ContentAsset._meta.get_field("url").max_length)
+_url_text = _text(ContentAsset, "url")
 
 
 def _url(value: object, place: str, obj: dict, keys: Keys) -> None:
+    # Its length and scheme rules are the field's (an empty URL is allowed: blank=True).
+    if value == "":
+        return
     _url_text(value, place, obj, keys)
-    if value:
-        try:
-            URL_VALIDATOR(value)
-        except ValidationError:
-            raise InterchangeError(place, "must be an http:// or https:// URL") from None
 
 
 def _ref(list_name: str, required: bool = False) -> Check:
@@ -291,22 +310,18 @@ def _refs(list_name: str, not_to_itself: bool = False) -> Check:
     return check
 
 
-def _max(model: type[models.Model], field: str) -> int:
-    return model._meta.get_field(field).max_length
-
-
 # Each kind of object: its fields in document order, and those it cannot do without.
 MAP_FIELDS = {
     "key": _slug,
-    "name": _text(_max(JourneyMap, "name"), required=True),
-    "description": _any_text,
-    "goal": _any_text,
+    "name": _text(JourneyMap, "name", required=True),
+    "description": _text(JourneyMap, "description"),
+    "goal": _text(JourneyMap, "goal"),
 }
 METRIC_FIELDS = {
-    "name": _text(_max(Metric, "name"), required=True),
-    "target": _number(),
-    "actual": _number(),
-    "unit": _text(_max(Metric, "unit")),
+    "name": _text(Metric, "name", required=True),
+    "target": _number(Metric, "target"),
+    "actual": _number(Metric, "actual"),
+    "unit": _text(Metric, "unit"),
 }
 
 
@@ -317,25 +332,25 @@ def _metrics(value: object, place: str, obj: dict, keys: Keys) -> None:
 
 LISTS: dict[str, tuple[dict[str, Check], tuple[str, ...]]] = {
     "departments": (
-        {"key": _key("departments"), "name": _text(_max(Department, "name"), required=True)},
+        {"key": _key("departments"), "name": _text(Department, "name", required=True)},
         ("key", "name"),
     ),
     "roles": (
-        {"key": _key("roles"), "name": _text(_max(BuyingRole, "name"), required=True)},
+        {"key": _key("roles"), "name": _text(BuyingRole, "name", required=True)},
         ("key", "name"),
     ),
     "personas": (
         {
             "key": _key("personas"),
-            "name": _text(_max(Persona, "name"), required=True),
+            "name": _text(Persona, "name", required=True),
             "role": _ref("roles"),
-            "title": _text(_max(Persona, "title")),
-            "goals": _any_text,
-            "motivations": _any_text,
-            "triggers": _any_text,
-            "fears": _any_text,
-            "background": _any_text,
-            "influence": _whole(INFLUENCE_MIN, INFLUENCE_MAX),
+            "title": _text(Persona, "title"),
+            "goals": _text(Persona, "goals"),
+            "motivations": _text(Persona, "motivations"),
+            "triggers": _text(Persona, "triggers"),
+            "fears": _text(Persona, "fears"),
+            "background": _text(Persona, "background"),
+            "influence": _whole(Persona, "influence"),
             "stages": _refs("stages"),
         },
         ("key", "name"),
@@ -343,13 +358,13 @@ LISTS: dict[str, tuple[dict[str, Check], tuple[str, ...]]] = {
     "content": (
         {
             "key": _key("content"),
-            "title": _text(_max(ContentAsset, "title"), required=True),
+            "title": _text(ContentAsset, "title", required=True),
             "type": _content_type,
             "url": _url,
             "personas": _refs("personas"),
             "stages": _refs("stages"),
-            "questions": _texts,
-            "status": _choice(ContentAsset.STATUSES),
+            "questions": _texts(ContentAsset, "questions"),
+            "status": _choice([value for value, _label in ContentAsset._meta.get_field("status").choices]),
             "last_reviewed": _date,
         },
         ("key", "title"),
@@ -357,17 +372,17 @@ LISTS: dict[str, tuple[dict[str, Check], tuple[str, ...]]] = {
     "stages": (
         {
             "key": _key("stages"),
-            "name": _text(_max(Stage, "name"), required=True),
-            "goal": _any_text,
-            "questions": _texts,
+            "name": _text(Stage, "name", required=True),
+            "goal": _text(Stage, "goal"),
+            "questions": _texts(Stage, "questions"),
             "lead": _ref("departments"),
             "contributors": _refs("departments"),
             "required_roles": _refs("roles"),
             "metrics": _metrics,
-            "entered": _count,
+            "entered": _whole(Stage, "entered"),
             "converted": _converted,
-            "target_conversion": _number(0, 1),
-            "handoff_sla": _any_text,
+            "target_conversion": _number(Stage, "target_conversion"),
+            "handoff_sla": _text(Stage, "handoff_sla"),
         },
         ("key", "name"),
     ),
@@ -375,14 +390,14 @@ LISTS: dict[str, tuple[dict[str, Check], tuple[str, ...]]] = {
         {
             "key": _key("touchpoints"),
             "stage": _ref("stages", required=True),
-            "name": _text(_max(Touchpoint, "name"), required=True),
-            "description": _any_text,
-            "channel": _text(_max(Touchpoint, "channel")),
+            "name": _text(Touchpoint, "name", required=True),
+            "description": _text(Touchpoint, "description"),
+            "channel": _text(Touchpoint, "channel"),
             "owner": _ref("departments"),
             "personas": _refs("personas"),
-            "emotion": _whole(EMOTION_MIN, EMOTION_MAX),
-            "pain_point": _any_text,
-            "opportunity": _any_text,
+            "emotion": _whole(Touchpoint, "emotion"),
+            "pain_point": _text(Touchpoint, "pain_point"),
+            "opportunity": _text(Touchpoint, "opportunity"),
             "content": _refs("content"),
             "next": _refs("touchpoints", not_to_itself=True),
         },

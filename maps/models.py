@@ -8,11 +8,15 @@ path into it, form, import or admin, can store a map the rest of the app cannot 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .validators import COUNT_MAX, printable, text_lines, web_address
 
 EMOTION_MIN, EMOTION_MAX = -2, 2
 INFLUENCE_MIN, INFLUENCE_MAX = 1, 5
@@ -58,7 +62,7 @@ class Membership(models.Model):
 class Department(models.Model):
     workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="departments")
     key = models.SlugField(max_length=64)
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[printable])
     order = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -74,7 +78,7 @@ class Department(models.Model):
 class BuyingRole(models.Model):
     workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="roles")
     key = models.SlugField(max_length=64)
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[printable])
     order = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -90,16 +94,16 @@ class BuyingRole(models.Model):
 class Persona(models.Model):
     workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="personas")
     key = models.SlugField(max_length=64)
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[printable])
     role = models.ForeignKey(
         BuyingRole, models.PROTECT, null=True, blank=True, related_name="personas"
     )
-    title = models.CharField("job title", max_length=200, blank=True)
-    goals = models.TextField(blank=True)
-    motivations = models.TextField(blank=True)
-    triggers = models.TextField(blank=True)
-    fears = models.TextField("fears / pain points", blank=True)
-    background = models.TextField(blank=True)
+    title = models.CharField("job title", max_length=200, blank=True, validators=[printable])
+    goals = models.TextField(blank=True, validators=[printable])
+    motivations = models.TextField(blank=True, validators=[printable])
+    triggers = models.TextField(blank=True, validators=[printable])
+    fears = models.TextField("fears / pain points", blank=True, validators=[printable])
+    background = models.TextField(blank=True, validators=[printable])
     influence = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
@@ -169,11 +173,11 @@ class ContentAsset(models.Model):
 
     workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="content")
     key = models.SlugField(max_length=64)
-    title = models.CharField(max_length=300)
+    title = models.CharField(max_length=300, validators=[printable])
     type = models.CharField(max_length=32, choices=TYPE_CHOICES, default="other")
-    url = models.URLField("URL", max_length=1000, blank=True)
+    url = models.URLField("URL", max_length=1000, blank=True, validators=[web_address])
     personas = models.ManyToManyField(Persona, blank=True, related_name="content")
-    questions = models.JSONField(default=list, blank=True, help_text="Questions it answers")
+    questions = models.JSONField(default=list, blank=True, help_text="Questions it answers", validators=[text_lines])
     status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=DRAFT)
     last_reviewed = models.DateField(null=True, blank=True)
     order = models.PositiveIntegerField(default=0)
@@ -223,9 +227,9 @@ class JourneyMapQuerySet(models.QuerySet):
 class JourneyMap(models.Model):
     workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="maps")
     key = models.SlugField(max_length=64)
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    goal = models.TextField(blank=True)
+    name = models.CharField(max_length=200, validators=[printable])
+    description = models.TextField(blank=True, validators=[printable])
+    goal = models.TextField(blank=True, validators=[printable])
     archived = models.BooleanField(default=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
@@ -258,9 +262,9 @@ class JourneyMap(models.Model):
 class Stage(models.Model):
     map = models.ForeignKey(JourneyMap, models.CASCADE, related_name="stages")
     key = models.SlugField(max_length=64)
-    name = models.CharField(max_length=200)
-    goal = models.TextField(blank=True)
-    questions = models.JSONField(default=list, blank=True, help_text="Key questions")
+    name = models.CharField(max_length=200, validators=[printable])
+    goal = models.TextField(blank=True, validators=[printable])
+    questions = models.JSONField(default=list, blank=True, help_text="Key questions", validators=[text_lines])
     lead = models.ForeignKey(
         Department, models.PROTECT, null=True, blank=True, related_name="led_stages"
     )
@@ -269,15 +273,15 @@ class Stage(models.Model):
     )
     required_roles = models.ManyToManyField(BuyingRole, blank=True, related_name="stages")
     content = models.ManyToManyField(ContentAsset, blank=True, related_name="stages")
-    entered = models.PositiveIntegerField(null=True, blank=True)
-    converted = models.PositiveIntegerField(null=True, blank=True)
+    entered = models.PositiveIntegerField(null=True, blank=True, validators=[MaxValueValidator(COUNT_MAX)])
+    converted = models.PositiveIntegerField(null=True, blank=True, validators=[MaxValueValidator(COUNT_MAX)])
     target_conversion = models.FloatField(
         null=True,
         blank=True,
         validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
         help_text="0 to 1, e.g. 0.2 for 20 %",
     )
-    handoff_sla = models.TextField("hand-off SLA", blank=True)
+    handoff_sla = models.TextField("hand-off SLA", blank=True, validators=[printable])
     order = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -300,6 +304,11 @@ class Stage(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        if self.entered is not None and self.converted is not None and self.converted > self.entered:
+            raise ValidationError({"converted": _("Cannot be more than entered (%(entered)s).")
+                                   % {"entered": self.entered}})
+
     @property
     def conversion(self) -> float | None:
         if not self.entered or self.converted is None:
@@ -311,10 +320,10 @@ class Metric(models.Model):
     """A KPI of a stage: name, target, actual."""
 
     stage = models.ForeignKey(Stage, models.CASCADE, related_name="metrics")
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[printable])
     target = models.FloatField(null=True, blank=True)
     actual = models.FloatField(null=True, blank=True)
-    unit = models.CharField(max_length=32, blank=True)
+    unit = models.CharField(max_length=32, blank=True, validators=[printable])
     order = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -353,9 +362,9 @@ class Touchpoint(models.Model):
     map = models.ForeignKey(JourneyMap, models.CASCADE, related_name="touchpoints")
     stage = models.ForeignKey(Stage, models.CASCADE, related_name="touchpoints")
     key = models.SlugField(max_length=64)
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    channel = models.CharField(max_length=100, blank=True)
+    name = models.CharField(max_length=200, validators=[printable])
+    description = models.TextField(blank=True, validators=[printable])
+    channel = models.CharField(max_length=100, blank=True, validators=[printable])
     owner = models.ForeignKey(
         Department, models.PROTECT, null=True, blank=True, related_name="touchpoints"
     )
@@ -366,8 +375,8 @@ class Touchpoint(models.Model):
         validators=[MinValueValidator(EMOTION_MIN), MaxValueValidator(EMOTION_MAX)],
         help_text="-2 (very negative) to +2 (very positive)",
     )
-    pain_point = models.TextField(blank=True)
-    opportunity = models.TextField(blank=True)
+    pain_point = models.TextField(blank=True, validators=[printable])
+    opportunity = models.TextField(blank=True, validators=[printable])
     content = models.ManyToManyField(ContentAsset, blank=True, related_name="touchpoints")
     order = models.PositiveIntegerField(default=0)
 
@@ -404,6 +413,10 @@ class Flow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} → {self.target}"
+
+    def clean(self) -> None:
+        if self.source_id is not None and self.source_id == self.target_id:
+            raise ValidationError({"target": _("A touchpoint cannot flow to itself.")})
 
 
 class Revision(models.Model):

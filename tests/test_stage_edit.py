@@ -28,6 +28,7 @@ from .web import (
     current_form_data,
     edit_ids,
     field_errors,
+    html,
     form_actions,
     login,
     snapshot,
@@ -112,7 +113,7 @@ EDITS = [
     Edit("add stage", "stage_create", lambda jm: [],
          lambda jm: stage_data(jm, name="Proof of value", questions="Does it work with our data?\nWho signs off?\n",
                                lead=dept(jm, "sales").pk, contributors=[dept(jm, "service").pk],
-                               entered=40, converted=12, target_conversion=0.25),
+                               entered=40, converted=12, target_conversion="25 %"),
          check_stage_added),
     Edit("edit stage", "stage_edit", lambda jm: ["awareness"],
          lambda jm: stage_data(jm, "awareness", name="Discovery", goal="Be found by the buying group",
@@ -208,8 +209,8 @@ def test_duplicate_stage_key_is_refused_and_no_stage_is_added(client, owner, sma
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("value", ["1.5", "-0.1"])
-def test_target_conversion_outside_zero_to_one_is_refused(client, owner, small_map, value):
+@pytest.mark.parametrize("value", ["150", "-10", "lots"])
+def test_target_conversion_outside_0_to_100_percent_is_refused(client, owner, small_map, value):
     login(client, owner)
     before = snapshot()
     data = stage_data(small_map, "awareness", target_conversion=value)
@@ -379,3 +380,28 @@ def test_adding_a_kpi_closes_the_no_metric_gap(client, owner, small_map):
     login(client, owner)
     client.post(reverse("metric_create", args=["acme", "launch", "decision"]), {"kpi-name": "Deals won"}, **HX)
     assert ("decision", "no-metric") not in codes()
+
+
+@pytest.mark.parametrize("typed, stored", [("20", 0.2), ("20 %", 0.2), ("12.5", 0.125), ("0", 0.0), ("100", 1.0)])
+def test_target_conversion_is_typed_as_a_percentage(client, owner, small_map, typed, stored):
+    login(client, owner)
+    response = client.post(reverse("stage_edit", args=["acme", "launch", "decision"]),
+                           {"name": "Decision", "key": "decision", "target_conversion": typed}, **HX)
+    assert response.status_code == 200
+    assert Stage.objects.get(map=small_map, key="decision").target_conversion == pytest.approx(stored)
+
+
+def test_a_percentage_above_100_is_refused_next_to_the_field(client, owner, small_map):
+    login(client, owner)
+    before = snapshot()
+    response = client.post(reverse("stage_edit", args=["acme", "launch", "decision"]),
+                           {"name": "Decision", "key": "decision", "target_conversion": "150"}, **HX)
+    assert response.status_code == 422
+    assert field_errors(response, "target_conversion") == ["Enter a percentage from 0 to 100."]
+    assert snapshot() == before
+
+
+def test_the_stage_form_shows_the_target_as_a_percentage(client, owner, small_map):
+    login(client, owner)
+    page = html(client.get(reverse("stage_edit", args=["acme", "launch", "awareness"]), **HX))
+    assert page.xpath('//input[@name="target_conversion"]/@value') == ["10"]

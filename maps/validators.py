@@ -1,0 +1,65 @@
+"""The rules for text every domain field applies: on the model fields, so that forms,
+the admin and the importer (which reads them from the fields) all refuse the same."""
+from __future__ import annotations
+
+import unicodedata
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext_lazy as _
+
+# PostgreSQL refuses NUL, lxml (inside the PPTX export) refuses the other control
+# characters and U+FFFE/U+FFFF, and none of them can be seen: refused everywhere.
+ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+COUNT_MAX = 2147483647  # what a PositiveIntegerField holds on PostgreSQL, on every database
+
+
+def _unprintable(text: str) -> str | None:
+    for ch in text:
+        if ch in ALLOWED_CONTROLS:
+            continue
+        if unicodedata.category(ch) in ("Cc", "Cs") or ch in ("\ufffe", "\uffff"):
+            return f"U+{ord(ch):04X}"
+    return None
+
+
+@deconstructible
+class PrintableText:
+    """No control characters but tab and line breaks."""
+
+    message = _("must not contain control characters (found %(char)s); only tabs and line breaks are allowed")
+
+    def __call__(self, value: object) -> None:
+        found = _unprintable(value) if isinstance(value, str) else None
+        if found:
+            raise ValidationError(self.message, code="control_character", params={"char": found})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PrintableText)
+
+
+@deconstructible
+class TextLines:
+    """A JSON list of short texts (questions): a list of strings, each printable."""
+
+    def __call__(self, value: object) -> None:
+        if not isinstance(value, list):
+            raise ValidationError(_("must be a list of text"), code="not_lines")
+        for number, line in enumerate(value, 1):
+            if not isinstance(line, str):
+                raise ValidationError(_("line %(number)s must be text"), code="not_lines", params={"number": number})
+            found = _unprintable(line)
+            if found or "\n" in line or "\r" in line:
+                raise ValidationError(_("line %(number)s must not contain control characters or line breaks"),
+                                      code="control_character", params={"number": number})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TextLines)
+
+
+printable = PrintableText()
+text_lines = TextLines()
+# A code of its own: the field would put its generic "Enter a valid URL." over an "invalid".
+web_address = URLValidator(schemes=["http", "https"], message=_("must be an http:// or https:// address"),
+                           code="scheme")
