@@ -9,7 +9,7 @@ SYSTEM_PACKAGES := graphviz fonts-noto-cjk chromium
 # Development commands run with DEBUG on: the app refuses to start without SECRET_KEY otherwise.
 MANAGE := DEBUG=true $(PY) manage.py
 
-.PHONY: run test install system-deps migrate demo bench check clean
+.PHONY: run test lint install system-deps migrate demo bench check clean
 
 run: install demo
 	@echo ""
@@ -18,9 +18,14 @@ run: install demo
 	@echo ""
 	$(MANAGE) runserver $(HOST):$(PORT)
 
-# The tests make their own database; they need no migrated one.
-test: install
+# The tests make their own database; they need no migrated one. ruff (lint and format)
+# runs first: it takes seconds, and a finding stops the run before the slow part.
+test: install lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 bench: install
 	SECRET_KEY=bench-only-not-a-secret $(PY) -m tests.bench

@@ -3,6 +3,7 @@
 Every variable is read here and nowhere else. A value that cannot be used stops the
 process at start-up with a message naming the variable, rather than failing later.
 """
+
 import os
 from pathlib import Path
 

@@ -1,5 +1,6 @@
 """The one way views fetch what they show: strangers get 404, viewers who try to write
 get PermissionDenied (healthchecks' _get_check_for_user pattern)."""
+
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied

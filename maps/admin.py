@@ -36,7 +36,10 @@ class WritePathAdmin(admin.ModelAdmin):
 
     def _writing(self, request, obj, verb: str):
         summary = _("%(verb)s %(kind)s ‘%(name)s’ in the admin") % {
-            "verb": verb, "kind": obj._meta.verbose_name, "name": obj}
+            "verb": verb,
+            "kind": obj._meta.verbose_name,
+            "name": obj,
+        }
         journey_map = self._map_of(obj)
         if journey_map is not None:
             return changes.editing(journey_map, request.user, summary)

@@ -3,6 +3,7 @@
 Read only from a map loaded with JourneyMap.objects.loaded(), so the board costs no
 query per stage or touchpoint.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -10,7 +11,6 @@ from dataclasses import dataclass, field
 from . import gaps as gap_rules
 from . import marks
 from .models import JourneyMap, Stage, Touchpoint
-
 
 
 @dataclass
@@ -79,15 +79,23 @@ def build_board(journey_map: JourneyMap, found: list) -> dict:
         reached = {p.pk: p for card in cards for p in card.personas}
         rated = [c.touchpoint.emotion for c in cards if c.touchpoint.emotion is not None]
         worst, count = stage_marks.get(stage.key, (None, 0))
-        columns.append(Column(
-            stage=stage, index=index, cards=cards,
-            personas=sorted(reached.values(), key=lambda p: persona_rank.get(p.pk, 999)),
-            content=gap_rules.stage_content(stage), worst=worst, gap_count=count,
-            emotion=sum(rated) / len(rated) if rated else None, lead_colour=colours.get(stage.lead_id),
-            drop_off=any(g.code == gap_rules.DROP_OFF and g.stage == stage.key for g in found),
-            metrics=list(stage.metrics.all()), contributors=list(stage.contributors.all()),
-            required_roles=list(stage.required_roles.all()),
-        ))
+        columns.append(
+            Column(
+                stage=stage,
+                index=index,
+                cards=cards,
+                personas=sorted(reached.values(), key=lambda p: persona_rank.get(p.pk, 999)),
+                content=gap_rules.stage_content(stage),
+                worst=worst,
+                gap_count=count,
+                emotion=sum(rated) / len(rated) if rated else None,
+                lead_colour=colours.get(stage.lead_id),
+                drop_off=any(g.code == gap_rules.DROP_OFF and g.stage == stage.key for g in found),
+                metrics=list(stage.metrics.all()),
+                contributors=list(stage.contributors.all()),
+                required_roles=list(stage.required_roles.all()),
+            )
+        )
     return {
         "columns": columns,
         "colours": colours,
@@ -100,9 +108,15 @@ def build_board(journey_map: JourneyMap, found: list) -> dict:
 def _card(tp: Touchpoint, persona_rank: dict, tp_marks: dict, colours: dict) -> Card:
     worst, count = tp_marks.get(tp.key, (None, 0))
     personas = sorted(tp.personas.all(), key=lambda p: persona_rank.get(p.pk, 999))
-    return Card(touchpoint=tp, personas=personas, content=list(tp.content.all()),
-                next=[flow.target for flow in tp.flows_out.all()], worst=worst, gap_count=count,
-                colour=colours.get(tp.owner_id))
+    return Card(
+        touchpoint=tp,
+        personas=personas,
+        content=list(tp.content.all()),
+        next=[flow.target for flow in tp.flows_out.all()],
+        worst=worst,
+        gap_count=count,
+        colour=colours.get(tp.owner_id),
+    )
 
 
 def _emotion_curve(columns: list[Column]) -> str:

@@ -10,6 +10,7 @@ form built earlier, so two quick "add"s never share a place.
 A change that cannot be made as asked raises `Refused` with a message for a person,
 before anything is written.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
@@ -58,8 +59,7 @@ class AlreadyDone(Exception):
 # --- keys and order ----------------------------------------------------------------------
 
 
-def free_key(text: str, taken: Iterable[str], fallback: str = "item",
-             max_length: int = KEY_MAX_LENGTH) -> str:
+def free_key(text: str, taken: Iterable[str], fallback: str = "item", max_length: int = KEY_MAX_LENGTH) -> str:
     """A slug made from `text` that is not in `taken`: `name`, then `name-2`, `name-3`...
 
     Japanese names slugify to nothing, hence `fallback`. Suffixed keys are cut so that
@@ -103,8 +103,9 @@ class Change:
 
 
 @contextmanager
-def editing(journey_map: JourneyMap, user=None, summary: str = "", stage: str = "",
-            token: str = "") -> Iterator[Change]:
+def editing(
+    journey_map: JourneyMap, user=None, summary: str = "", stage: str = "", token: str = ""
+) -> Iterator[Change]:
     """One transaction holding the map's row lock; every change to a map runs inside it.
 
     On the way out it records the change as a revision (maps.revisions) and bumps the
@@ -134,8 +135,14 @@ def _record(journey_map: JourneyMap, change: Change) -> Revision | None:
         return None
     user = change.user if getattr(change.user, "is_authenticated", False) else None
     revision = Revision.objects.create(
-        map=journey_map, number=number, user=user, summary=change.summary[:500], stage=change.stage,
-        delta=revisions.pack(delta), undoes=change.undoes, token=change.token[:64],
+        map=journey_map,
+        number=number,
+        user=user,
+        summary=change.summary[:500],
+        stage=change.stage,
+        delta=revisions.pack(delta),
+        undoes=change.undoes,
+        token=change.token[:64],
         checkpoint=revisions.pack(after) if number == 1 or number % revisions.CHECKPOINT_EVERY == 0 else None,
     )
     JourneyMap.objects.filter(pk=journey_map.pk).update(version=number, updated=timezone.now())
@@ -162,8 +169,11 @@ def changed_by_since(journey_map: JourneyMap, version: str | int | None) -> list
         since = int(version)
     except (TypeError, ValueError):
         since = max(journey_map.version - 1, 0)
-    names = (Revision.objects.filter(map=journey_map, number__gt=since).order_by("-number")
-             .values_list("user__username", flat=True))
+    names = (
+        Revision.objects.filter(map=journey_map, number__gt=since)
+        .order_by("-number")
+        .values_list("user__username", flat=True)
+    )
     return list(dict.fromkeys(name or _("someone") for name in names))
 
 
@@ -195,8 +205,14 @@ def create_map(workspace: Workspace, form, user=None) -> JourneyMap:
     cleaned = form.cleaned_data
     with transaction.atomic():
         if cleaned["start"] == "copy":
-            return copy_map(cleaned["source"], key=cleaned["key"], name=cleaned["name"],
-                            description=cleaned["description"], goal=cleaned["goal"], user=user)
+            return copy_map(
+                cleaned["source"],
+                key=cleaned["key"],
+                name=cleaned["name"],
+                description=cleaned["description"],
+                goal=cleaned["goal"],
+                user=user,
+            )
         journey_map = form.save()
         if cleaned["start"] == "template":
             apply_template(journey_map, cleaned["template"], cleaned["language"])
@@ -204,8 +220,7 @@ def create_map(workspace: Workspace, form, user=None) -> JourneyMap:
     return journey_map
 
 
-def copy_map(source: JourneyMap, key: str, name: str, description: str = "", goal: str = "",
-             user=None) -> JourneyMap:
+def copy_map(source: JourneyMap, key: str, name: str, description: str = "", goal: str = "", user=None) -> JourneyMap:
     """A full copy through the interchange format, so a copy holds exactly what an export
     would; the library objects it uses are shared, not duplicated."""
     from . import interchange
@@ -260,7 +275,8 @@ def save_stage(journey_map: JourneyMap, form, user=None) -> Stage:
             conflicts.merge(form)
         stage = form.save()
         change.summary = (_("added the stage %(stage)s") if new else _("edited the stage %(stage)s")) % {
-            "stage": _quoted(stage.name)}
+            "stage": _quoted(stage.name)
+        }
         change.stage = stage.key
         return stage
 
@@ -284,12 +300,14 @@ def move_stage(journey_map: JourneyMap, stage_key: str, step: int, user=None) ->
         other = index + step
         if not 0 <= other < len(stages):
             where = _("first") if step < 0 else _("last")
-            raise Refused(_("“%(stage)s” is already the %(where)s stage.")
-                          % {"stage": stages[index].name, "where": where})
+            raise Refused(
+                _("“%(stage)s” is already the %(where)s stage.") % {"stage": stages[index].name, "where": where}
+            )
         stages[index], stages[other] = stages[other], stages[index]
         renumber(stages)
         change.summary = (_("moved the stage %(stage)s left") if step < 0 else _("moved the stage %(stage)s right")) % {
-            "stage": _quoted(stages[other].name)}
+            "stage": _quoted(stages[other].name)
+        }
         return stages[other]
 
 
@@ -303,8 +321,10 @@ def reorder_stages(journey_map: JourneyMap, keys: list[str], user=None, seen: st
         then = _seen_document(journey_map, seen)
         order_then, order_now = ([s["key"] for s in then["stages"]] if then else []), list(stages)
         if then is not None and _in_common_order(order_then, order_now) != _in_common_order(order_now, order_then):
-            raise Stale(_("%(who)s reordered the stages meanwhile; the board now shows their order.")
-                        % {"who": ", ".join(changed_by_since(journey_map, seen))})
+            raise Stale(
+                _("%(who)s reordered the stages meanwhile; the board now shows their order.")
+                % {"who": ", ".join(changed_by_since(journey_map, seen))}
+            )
         renumber(stages[key] for key in keys)
 
 
@@ -336,13 +356,17 @@ def save_metric(journey_map: JourneyMap, form, user=None) -> Metric:
         else:
             conflicts.merge(form)
         metric = form.save()
-        change.summary = (_("added the KPI %(kpi)s to %(stage)s") if new else _("edited the KPI %(kpi)s of %(stage)s")) % {
-            "kpi": _quoted(metric.name), "stage": _quoted(stage.name)}
+        change.summary = (
+            _("added the KPI %(kpi)s to %(stage)s") if new else _("edited the KPI %(kpi)s of %(stage)s")
+        ) % {"kpi": _quoted(metric.name), "stage": _quoted(stage.name)}
         return metric
 
 
 def delete_metric(journey_map: JourneyMap, metric: Metric, user=None) -> None:
-    summary = _("deleted the KPI %(kpi)s of %(stage)s") % {"kpi": _quoted(metric.name), "stage": _quoted(metric.stage.name)}
+    summary = _("deleted the KPI %(kpi)s of %(stage)s") % {
+        "kpi": _quoted(metric.name),
+        "stage": _quoted(metric.stage.name),
+    }
     with editing(journey_map, user, summary, metric.stage.key):
         metric.delete()
 
@@ -367,8 +391,11 @@ def save_touchpoint(journey_map: JourneyMap, form, user=None) -> Touchpoint:
         if "next_touchpoints" in form.cleaned_data:  # not when the flows are someone else's change
             set_flows(touchpoint, form.cleaned_data["next_touchpoints"])
         words = {"touchpoint": _quoted(touchpoint.name), "stage": _quoted(touchpoint.stage.name)}
-        change.summary = (_("added the touchpoint %(touchpoint)s to %(stage)s") if new
-                          else _("edited the touchpoint %(touchpoint)s in %(stage)s")) % words
+        change.summary = (
+            _("added the touchpoint %(touchpoint)s to %(stage)s")
+            if new
+            else _("edited the touchpoint %(touchpoint)s in %(stage)s")
+        ) % words
         change.stage = touchpoint.stage.key
         return touchpoint
 
@@ -393,7 +420,9 @@ def delete_touchpoint(journey_map: JourneyMap, touchpoint: Touchpoint, user=None
     """The touchpoint and the flows from and to it; its stage closes up."""
     stage = touchpoint.stage
     summary = _("deleted the touchpoint %(touchpoint)s from %(stage)s") % {
-        "touchpoint": _quoted(touchpoint.name), "stage": _quoted(stage.name)}
+        "touchpoint": _quoted(touchpoint.name),
+        "stage": _quoted(stage.name),
+    }
     from . import trash
 
     with editing(journey_map, user, summary, stage.key):
@@ -411,21 +440,26 @@ def move_touchpoint(journey_map: JourneyMap, touchpoint: Touchpoint, direction: 
             index = _index_of(siblings, touchpoint.key)
             other = index + (-1 if direction == "up" else 1)
             if not 0 <= other < len(siblings):
-                raise Refused(_("“%(name)s” is already at the %(end)s of its stage.")
-                              % {"name": touchpoint.name, "end": _("top") if direction == "up" else _("bottom")})
+                raise Refused(
+                    _("“%(name)s” is already at the %(end)s of its stage.")
+                    % {"name": touchpoint.name, "end": _("top") if direction == "up" else _("bottom")}
+                )
             siblings[index], siblings[other] = siblings[other], siblings[index]
             renumber(siblings)
-            change.summary = (_("moved %(touchpoint)s up in %(stage)s") if direction == "up"
-                              else _("moved %(touchpoint)s down in %(stage)s")) % {
-                "touchpoint": _quoted(touchpoint.name), "stage": _quoted(touchpoint.stage.name)}
+            change.summary = (
+                _("moved %(touchpoint)s up in %(stage)s")
+                if direction == "up"
+                else _("moved %(touchpoint)s down in %(stage)s")
+            ) % {"touchpoint": _quoted(touchpoint.name), "stage": _quoted(touchpoint.stage.name)}
             return touchpoint
         stages = list(journey_map.stages.all())
         index = _index_of(stages, touchpoint.stage.key)
         other = index + (-1 if direction == "left" else 1)
         if not 0 <= other < len(stages):
             where = _("first") if direction == "left" else _("last")
-            raise Refused(_("“%(name)s” is already in the %(where)s stage.")
-                          % {"name": touchpoint.name, "where": where})
+            raise Refused(
+                _("“%(name)s” is already in the %(where)s stage.") % {"name": touchpoint.name, "where": where}
+            )
         old_stage = touchpoint.stage
         touchpoint.stage = stages[other]
         touchpoint.order = next_order(stages[other].touchpoints)
@@ -437,25 +471,32 @@ def move_touchpoint(journey_map: JourneyMap, touchpoint: Touchpoint, direction: 
 
 def _moved(touchpoint: Touchpoint, old: Stage, new: Stage) -> str:
     return _("moved %(touchpoint)s from %(old)s to %(new)s") % {
-        "touchpoint": _quoted(touchpoint.name), "old": _quoted(old.name), "new": _quoted(new.name)}
+        "touchpoint": _quoted(touchpoint.name),
+        "old": _quoted(old.name),
+        "new": _quoted(new.name),
+    }
 
 
-def reorder_touchpoints(journey_map: JourneyMap, stage: Stage, keys: list[str], user=None,
-                        seen: str | None = None) -> None:
+def reorder_touchpoints(
+    journey_map: JourneyMap, stage: Stage, keys: list[str], user=None, seen: str | None = None
+) -> None:
     """Drag and drop: `keys` is the new order of one stage's touchpoints, possibly with a
     newcomer from another stage, made on the page drawn at version `seen`. Touchpoints
     of the stage that the list does not name (added meanwhile by someone else) keep
     their relative order after the named ones; if someone reordered or moved the named
     ones meanwhile, the drop is refused (Stale) rather than undoing their change."""
-    with editing(journey_map, user, _("reordered the touchpoints of %(stage)s") % {"stage": _quoted(stage.name)},
-                 stage.key) as change:
+    with editing(
+        journey_map, user, _("reordered the touchpoints of %(stage)s") % {"stage": _quoted(stage.name)}, stage.key
+    ) as change:
         named = {tp.key: tp for tp in journey_map.touchpoints.select_related("stage").filter(key__in=keys)}
         if len(named) != len(keys) or len(set(keys)) != len(keys):
             raise Refused(_("The touchpoints changed meanwhile; reload the page and try again."))
         then = _seen_document(journey_map, seen)
         if then is not None and _touchpoints_moved_since(then, stage, named):
-            raise Stale(_("%(who)s moved touchpoints of %(stage)s meanwhile; the board now shows their order.")
-                        % {"who": ", ".join(changed_by_since(journey_map, seen)), "stage": _quoted(stage.name)})
+            raise Stale(
+                _("%(who)s moved touchpoints of %(stage)s meanwhile; the board now shows their order.")
+                % {"who": ", ".join(changed_by_since(journey_map, seen)), "stage": _quoted(stage.name)}
+            )
         left_behind = {tp.stage_id for tp in named.values() if tp.stage_id != stage.pk}
         for tp in named.values():
             if tp.stage_id != stage.pk:
@@ -487,16 +528,21 @@ def add_flow(journey_map: JourneyMap, source: Touchpoint, target_key: str, user=
         if target.pk == source.pk:
             raise Refused(_("A touchpoint cannot flow to itself."))
         if source.flows_out.filter(target=target).exists():
-            raise Refused(_("“%(source)s” already flows to “%(target)s”.")
-                          % {"source": source.name, "target": target.name})
+            raise Refused(
+                _("“%(source)s” already flows to “%(target)s”.") % {"source": source.name, "target": target.name}
+            )
         change.summary = _("added a flow from %(source)s to %(target)s") % {
-            "source": _quoted(source.name), "target": _quoted(target.name)}
+            "source": _quoted(source.name),
+            "target": _quoted(target.name),
+        }
         return Flow.objects.create(source=source, target=target, order=next_order(source.flows_out))
 
 
 def remove_flow(journey_map: JourneyMap, flow: Flow, user=None) -> None:
     summary = _("removed the flow from %(source)s to %(target)s") % {
-        "source": _quoted(flow.source.name), "target": _quoted(flow.target.name)}
+        "source": _quoted(flow.source.name),
+        "target": _quoted(flow.target.name),
+    }
     with editing(journey_map, user, summary, flow.source.stage.key):
         flow.delete()
 
@@ -515,9 +561,9 @@ def save_map_persona(journey_map: JourneyMap, form, user=None) -> MapPersona:
         else:
             conflicts.merge(form)
         entry = form.save()
-        change.summary = (_("added the persona %(persona)s to the map") if new
-                          else _("changed the stages of the persona %(persona)s")) % {
-            "persona": _quoted(entry.persona.name)}
+        change.summary = (
+            _("added the persona %(persona)s to the map") if new else _("changed the stages of the persona %(persona)s")
+        ) % {"persona": _quoted(entry.persona.name)}
         return entry
 
 
@@ -529,8 +575,9 @@ def create_persona_in_map(journey_map: JourneyMap, form, user=None) -> MapPerson
         persona = save_library_item(form, user=user)
         summary = _("added the persona %(persona)s to the map") % {"persona": _quoted(persona.name)}
         with editing(journey_map, user, summary):
-            return MapPersona.objects.create(map=journey_map, persona=persona,
-                                             order=next_order(journey_map.map_personas))
+            return MapPersona.objects.create(
+                map=journey_map, persona=persona, order=next_order(journey_map.map_personas)
+            )
 
 
 def remove_map_persona(journey_map: JourneyMap, entry: MapPersona, user=None) -> None:
@@ -540,8 +587,9 @@ def remove_map_persona(journey_map: JourneyMap, entry: MapPersona, user=None) ->
         entry.delete()
 
 
-def link_content(journey_map: JourneyMap, stage: Stage, content: ContentAsset,
-                 persona: Persona | None = None, user=None) -> None:
+def link_content(
+    journey_map: JourneyMap, stage: Stage, content: ContentAsset, persona: Persona | None = None, user=None
+) -> None:
     """The asset serves the stage and, if a persona is named, now targets it too."""
     summary = _("linked %(content)s to %(stage)s") % {"content": _quoted(content.title), "stage": _quoted(stage.name)}
     with editing(journey_map, user, summary, stage.key):
@@ -583,8 +631,9 @@ def save_library_item(form, user=None) -> models.Model:
             conflicts.merge(form)
         item = form.save()
         words = {"kind": item._meta.verbose_name, "item": _quoted(str(item))}
-        change.summary = (_("added the %(kind)s %(item)s to the library") if new
-                          else _("edited the %(kind)s %(item)s in the library")) % words
+        change.summary = (
+            _("added the %(kind)s %(item)s to the library") if new else _("edited the %(kind)s %(item)s in the library")
+        ) % words
         return item
 
 
@@ -602,8 +651,9 @@ def library_uses(item: models.Model) -> list[str]:
         uses += _counted(item.stages.count(), "%(n)d stage that requires it", "%(n)d stages that require it")
     elif isinstance(item, Department):
         uses += _counted(item.led_stages.count(), "%(n)d stage it leads", "%(n)d stages it leads")
-        uses += _counted(item.contributed_stages.count(), "%(n)d stage it contributes to",
-                         "%(n)d stages it contributes to")
+        uses += _counted(
+            item.contributed_stages.count(), "%(n)d stage it contributes to", "%(n)d stages it contributes to"
+        )
         uses += _counted(item.touchpoints.count(), "%(n)d touchpoint it owns", "%(n)d touchpoints it owns")
     return uses
 
@@ -615,12 +665,16 @@ def _counted(n: int, singular: str, plural: str) -> list[str]:
 def delete_library_item(item: models.Model, user=None) -> None:
     """Delete a library item that nothing uses; refuse, naming every use, otherwise."""
     summary = _("deleted the %(kind)s %(item)s from the library") % {
-        "kind": item._meta.verbose_name, "item": _quoted(str(item))}
+        "kind": item._meta.verbose_name,
+        "item": _quoted(str(item)),
+    }
     with editing_library(item.workspace, user, summary):
         uses = library_uses(item)
         if uses:
-            raise Refused(_("“%(item)s” cannot be deleted while it is used by %(uses)s. Remove those uses first.")
-                          % {"item": item, "uses": ", ".join(uses)})
+            raise Refused(
+                _("“%(item)s” cannot be deleted while it is used by %(uses)s. Remove those uses first.")
+                % {"item": item, "uses": ", ".join(uses)}
+            )
         from . import trash
 
         trash.keep(None, item.workspace, TrashItem.LIBRARY, str(item), trash.library_payload(item), user)
@@ -643,8 +697,9 @@ def _claim_key(form, siblings: models.QuerySet) -> None:
     if not siblings.filter(key=instance.key).exists():
         return
     if form.data.get(form.add_prefix("key")):
-        raise Refused(_("The key “%(key)s” was taken by someone else meanwhile; choose another.")
-                      % {"key": instance.key})
+        raise Refused(
+            _("The key “%(key)s” was taken by someone else meanwhile; choose another.") % {"key": instance.key}
+        )
     source = getattr(instance, getattr(form, "key_source", "name"), "")
     instance.key = free_key(source, siblings.values_list("key", flat=True), getattr(form, "key_fallback", "item"))
 

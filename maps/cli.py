@@ -1,5 +1,6 @@
 """What the management commands share: naming a map as WORKSPACE/MAP, and bad input
 reported as exit status 2 with one line (DESIGN.md, command line)."""
+
 from __future__ import annotations
 
 import os

@@ -14,6 +14,7 @@ drawn (Django's `show_hidden_initial`). When the form comes back, each field is 
 `merge` runs inside maps.changes.editing, under the map's lock, against the object as
 stored at that moment, so no change can slip in between the check and the save.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -100,9 +101,15 @@ def merge(form: forms.ModelForm) -> None:
         if name not in form.changed_data:
             keep_theirs.append(name)
         elif form_field.has_changed(now, form[name].data):
-            clashes.append(Clash(name, str(form_field.label or name), _display(form_field, seen),
-                                 _display(form_field, stored[name].value()),
-                                 _display(form_field, form[name].value())))
+            clashes.append(
+                Clash(
+                    name,
+                    str(form_field.label or name),
+                    _display(form_field, seen),
+                    _display(form_field, stored[name].value()),
+                    _display(form_field, form[name].value()),
+                )
+            )
     if clashes:
         raise Conflict(clashes, data=_moved_on(form, stored))
     for name in keep_theirs:

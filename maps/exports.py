@@ -3,6 +3,7 @@
 Everything reads a map loaded with `JourneyMap.objects.loaded()` and the same gap rows
 as the page and the command line.
 """
+
 from __future__ import annotations
 
 import csv
@@ -16,8 +17,8 @@ from pptx.dml.color import RGBColor
 from pptx.enum.shapes import MSO_SHAPE
 from pptx.util import Emu, Inches, Pt
 
-from .diagram import build_dot, build_graph_data, render
 from . import marks
+from .diagram import build_dot, build_graph_data, render
 from .gaps import SEVERITIES, Gap, find_gaps, stage_content
 from .models import JourneyMap
 
@@ -59,6 +60,7 @@ def export_pdf(journey_map: JourneyMap, view: str = "stages") -> bytes:
 
 
 # -- PPTX ------------------------------------------------------------------------------
+
 
 def export_pptx(journey_map: JourneyMap, view: str = "stages") -> bytes:
     """A 16:9 deck: title, the diagram, then one slide per stage."""
@@ -122,9 +124,13 @@ def _diagram_slide(deck, png: bytes) -> None:
     box_width, box_height = SLIDE_WIDTH - 2 * MARGIN, SLIDE_HEIGHT - 2 * MARGIN
     scale = min(box_width / width, box_height / height)
     shown_width, shown_height = int(width * scale), int(height * scale)
-    slide.shapes.add_picture(io.BytesIO(png), Emu((SLIDE_WIDTH - shown_width) // 2),
-                             Emu((SLIDE_HEIGHT - shown_height) // 2), Emu(shown_width),
-                             Emu(shown_height))
+    slide.shapes.add_picture(
+        io.BytesIO(png),
+        Emu((SLIDE_WIDTH - shown_width) // 2),
+        Emu((SLIDE_HEIGHT - shown_height) // 2),
+        Emu(shown_width),
+        Emu(shown_height),
+    )
 
 
 def _stage_slide(deck, number: int, stage, gaps: list[Gap]) -> None:
@@ -134,22 +140,33 @@ def _stage_slide(deck, number: int, stage, gaps: list[Gap]) -> None:
     _text(slide, MARGIN, Inches(0.2), SLIDE_WIDTH - 2 * MARGIN - Inches(3), Inches(0.8), title)
     worst = next((s for s in SEVERITIES if any(gap.severity == s for gap in gaps)), None)
     symbol, colour = _style(worst)
-    badge = f"{symbol} {len(gaps)} gap{'s' if len(gaps) != 1 else ''}" if gaps else f"{symbol} {marks.SEVERITY[None].word}"
+    badge = (
+        f"{symbol} {len(gaps)} gap{'s' if len(gaps) != 1 else ''}" if gaps else f"{symbol} {marks.SEVERITY[None].word}"
+    )
     _badge(slide, badge, colour)
     if stage.goal:
-        _text(slide, MARGIN, Inches(1.2), SLIDE_WIDTH - 2 * MARGIN, Inches(0.6),
-              [(_cut(stage.goal, 150), 16, False, MUTED)])
-    touchpoints = [" — ".join(filter(None, [tp.name, tp.channel, tp.owner.name if tp.owner else "no owner"]))
-                   for tp in stage.touchpoints.all()]
+        _text(
+            slide,
+            MARGIN,
+            Inches(1.2),
+            SLIDE_WIDTH - 2 * MARGIN,
+            Inches(0.6),
+            [(_cut(stage.goal, 150), 16, False, MUTED)],
+        )
+    touchpoints = [
+        " — ".join(filter(None, [tp.name, tp.channel, tp.owner.name if tp.owner else "no owner"]))
+        for tp in stage.touchpoints.all()
+    ]
     content = [f"{asset.title} ({asset.get_status_display().lower()})" for asset in stage_content(stage)]
     column_width = (SLIDE_WIDTH - 3 * MARGIN) // 2
     top, height = Inches(1.9), SLIDE_HEIGHT - Inches(1.9) - MARGIN
-    left_lines = (_section("Touchpoints", touchpoints, COLUMN_LINES // 2 + 1)
-                  + _section("Content", content, COLUMN_LINES // 2 - 1))
+    left_lines = _section("Touchpoints", touchpoints, COLUMN_LINES // 2 + 1) + _section(
+        "Content", content, COLUMN_LINES // 2 - 1
+    )
     _text(slide, MARGIN, top, column_width, height, left_lines)
     gap_lines = [f"{_style(gap.severity)[0]} {marks.SEVERITY[gap.severity].word}: {gap.message}" for gap in gaps]
     lines = _section("Gaps", gap_lines or [f"{_style(None)[0]} {marks.SEVERITY[None].word}"], COLUMN_LINES)
-    for index, gap in enumerate(gaps[:len(lines) - 1], 1):
+    for index, gap in enumerate(gaps[: len(lines) - 1], 1):
         if lines[index][0].startswith("• "):
             lines[index] = (*lines[index][:3], _style(gap.severity)[1])
     _text(slide, MARGIN * 2 + column_width, top, column_width, height, lines)
@@ -158,8 +175,9 @@ def _stage_slide(deck, number: int, stage, gaps: list[Gap]) -> None:
 def _badge(slide, text: str, colour: RGBColor) -> None:
     """The stage's worst gap, top right, as the page shows it."""
     width, height = Inches(2.4), Inches(0.55)
-    shape = slide.shapes.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, SLIDE_WIDTH - MARGIN - width,
-                                   Inches(0.25), width, height)
+    shape = slide.shapes.add_shape(
+        MSO_SHAPE.ROUNDED_RECTANGLE, SLIDE_WIDTH - MARGIN - width, Inches(0.25), width, height
+    )
     shape.fill.solid()
     shape.fill.fore_color.rgb = WHITE
     shape.line.color.rgb = colour
@@ -189,10 +207,11 @@ def _section(heading: str, items: list[str], max_lines: int) -> list[tuple]:
 
 def _cut(text: str, limit: int) -> str:
     text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 # -- CSV -------------------------------------------------------------------------------
+
 
 def gaps_csv(journey_map: JourneyMap, gaps: list[Gap] | None = None) -> str:
     """The gap rows as CSV. It starts with a byte order mark so that Excel reads it as

@@ -2,6 +2,7 @@
 characters, converted <= entered) are the model fields' and Model.clean()'s, which a
 ModelForm runs: a form restates none. What forms add is their own: choices limited to
 the map's workspace, and keys made from the name and unique in their list."""
+
 from __future__ import annotations
 
 from django import forms
@@ -113,9 +114,7 @@ class MapCreateForm(MapForm):
 
     start = forms.ChoiceField(choices=START_CHOICES, initial="template", widget=forms.RadioSelect)
     template = forms.ChoiceField(choices=(), required=False)
-    language = forms.ChoiceField(
-        choices=[("en", "English"), ("ja", "日本語 (Japanese)")], required=False, initial="en"
-    )
+    language = forms.ChoiceField(choices=[("en", "English"), ("ja", "日本語 (Japanese)")], required=False, initial="en")
     source = forms.ModelChoiceField(queryset=JourneyMap.objects.none(), required=False, label="Map to copy")
 
     class Meta(MapForm.Meta):
@@ -146,8 +145,18 @@ class StageForm(KeyedForm):
     class Meta:
         model = Stage
         fields = [
-            "name", "key", "goal", "questions", "lead", "contributors", "required_roles",
-            "content", "entered", "converted", "target_conversion", "handoff_sla",
+            "name",
+            "key",
+            "goal",
+            "questions",
+            "lead",
+            "contributors",
+            "required_roles",
+            "content",
+            "entered",
+            "converted",
+            "target_conversion",
+            "handoff_sla",
         ]
         widgets = {
             "goal": forms.Textarea(attrs={"rows": 2}),
@@ -170,8 +179,10 @@ class StageForm(KeyedForm):
         self.fields["content"].label = "Content linked to this stage"
         self.fields["content"].label_from_instance = lambda c: f"{c.title} ({c.get_status_display().lower()})"
         self.fields["target_conversion"] = PercentField(
-            required=False, label=_lazy("Target conversion (%)"),
-            help_text=_lazy("The share of those who enter that should go on, e.g. 20 for 20 %."))
+            required=False,
+            label=_lazy("Target conversion (%)"),
+            help_text=_lazy("The share of those who enter that should go on, e.g. 20 for 20 %."),
+        )
 
     def sibling_keys(self) -> set[str]:
         return set(self.journey_map.stages.values_list("key", flat=True))
@@ -186,19 +197,31 @@ class MetricForm(forms.ModelForm):
 class TouchpointForm(KeyedForm):
     key_fallback = "touchpoint"
     next_touchpoints = forms.ModelMultipleChoiceField(
-        queryset=Touchpoint.objects.none(), required=False, label="Flows to",
+        queryset=Touchpoint.objects.none(),
+        required=False,
+        label="Flows to",
         widget=forms.CheckboxSelectMultiple,
         # Loops are allowed: a buyer may go back (a failed trial returns to nurture). Only a
         # flow to a later stage counts as a path forward (docs/gaps.md, no-path-forward).
-        help_text=_lazy("The touchpoints a buyer goes to next: in this stage, a later one, or back to an earlier "
-                        "one (a loop)."),
+        help_text=_lazy(
+            "The touchpoints a buyer goes to next: in this stage, a later one, or back to an earlier one (a loop)."
+        ),
     )
 
     class Meta:
         model = Touchpoint
         fields = [
-            "name", "key", "stage", "description", "channel", "owner", "personas", "emotion",
-            "pain_point", "opportunity", "content",
+            "name",
+            "key",
+            "stage",
+            "description",
+            "channel",
+            "owner",
+            "personas",
+            "emotion",
+            "pain_point",
+            "opportunity",
+            "content",
         ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
@@ -206,10 +229,16 @@ class TouchpointForm(KeyedForm):
             "opportunity": forms.Textarea(attrs={"rows": 2}),
             "personas": forms.CheckboxSelectMultiple,
             "content": forms.CheckboxSelectMultiple,
-            "emotion": forms.Select(choices=[
-                ("", "— not rated —"), (2, "+2 delighted"), (1, "+1 positive"), (0, "0 neutral"),
-                (-1, "−1 frustrated"), (-2, "−2 very frustrated"),
-            ]),
+            "emotion": forms.Select(
+                choices=[
+                    ("", "— not rated —"),
+                    (2, "+2 delighted"),
+                    (1, "+1 positive"),
+                    (0, "0 neutral"),
+                    (-1, "−1 frustrated"),
+                    (-2, "−2 very frustrated"),
+                ]
+            ),
         }
 
     def __init__(self, *args, journey_map: JourneyMap, **kwargs):
@@ -221,7 +250,9 @@ class TouchpointForm(KeyedForm):
         self.fields["stage"].empty_label = None
         self.fields["owner"].queryset = workspace.departments.all()
         self.fields["owner"].empty_label = "— no owner yet —"
-        self.fields["personas"].queryset = Persona.objects.filter(map_entries__map=journey_map).order_by("map_entries__order")
+        self.fields["personas"].queryset = Persona.objects.filter(map_entries__map=journey_map).order_by(
+            "map_entries__order"
+        )
         self.fields["personas"].help_text = "Personas of this map; add more from the library."
         self.fields["content"].queryset = workspace.content.all()
         others = journey_map.touchpoints.select_related("stage").order_by("stage__order", "order")
@@ -240,8 +271,22 @@ class PersonaForm(KeyedForm):
 
     class Meta:
         model = Persona
-        fields = ["name", "key", "role", "title", "influence", "goals", "motivations", "triggers", "fears", "background"]
-        widgets = {name: forms.Textarea(attrs={"rows": 2}) for name in ("goals", "motivations", "triggers", "fears", "background")}
+        fields = [
+            "name",
+            "key",
+            "role",
+            "title",
+            "influence",
+            "goals",
+            "motivations",
+            "triggers",
+            "fears",
+            "background",
+        ]
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 2})
+            for name in ("goals", "motivations", "triggers", "fears", "background")
+        }
 
     def __init__(self, *args, workspace: Workspace, **kwargs):
         self.workspace = workspace

@@ -5,6 +5,7 @@ through `.all()` of its prefetch, never `.filter()`/`.exists()`/`.count()`, so f
 the gaps of a map of any size runs no query. The page, the diagram, the command line
 and the exports all use these rows, so codes, keys and order are a contract.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -30,7 +31,19 @@ NO_HANDOFF = "no-handoff"
 TOUCHPOINT_NO_OWNER = "touchpoint-no-owner"
 PAIN_HOTSPOT = "pain-hotspot"
 STALE_CONTENT = "stale-content"
-CODES = (STAGE_EMPTY, NO_LEAD, CONTENT_GAP, DROP_OFF, ROLE_MISSING, NO_METRIC, NO_PATH_FORWARD, NO_HANDOFF, TOUCHPOINT_NO_OWNER, PAIN_HOTSPOT, STALE_CONTENT)
+CODES = (
+    STAGE_EMPTY,
+    NO_LEAD,
+    CONTENT_GAP,
+    DROP_OFF,
+    ROLE_MISSING,
+    NO_METRIC,
+    NO_PATH_FORWARD,
+    NO_HANDOFF,
+    TOUCHPOINT_NO_OWNER,
+    PAIN_HOTSPOT,
+    STALE_CONTENT,
+)
 
 HOTSPOT_EMOTION = -2  # a touchpoint this bad is a hotspot on its own
 HOTSPOT_AVERAGE = -1  # a stage whose rated touchpoints average this or worse
@@ -61,9 +74,17 @@ class Gap:
         }
 
 
-def _gap(code: str, severity: str, stage: Stage, message: str, *, persona: str | None = None,
-         touchpoint: str | None = None, content: str | None = None,
-         role: str | None = None) -> Gap:
+def _gap(
+    code: str,
+    severity: str,
+    stage: Stage,
+    message: str,
+    *,
+    persona: str | None = None,
+    touchpoint: str | None = None,
+    content: str | None = None,
+    role: str | None = None,
+) -> Gap:
     return Gap(code, severity, stage.key, persona, touchpoint, content, role, message)
 
 
@@ -83,12 +104,16 @@ def find_gaps(journey_map: JourneyMap, today: datetime.date | None = None) -> li
 
 def _sort_key(gap: Gap, stage_position: dict[str, int]) -> tuple:
     keys = (gap.persona, gap.touchpoint, gap.content, gap.role)
-    return (stage_position[gap.stage], SEVERITIES.index(gap.severity), gap.code,
-            *(key or "" for key in keys))
+    return (stage_position[gap.stage], SEVERITIES.index(gap.severity), gap.code, *(key or "" for key in keys))
 
 
-def _stage_gaps(stage: Stage, next_stage: Stage | None, position: dict[int, int],
-                map_personas: list[MapPersona], today: datetime.date) -> Iterator[Gap]:
+def _stage_gaps(
+    stage: Stage,
+    next_stage: Stage | None,
+    position: dict[int, int],
+    map_personas: list[MapPersona],
+    today: datetime.date,
+) -> Iterator[Gap]:
     touchpoints = list(stage.touchpoints.all())
     if not touchpoints:
         yield _gap(STAGE_EMPTY, ERROR, stage, f"{stage.name} has no touchpoints.")
@@ -100,14 +125,17 @@ def _stage_gaps(stage: Stage, next_stage: Stage | None, position: dict[int, int]
     if not stage.metrics.all():
         yield _gap(NO_METRIC, WARNING, stage, f"{stage.name} has no KPI.")
     if touchpoints and next_stage is not None and not _flows_forward(stage, touchpoints, position):
-        yield _gap(NO_PATH_FORWARD, WARNING, stage,
-                   f"{stage.name}: no touchpoint leads on to a later stage.")
+        yield _gap(NO_PATH_FORWARD, WARNING, stage, f"{stage.name}: no touchpoint leads on to a later stage.")
     yield from _missing_handoff(stage, next_stage)
     for touchpoint in touchpoints:
         if touchpoint.owner is None:
-            yield _gap(TOUCHPOINT_NO_OWNER, WARNING, stage,
-                       f"{stage.name}: touchpoint {touchpoint.name} has no owner department.",
-                       touchpoint=touchpoint.key)
+            yield _gap(
+                TOUCHPOINT_NO_OWNER,
+                WARNING,
+                stage,
+                f"{stage.name}: touchpoint {touchpoint.name} has no owner department.",
+                touchpoint=touchpoint.key,
+            )
     yield from _pain_hotspots(stage, touchpoints)
     yield from _stale_content(stage, today)
 
@@ -138,8 +166,7 @@ def _content_gaps(stage: Stage, map_personas: list[MapPersona]) -> Iterator[Gap]
         if live & {asset.id for asset in persona.content.all()}:
             continue
         who = f"{persona.name} ({persona.role.name})" if persona.role else persona.name
-        yield _gap(CONTENT_GAP, ERROR, stage, f"{stage.name}: no live content for {who}.",
-                   persona=persona.key)
+        yield _gap(CONTENT_GAP, ERROR, stage, f"{stage.name}: no live content for {who}.", persona=persona.key)
 
 
 def _drop_off(stage: Stage) -> Iterator[Gap]:
@@ -149,9 +176,13 @@ def _drop_off(stage: Stage) -> Iterator[Gap]:
     rate = stage.conversion
     if rate is None or stage.target_conversion is None or rate >= stage.target_conversion:
         return
-    yield _gap(DROP_OFF, ERROR, stage,
-               f"{stage.name} converts {_percent(rate)} ({stage.converted} of {stage.entered}),"
-               f" below the {_percent(stage.target_conversion)} target.")
+    yield _gap(
+        DROP_OFF,
+        ERROR,
+        stage,
+        f"{stage.name} converts {_percent(rate)} ({stage.converted} of {stage.entered}),"
+        f" below the {_percent(stage.target_conversion)} target.",
+    )
 
 
 def _percent(rate: float) -> str:
@@ -162,8 +193,13 @@ def _missing_roles(stage: Stage, touchpoints: list[Touchpoint]) -> Iterator[Gap]
     reached = {persona.role_id for tp in touchpoints for persona in tp.personas.all()}
     for role in stage.required_roles.all():
         if role.id not in reached:
-            yield _gap(ROLE_MISSING, WARNING, stage,
-                       f"{stage.name}: no touchpoint reaches the {role.name} role.", role=role.key)
+            yield _gap(
+                ROLE_MISSING,
+                WARNING,
+                stage,
+                f"{stage.name}: no touchpoint reaches the {role.name} role.",
+                role=role.key,
+            )
 
 
 def _flows_forward(stage: Stage, touchpoints: list[Touchpoint], position: dict[int, int]) -> bool:
@@ -181,9 +217,13 @@ def _missing_handoff(stage: Stage, next_stage: Stage | None) -> Iterator[Gap]:
         return
     if stage.lead_id == next_stage.lead_id or stage.handoff_sla.strip():
         return
-    yield _gap(NO_HANDOFF, WARNING, stage,
-               f"{stage.name} hands over from {stage.lead.name} to {next_stage.lead.name}"
-               f" ({next_stage.name}) with no hand-off SLA.")
+    yield _gap(
+        NO_HANDOFF,
+        WARNING,
+        stage,
+        f"{stage.name} hands over from {stage.lead.name} to {next_stage.lead.name}"
+        f" ({next_stage.name}) with no hand-off SLA.",
+    )
 
 
 def _pain_hotspots(stage: Stage, touchpoints: list[Touchpoint]) -> Iterator[Gap]:
@@ -192,21 +232,25 @@ def _pain_hotspots(stage: Stage, touchpoints: list[Touchpoint]) -> Iterator[Gap]
     rated = [tp.emotion for tp in touchpoints if tp.emotion is not None]
     if rated and sum(rated) / len(rated) <= HOTSPOT_AVERAGE:
         average = sum(rated) / len(rated)
-        yield _gap(PAIN_HOTSPOT, WARNING, stage,
-                   f"{stage.name}: touchpoints average emotion {average:+.2g}, a pain hotspot.")
+        yield _gap(
+            PAIN_HOTSPOT, WARNING, stage, f"{stage.name}: touchpoints average emotion {average:+.2g}, a pain hotspot."
+        )
     for touchpoint in touchpoints:
         if touchpoint.emotion == HOTSPOT_EMOTION:
-            yield _gap(PAIN_HOTSPOT, WARNING, stage,
-                       f"{stage.name}: {touchpoint.name} is a pain point"
-                       f" (emotion {HOTSPOT_EMOTION}).", touchpoint=touchpoint.key)
+            yield _gap(
+                PAIN_HOTSPOT,
+                WARNING,
+                stage,
+                f"{stage.name}: {touchpoint.name} is a pain point (emotion {HOTSPOT_EMOTION}).",
+                touchpoint=touchpoint.key,
+            )
 
 
 def _stale_content(stage: Stage, today: datetime.date) -> Iterator[Gap]:
     for asset in stage_content(stage):
         problem = _staleness(asset, today)
         if problem:
-            yield _gap(STALE_CONTENT, INFO, stage, f"{stage.name}: {asset.title} {problem}.",
-                       content=asset.key)
+            yield _gap(STALE_CONTENT, INFO, stage, f"{stage.name}: {asset.title} {problem}.", content=asset.key)
 
 
 def _staleness(asset: ContentAsset, today: datetime.date) -> str | None:
@@ -227,9 +271,7 @@ def _worst(severities: Iterable[str]) -> str | None:
     return min(severities, key=SEVERITIES.index, default=None)
 
 
-def stage_summary(
-    gaps: list[Gap], stage_keys: Iterable[str] = ()
-) -> dict[str, tuple[str | None, int]]:
+def stage_summary(gaps: list[Gap], stage_keys: Iterable[str] = ()) -> dict[str, tuple[str | None, int]]:
     """Stage key -> (worst severity, number of gaps); stages in `stage_keys` without
     gaps come out as (None, 0), so a caller can pass every stage of the map."""
     summary: dict[str, tuple[str | None, int]] = {key: (None, 0) for key in stage_keys}

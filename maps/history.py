@@ -5,6 +5,7 @@ All three work on journeymap/1 documents (maps.revisions): the document wanted i
 computed, then written over the map's content with `interchange.replace_content`, which
 keeps the map's key and history.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -27,8 +28,11 @@ def revision_delta(revision: Revision) -> dict:
 def last_own_change(journey_map: JourneyMap, user) -> Revision | None:
     """The person's latest change of the map that can be undone: not an undo itself, not
     undone already, and not the map's creation."""
-    return (Revision.objects.filter(map=journey_map, user=user, number__gt=1, undoes=None, undone_by=None)
-            .order_by("-number").first())
+    return (
+        Revision.objects.filter(map=journey_map, user=user, number__gt=1, undoes=None, undone_by=None)
+        .order_by("-number")
+        .first()
+    )
 
 
 def undo(journey_map: JourneyMap, user) -> Revision:
@@ -44,7 +48,8 @@ def undo(journey_map: JourneyMap, user) -> Revision:
                 who = later.user.get_username() if later.user else _("someone")
                 raise changes.Refused(
                     _("%(who)s changed the same thing since (%(what)s); undoing “%(yours)s” would lose it.")
-                    % {"who": who, "what": later.summary, "yours": target.summary})
+                    % {"who": who, "what": later.summary, "yours": target.summary}
+                )
         current = changes.document_at(journey_map, journey_map.version)
         wanted = revisions.apply(current, delta, backwards=True)
         _keep_key(journey_map, wanted)
@@ -107,11 +112,13 @@ def as_it_was(journey_map: JourneyMap, number: int) -> dict:
         scratch = Workspace.objects.create(slug=f"as-it-was-{uuid.uuid4().hex[:12]}", name=journey_map.workspace.name)
         then = JourneyMap.objects.loaded().get(pk=interchange.import_map(doc, scratch).pk)
         found = find_gaps(then)
-        result["gaps"] = [{"stage": stage.name, "rows": [gap for gap in found if gap.stage == stage.key]}
-                          for stage in then.stages.all()]
+        result["gaps"] = [
+            {"stage": stage.name, "rows": [gap for gap in found if gap.stage == stage.key]}
+            for stage in then.stages.all()
+        ]
         try:
             svg = render_map(then, "stages", "svg", gaps=found).body.decode()
-            result["svg"] = svg[svg.find("<svg"):]
+            result["svg"] = svg[svg.find("<svg") :]
         except DiagramError as err:
             result["error"] = str(err)
         transaction.set_rollback(True)

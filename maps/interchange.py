@@ -26,6 +26,7 @@ Decisions the format leaves open:
   map. So every export imports again.
 - Text fields may not contain NUL characters (PostgreSQL refuses them).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -248,8 +249,9 @@ def _choice(values: list[str]) -> Check:
 
 def _content_type(value: object, place: str, obj: dict, keys: Keys) -> None:
     if ContentAsset.type_from_word(value) is None:
-        raise InterchangeError(place, "must be one of the content types (any case, spaces or hyphens): "
-                               + ContentAsset.type_words())
+        raise InterchangeError(
+            place, "must be one of the content types (any case, spaces or hyphens): " + ContentAsset.type_words()
+        )
 
 
 def _date(value: object, place: str, obj: dict, keys: Keys) -> None:
@@ -460,9 +462,7 @@ def _objects(items: object, place: str) -> Iterator[tuple[int, dict]]:
         yield i, obj
 
 
-def _check_object(
-    obj: dict, place: str, fields: dict[str, Check], required: tuple[str, ...], keys: Keys
-) -> None:
+def _check_object(obj: dict, place: str, fields: dict[str, Check], required: tuple[str, ...], keys: Keys) -> None:
     for name in obj:
         if name not in fields:
             raise InterchangeError(f"{place}.{name}", "unknown field")
@@ -486,16 +486,20 @@ class Reused:
     differences: list[tuple[str, object, object]]
 
     def __str__(self) -> str:
-        said = "; ".join(f"{field} is {_said(here)} here, {_said(there)} in the file"
-                         for field, here, there in self.differences)
+        said = "; ".join(
+            f"{field} is {_said(here)} here, {_said(there)} in the file" for field, here, there in self.differences
+        )
         return f'reused {self.kind} "{self.key}": {said}'
 
 
 def _said(value: object) -> str:
     if isinstance(value, models.Model):
         value = getattr(value, "key", value)
-    return "empty" if value in (None, "", []) else json.dumps(value if not isinstance(value, datetime.date)
-                                                               else value.isoformat(), ensure_ascii=False)
+    return (
+        "empty"
+        if value in (None, "", [])
+        else json.dumps(value if not isinstance(value, datetime.date) else value.isoformat(), ensure_ascii=False)
+    )
 
 
 def import_map(doc: dict, workspace: Workspace, update_library: bool = False) -> JourneyMap:
@@ -518,10 +522,12 @@ def import_map(doc: dict, workspace: Workspace, update_library: bool = False) ->
         )
         departments = _library_checked(workspace, Department, lists["departments"], _named, reused, update_library)
         roles = _library_checked(workspace, BuyingRole, lists["roles"], _named, reused, update_library)
-        personas = _library_checked(workspace, Persona, lists["personas"], lambda item: _persona_fields(item, roles),
-                                    reused, update_library)
-        content = _library_checked(workspace, ContentAsset, lists["content"], _content_fields, reused,
-                                   update_library, personas)
+        personas = _library_checked(
+            workspace, Persona, lists["personas"], lambda item: _persona_fields(item, roles), reused, update_library
+        )
+        content = _library_checked(
+            workspace, ContentAsset, lists["content"], _content_fields, reused, update_library, personas
+        )
         stages = _import_stages(journey_map, lists["stages"], departments, roles)
         _link_content(lists["content"], content, stages)
         _import_map_personas(journey_map, lists["personas"], personas, stages)
@@ -534,9 +540,15 @@ def import_map(doc: dict, workspace: Workspace, update_library: bool = False) ->
     return journey_map
 
 
-def _library_checked(workspace: Workspace, model: type[models.Model], items: list[dict],
-                     fields: Callable[[dict], dict], reused: list[Reused], update: bool,
-                     personas: dict | None = None) -> dict[str, models.Model]:
+def _library_checked(
+    workspace: Workspace,
+    model: type[models.Model],
+    items: list[dict],
+    fields: Callable[[dict], dict],
+    reused: list[Reused],
+    update: bool,
+    personas: dict | None = None,
+) -> dict[str, models.Model]:
     """The library objects of `items` by key: new ones created, the workspace's reused,
     and those that differ from the document reported (or, with `update`, updated)."""
     objects, created = _library(workspace, model, items, fields)
@@ -547,8 +559,9 @@ def _library_checked(workspace: Workspace, model: type[models.Model], items: lis
             if targets is not None:
                 obj.personas.set(targets)
             continue
-        differences = [(name, getattr(obj, name), value) for name, value in fields(item).items()
-                       if getattr(obj, name) != value]
+        differences = [
+            (name, getattr(obj, name), value) for name, value in fields(item).items() if getattr(obj, name) != value
+        ]
         if targets is not None:
             here = {p.key for p in obj.personas.all() if p.key in personas}
             if here != {p.key for p in targets}:
@@ -598,12 +611,16 @@ def replace_content(journey_map: JourneyMap, doc: dict) -> None:
         stages = _import_stages(journey_map, lists["stages"], departments, roles)
         _link_content(lists["content"], content, stages)
         _import_map_personas(journey_map, lists["personas"], personas, stages)
-        _import_touchpoints(journey_map, lists["touchpoints"],
-                            {"stages": stages, "departments": departments, "personas": personas, "content": content})
+        _import_touchpoints(
+            journey_map,
+            lists["touchpoints"],
+            {"stages": stages, "departments": departments, "personas": personas, "content": content},
+        )
 
 
-def _library_as_in(workspace: Workspace, model: type[models.Model], items: list[dict],
-                   fields: Callable[[dict], dict]) -> dict[str, models.Model]:
+def _library_as_in(
+    workspace: Workspace, model: type[models.Model], items: list[dict], fields: Callable[[dict], dict]
+) -> dict[str, models.Model]:
     """The library objects of `items` by key, each with the document's fields."""
     objects, created = _library(workspace, model, items, fields)
     for item in items:
@@ -643,9 +660,7 @@ def _library(
         if key in existing:
             objects[key] = existing[key]
         else:
-            objects[key] = model.objects.create(
-                workspace=workspace, key=key, order=start + i, **fields(item)
-            )
+            objects[key] = model.objects.create(workspace=workspace, key=key, order=start + i, **fields(item))
             created.add(key)
     return objects, created
 
@@ -676,9 +691,7 @@ def _content_fields(item: dict) -> dict:
     }
 
 
-def _import_stages(
-    journey_map: JourneyMap, items: list[dict], departments: dict, roles: dict
-) -> dict[str, Stage]:
+def _import_stages(journey_map: JourneyMap, items: list[dict], departments: dict, roles: dict) -> dict[str, Stage]:
     stages = {}
     for i, item in enumerate(items):
         stage = Stage.objects.create(
@@ -715,9 +728,7 @@ def _link_content(items: list[dict], content: dict, stages: dict) -> None:
         content[item["key"]].stages.add(*(stages[key] for key in item.get("stages", [])))
 
 
-def _import_map_personas(
-    journey_map: JourneyMap, items: list[dict], personas: dict, stages: dict
-) -> None:
+def _import_map_personas(journey_map: JourneyMap, items: list[dict], personas: dict, stages: dict) -> None:
     for i, item in enumerate(items):
         entry = MapPersona.objects.create(map=journey_map, persona=personas[item["key"]], order=i)
         entry.stages.set(stages[key] for key in item.get("stages", []))
@@ -788,10 +799,7 @@ def export_map(journey_map: JourneyMap) -> dict:
         "departments": [{"key": d.key, "name": d.name} for d in departments],
         "roles": [{"key": r.key, "name": r.name} for r in roles],
         "personas": [_export_persona(entry, at) for entry in entries],
-        "content": [
-            _export_content(asset, personas_of[asset.id], stages_of[asset.id], at)
-            for asset in content
-        ],
+        "content": [_export_content(asset, personas_of[asset.id], stages_of[asset.id], at) for asset in content],
         "stages": [_export_stage(stage, at) for stage in stages],
         "touchpoints": [_export_touchpoint(touchpoint, at) for touchpoint in touchpoints],
     }
@@ -888,11 +896,7 @@ def _export_touchpoint(touchpoint: Touchpoint, at: dict) -> dict:
         "opportunity": touchpoint.opportunity,
         "content": _keys(touchpoint.content.all(), at["content"]),
         # Flow order, not touchpoint order: it is the order the person gave the paths.
-        "next": [
-            flow.target.key
-            for flow in touchpoint.flows_out.all()
-            if flow.target_id in at["touchpoints"]
-        ],
+        "next": [flow.target.key for flow in touchpoint.flows_out.all() if flow.target_id in at["touchpoints"]],
     }
 
 

@@ -10,6 +10,7 @@ Each mark reads without colour too: severities have a symbol and a border style 
 as a colour; feelings a symbol and a word. The text colours meet WCAG AA (4.5:1) on
 white and on their own soft background (tests/test_marks.py measures it).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -117,8 +118,9 @@ def css_properties() -> str:
         mark = SEVERITY[severity]
         lines.append(f"--{name}: {mark.color}; --{name}-soft: {mark.soft};")
     for index, colour in enumerate([*DEPARTMENTS, NO_DEPARTMENT]):
-        lines.append(f"--dept-{index}: {colour.tint}; --dept-{index}-ink: {colour.ink}; "
-                     f"--dept-{index}-strong: {colour.strong};")
+        lines.append(
+            f"--dept-{index}: {colour.tint}; --dept-{index}-ink: {colour.ink}; --dept-{index}-strong: {colour.strong};"
+        )
     for emotion, mood in EMOTIONS.items():
         name = f"m{-emotion}" if emotion < 0 else str(emotion)
         lines.append(f"--emo-{name}: {mood.color}; --emo-{name}-soft: {mood.soft};")

@@ -3,6 +3,7 @@
 Built from a map loaded with JourneyMap.objects.loaded(); gap marks come from the gap
 rows so that a matrix never disagrees with the gap list.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,15 +23,27 @@ def coverage(journey_map: JourneyMap, by: str, found: list[Gap]) -> dict:
     if by == "roles":
         for role in journey_map.workspace.roles.all():
             holders = [e for e in entries if e.persona.role_id == role.pk]
-            rows.append({"label": role.name, "key": role.key, "sub": ", ".join(e.persona.name for e in holders),
-                         "cells": [_role_cell(stage, role, holders, targets, found) for stage in stages]})
+            rows.append(
+                {
+                    "label": role.name,
+                    "key": role.key,
+                    "sub": ", ".join(e.persona.name for e in holders),
+                    "cells": [_role_cell(stage, role, holders, targets, found) for stage in stages],
+                }
+            )
     else:
         for entry in entries:
             scope = {s.pk for s in entry.stages.all()}
             persona = entry.persona
-            rows.append({"label": persona.name, "key": persona.key, "entry": entry,
-                         "sub": persona.role.name if persona.role else "",
-                         "cells": [_persona_cell(stage, persona, scope, targets, found) for stage in stages]})
+            rows.append(
+                {
+                    "label": persona.name,
+                    "key": persona.key,
+                    "entry": entry,
+                    "sub": persona.role.name if persona.role else "",
+                    "cells": [_persona_cell(stage, persona, scope, targets, found) for stage in stages],
+                }
+            )
     return {"stages": stages, "rows": rows}
 
 
@@ -49,8 +62,10 @@ def _marked(cell: dict, rows: list[Gap]) -> dict:
 def _persona_cell(stage, persona, scope: set, targets: dict, found: list[Gap]) -> dict:
     in_scope = not scope or stage.pk in scope
     rows = [g for g in found if g.code == CONTENT_GAP and g.stage == stage.key and g.persona == persona.key]
-    return _marked({"stage": stage, "persona": persona, "in_scope": in_scope,
-                    "content": _live_for(stage, [persona.pk], targets)}, rows)
+    return _marked(
+        {"stage": stage, "persona": persona, "in_scope": in_scope, "content": _live_for(stage, [persona.pk], targets)},
+        rows,
+    )
 
 
 def _role_cell(stage, role, holders: list, targets: dict, found: list[Gap]) -> dict:
@@ -58,10 +73,21 @@ def _role_cell(stage, role, holders: list, targets: dict, found: list[Gap]) -> d
     role-missing row for it, exactly as the gap list has them."""
     required = any(r.pk == role.pk for r in stage.required_roles.all())
     keys = {e.persona.key for e in holders}
-    rows = [g for g in found if g.stage == stage.key and (
-        (g.code == CONTENT_GAP and g.persona in keys) or (g.code == ROLE_MISSING and g.role == role.key))]
-    return _marked({"stage": stage, "in_scope": bool(holders) or required, "required": required,
-                    "content": _live_for(stage, [e.persona.pk for e in holders], targets)}, rows)
+    rows = [
+        g
+        for g in found
+        if g.stage == stage.key
+        and ((g.code == CONTENT_GAP and g.persona in keys) or (g.code == ROLE_MISSING and g.role == role.key))
+    ]
+    return _marked(
+        {
+            "stage": stage,
+            "in_scope": bool(holders) or required,
+            "required": required,
+            "content": _live_for(stage, [e.persona.pk for e in holders], targets),
+        },
+        rows,
+    )
 
 
 def _has(found: list[Gap], code: str, stage) -> bool:
@@ -81,8 +107,16 @@ def accountability(journey_map: JourneyMap, found: list[Gap]) -> dict:
             cells.append({"department": department, "part": part})
         following = stages[index + 1] if index + 1 < len(stages) else None
         handoff_needed = bool(following and stage.lead_id and following.lead_id and stage.lead_id != following.lead_id)
-        rows.append({"stage": stage, "cells": cells, "no_lead": _has(found, NO_LEAD, stage), "next": following,
-                     "handoff_needed": handoff_needed, "handoff_missing": _has(found, NO_HANDOFF, stage)})
+        rows.append(
+            {
+                "stage": stage,
+                "cells": cells,
+                "no_lead": _has(found, NO_LEAD, stage),
+                "next": following,
+                "handoff_needed": handoff_needed,
+                "handoff_missing": _has(found, NO_HANDOFF, stage),
+            }
+        )
     return {"departments": departments, "rows": rows}
 
 
@@ -94,14 +128,17 @@ def funnel(journey_map: JourneyMap, found: list[Gap]) -> list[dict]:
     """
     stages = list(journey_map.stages.all())
     widest = max((s.entered or 0 for s in stages), default=0)
-    return [{
-        "stage": stage,
-        "width": _width(stage.entered, widest),
-        "converted_width": _width(stage.converted, widest),
-        "rate": None if stage.conversion is None else percent(stage.conversion),
-        "target": None if stage.target_conversion is None else percent(stage.target_conversion),
-        "drop_off": _has(found, DROP_OFF, stage),
-    } for stage in stages]
+    return [
+        {
+            "stage": stage,
+            "width": _width(stage.entered, widest),
+            "converted_width": _width(stage.converted, widest),
+            "rate": None if stage.conversion is None else percent(stage.conversion),
+            "target": None if stage.target_conversion is None else percent(stage.target_conversion),
+            "drop_off": _has(found, DROP_OFF, stage),
+        }
+        for stage in stages
+    ]
 
 
 def _width(count: int | None, widest: int) -> float:

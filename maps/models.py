@@ -5,6 +5,7 @@ Keys are slugs, unique within their list, exactly as in the journeymap/1 format;
 database enforces what it can (uniqueness, ranges, converted <= entered) so that no
 path into it, form, import or admin, can store a map the rest of the app cannot read.
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -46,9 +47,7 @@ class Membership(models.Model):
         ordering = ["workspace", "user"]
         constraints = [
             models.UniqueConstraint(fields=["workspace", "user"], name="membership_unique_user"),
-            models.CheckConstraint(
-                condition=Q(role__in=["owner", "editor", "viewer"]), name="membership_role_valid"
-            ),
+            models.CheckConstraint(condition=Q(role__in=["owner", "editor", "viewer"]), name="membership_role_valid"),
         ]
 
     def __str__(self) -> str:
@@ -95,9 +94,7 @@ class Persona(models.Model):
     workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="personas")
     key = models.SlugField(max_length=64)
     name = models.CharField(max_length=200, validators=[printable])
-    role = models.ForeignKey(
-        BuyingRole, models.PROTECT, null=True, blank=True, related_name="personas"
-    )
+    role = models.ForeignKey(BuyingRole, models.PROTECT, null=True, blank=True, related_name="personas")
     title = models.CharField("job title", max_length=200, blank=True, validators=[printable])
     goals = models.TextField(blank=True, validators=[printable])
     motivations = models.TextField(blank=True, validators=[printable])
@@ -117,8 +114,7 @@ class Persona(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["workspace", "key"], name="persona_unique_key"),
             models.CheckConstraint(
-                condition=Q(influence__isnull=True)
-                | Q(influence__gte=INFLUENCE_MIN, influence__lte=INFLUENCE_MAX),
+                condition=Q(influence__isnull=True) | Q(influence__gte=INFLUENCE_MIN, influence__lte=INFLUENCE_MAX),
                 name="persona_influence_range",
             ),
         ]
@@ -150,23 +146,6 @@ class ContentAsset(models.Model):
         ("other", "Other"),
     ]
     TYPES = [value for value, _ in TYPE_CHOICES]
-
-    @classmethod
-    def type_from_word(cls, word: object) -> str | None:
-        """The type key for a word as people write it: any case, spaces or hyphens
-        ("Case study", "case-study", "WHITE PAPER", "eBook"); None if it is no type."""
-        if not isinstance(word, str):
-            return None
-        wanted = "-".join(word.replace("_", " ").replace("-", " ").lower().split())
-        for key, label in cls.TYPE_CHOICES:
-            if wanted in (key, "-".join(str(label).lower().replace("-", " ").split())):
-                return key
-        return None
-
-    @classmethod
-    def type_words(cls) -> str:
-        """The accepted words, for a message that refuses one."""
-        return ", ".join(str(label).lower() for _, label in cls.TYPE_CHOICES)
     DRAFT, LIVE, RETIRED = "draft", "live", "retired"
     STATUS_CHOICES = [(DRAFT, "Draft"), (LIVE, "Live"), (RETIRED, "Retired")]
     STATUSES = [value for value, _ in STATUS_CHOICES]
@@ -187,17 +166,32 @@ class ContentAsset(models.Model):
         verbose_name = "content asset"
         constraints = [
             models.UniqueConstraint(fields=["workspace", "key"], name="content_unique_key"),
-            models.CheckConstraint(
-                condition=Q(status__in=["draft", "live", "retired"]), name="content_status_valid"
-            ),
+            models.CheckConstraint(condition=Q(status__in=["draft", "live", "retired"]), name="content_status_valid"),
         ]
 
     def __str__(self) -> str:
         return self.title
 
+    @classmethod
+    def type_from_word(cls, word: object) -> str | None:
+        """The type key for a word as people write it: any case, spaces or hyphens
+        ("Case study", "case-study", "WHITE PAPER", "eBook"); None if it is no type."""
+        if not isinstance(word, str):
+            return None
+        wanted = "-".join(word.replace("_", " ").replace("-", " ").lower().split())
+        for key, label in cls.TYPE_CHOICES:
+            if wanted in (key, "-".join(str(label).lower().replace("-", " ").split())):
+                return key
+        return None
+
+    @classmethod
+    def type_words(cls) -> str:
+        """The accepted words, for a message that refuses one."""
+        return ", ".join(str(label).lower() for _, label in cls.TYPE_CHOICES)
+
 
 class JourneyMapQuerySet(models.QuerySet):
-    def loaded(self) -> "JourneyMapQuerySet":
+    def loaded(self) -> JourneyMapQuerySet:
         """Everything gaps, diagrams and exports read, in a fixed number of queries.
 
         However large the map, reading it costs the same queries: the stages, touchpoints
@@ -213,9 +207,7 @@ class JourneyMapQuerySet(models.QuerySet):
             "content",
             Prefetch("touchpoints", queryset=touchpoints),
         )
-        map_personas = MapPersona.objects.select_related("persona__role").prefetch_related(
-            "stages", "persona__content"
-        )
+        map_personas = MapPersona.objects.select_related("persona__role").prefetch_related("stages", "persona__content")
         return self.select_related("workspace").prefetch_related(
             Prefetch("stages", queryset=stages),
             Prefetch("map_personas", queryset=map_personas),
@@ -265,12 +257,8 @@ class Stage(models.Model):
     name = models.CharField(max_length=200, validators=[printable])
     goal = models.TextField(blank=True, validators=[printable])
     questions = models.JSONField(default=list, blank=True, help_text="Key questions", validators=[text_lines])
-    lead = models.ForeignKey(
-        Department, models.PROTECT, null=True, blank=True, related_name="led_stages"
-    )
-    contributors = models.ManyToManyField(
-        Department, blank=True, related_name="contributed_stages"
-    )
+    lead = models.ForeignKey(Department, models.PROTECT, null=True, blank=True, related_name="led_stages")
+    contributors = models.ManyToManyField(Department, blank=True, related_name="contributed_stages")
     required_roles = models.ManyToManyField(BuyingRole, blank=True, related_name="stages")
     content = models.ManyToManyField(ContentAsset, blank=True, related_name="stages")
     entered = models.PositiveIntegerField(null=True, blank=True, validators=[MaxValueValidator(COUNT_MAX)])
@@ -289,14 +277,11 @@ class Stage(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["map", "key"], name="stage_unique_key"),
             models.CheckConstraint(
-                condition=Q(target_conversion__isnull=True)
-                | Q(target_conversion__gte=0, target_conversion__lte=1),
+                condition=Q(target_conversion__isnull=True) | Q(target_conversion__gte=0, target_conversion__lte=1),
                 name="stage_target_conversion_range",
             ),
             models.CheckConstraint(
-                condition=Q(entered__isnull=True)
-                | Q(converted__isnull=True)
-                | Q(converted__lte=models.F("entered")),
+                condition=Q(entered__isnull=True) | Q(converted__isnull=True) | Q(converted__lte=models.F("entered")),
                 name="stage_converted_not_above_entered",
             ),
         ]
@@ -306,8 +291,9 @@ class Stage(models.Model):
 
     def clean(self) -> None:
         if self.entered is not None and self.converted is not None and self.converted > self.entered:
-            raise ValidationError({"converted": _("Cannot be more than entered (%(entered)s).")
-                                   % {"entered": self.entered}})
+            raise ValidationError(
+                {"converted": _("Cannot be more than entered (%(entered)s).") % {"entered": self.entered}}
+            )
 
     @property
     def conversion(self) -> float | None:
@@ -365,9 +351,7 @@ class Touchpoint(models.Model):
     name = models.CharField(max_length=200, validators=[printable])
     description = models.TextField(blank=True, validators=[printable])
     channel = models.CharField(max_length=100, blank=True, validators=[printable])
-    owner = models.ForeignKey(
-        Department, models.PROTECT, null=True, blank=True, related_name="touchpoints"
-    )
+    owner = models.ForeignKey(Department, models.PROTECT, null=True, blank=True, related_name="touchpoints")
     personas = models.ManyToManyField(Persona, blank=True, related_name="touchpoints")
     emotion = models.SmallIntegerField(
         null=True,
@@ -385,8 +369,7 @@ class Touchpoint(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["map", "key"], name="touchpoint_unique_key"),
             models.CheckConstraint(
-                condition=Q(emotion__isnull=True)
-                | Q(emotion__gte=EMOTION_MIN, emotion__lte=EMOTION_MAX),
+                condition=Q(emotion__isnull=True) | Q(emotion__gte=EMOTION_MIN, emotion__lte=EMOTION_MAX),
                 name="touchpoint_emotion_range",
             ),
         ]
@@ -406,9 +389,7 @@ class Flow(models.Model):
         ordering = ["source", "order", "id"]
         constraints = [
             models.UniqueConstraint(fields=["source", "target"], name="flow_unique_pair"),
-            models.CheckConstraint(
-                condition=~Q(source=models.F("target")), name="flow_not_to_itself"
-            ),
+            models.CheckConstraint(condition=~Q(source=models.F("target")), name="flow_not_to_itself"),
         ]
 
     def __str__(self) -> str:
@@ -425,8 +406,7 @@ class Revision(models.Model):
 
     map = models.ForeignKey(JourneyMap, models.CASCADE, related_name="revisions")
     number = models.PositiveIntegerField()  # the map's version after this change
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
-                             related_name="revisions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="revisions")
     at = models.DateTimeField(default=timezone.now)
     summary = models.CharField(max_length=500)
     # The stage the change is about, for the history's filter; blank for the whole map.
@@ -463,8 +443,7 @@ class TrashItem(models.Model):
     name = models.CharField(max_length=300)
     payload = models.JSONField(default=dict)
     deleted = models.DateTimeField(default=timezone.now)
-    deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["workspace", "-deleted"]

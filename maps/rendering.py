@@ -4,6 +4,7 @@ Pages, downloads and `render_map` all come through `render_map`, so a format mea
 same thing everywhere: svg, png, pdf and dot are the Graphviz diagram of the view, pptx
 the deck, csv the gap list. Every format reads the same gap rows.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -34,9 +35,13 @@ class Rendering:
     etag: str | None = None
 
 
-def render_map(journey_map: JourneyMap, view: str = "stages", fmt: str = "svg",
-               url_for_touchpoint: Callable[[str], str] | None = None,
-               gaps: list[Gap] | None = None) -> Rendering:
+def render_map(
+    journey_map: JourneyMap,
+    view: str = "stages",
+    fmt: str = "svg",
+    url_for_touchpoint: Callable[[str], str] | None = None,
+    gaps: list[Gap] | None = None,
+) -> Rendering:
     """`journey_map` (from JourneyMap.objects.loaded()) as a file of format `fmt`.
 
     Raises diagram.DiagramError, with a message for a person, for an unknown format or

@@ -13,6 +13,7 @@ conflict check needs (did a later revision touch the same item, and which fields
 Documents are compared and rebuilt as parsed JSON, so a rebuilt document is exactly the
 export it was made from.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,8 +49,9 @@ def diff(before: dict, after: dict) -> Delta:
     for name in dict.fromkeys([*_lists(before), *_lists(after)]):
         old = {item["key"]: item for item in before.get(name, [])}
         new = {item["key"]: item for item in after.get(name, [])}
-        items = {key: [old.get(key), new.get(key)] for key in dict.fromkeys([*old, *new])
-                 if old.get(key) != new.get(key)}
+        items = {
+            key: [old.get(key), new.get(key)] for key in dict.fromkeys([*old, *new]) if old.get(key) != new.get(key)
+        }
         change = {"items": items} if items else {}
         if list(old) != list(new):
             change["order"] = [list(old), list(new)]
@@ -70,9 +72,12 @@ def _groups_reordered(old: dict[str, dict], new: dict[str, dict]) -> list[str] |
     if not items or not all(isinstance(item.get("stage"), str) for item in items):
         return None
     stages = dict.fromkeys(item["stage"] for item in items)
-    return [stage for stage in stages
-            if [key for key, item in old.items() if item["stage"] == stage]
-            != [key for key, item in new.items() if item["stage"] == stage]]
+    return [
+        stage
+        for stage in stages
+        if [key for key, item in old.items() if item["stage"] == stage]
+        != [key for key, item in new.items() if item["stage"] == stage]
+    ]
 
 
 def apply(doc: dict, delta: Delta, backwards: bool = False) -> dict:
@@ -119,5 +124,8 @@ def changed_fields(delta: Delta, name: str, key: str) -> dict[str, tuple[object,
     if not pair:
         return {}
     before, after = pair[0] or {}, pair[1] or {}
-    return {field: (before.get(field), after.get(field))
-            for field in dict.fromkeys([*before, *after]) if before.get(field) != after.get(field)}
+    return {
+        field: (before.get(field), after.get(field))
+        for field in dict.fromkeys([*before, *after])
+        if before.get(field) != after.get(field)
+    }

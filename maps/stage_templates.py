@@ -5,6 +5,7 @@ its key questions per stage, and `b2b-five-stage`, the five B2B stages of seed 0
 is written out in English and Japanese; stage keys are the same in both languages, so a
 map started in Japanese reads the same to gaps, diagrams and the interchange format.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -73,8 +74,7 @@ ACT_ON_LIFECYCLE = Template(
             text={
                 "en": StageText(
                     "Attract",
-                    "Build awareness and grow your audience with more impressions and deeper "
-                    "conversations.",
+                    "Build awareness and grow your audience with more impressions and deeper conversations.",
                     (
                         "Which channels are being used?",
                         "What content is being consumed?",
@@ -84,8 +84,7 @@ ACT_ON_LIFECYCLE = Template(
                 ),
                 "ja": StageText(
                     "集客",
-                    "認知度を高め、より多くのインプレッションとより深い対話を通じてオーディエンスを"
-                    "増やす。",
+                    "認知度を高め、より多くのインプレッションとより深い対話を通じてオーディエンスを増やす。",
                     (
                         "どのチャネルが使われていますか？",
                         "どのようなコンテンツが読まれていますか？",
@@ -101,8 +100,7 @@ ACT_ON_LIFECYCLE = Template(
             text={
                 "en": StageText(
                     "Capture",
-                    "Increase the number of known prospects in the funnel and learn as much "
-                    "as possible about them.",
+                    "Increase the number of known prospects in the funnel and learn as much as possible about them.",
                     (
                         "How many content consumers have become known visitors?",
                         "Which calls to action work best, and with which audiences?",
@@ -153,8 +151,7 @@ ACT_ON_LIFECYCLE = Template(
             text={
                 "en": StageText(
                     "Convert",
-                    "Create more high-quality leads at a lower cost per lead and cost per "
-                    "customer.",
+                    "Create more high-quality leads at a lower cost per lead and cost per customer.",
                     (
                         "How many sales qualified leads are being generated?",
                         "Which campaigns are most effective at closing deals?",
@@ -227,8 +224,7 @@ B2B_FIVE_STAGE = Template(
                     "who are actively trying to solve a problem.",
                     (
                         "What problem is the buyer trying to solve?",
-                        "Where do buyers look first: blog posts, social media, ebooks or "
-                        "white papers?",
+                        "Where do buyers look first: blog posts, social media, ebooks or white papers?",
                         "What sets our first impression apart from competitors?",
                     ),
                 ),
@@ -265,8 +261,7 @@ B2B_FIVE_STAGE = Template(
                     "候補を絞り込んでいる買い手の異議や疑念を取り除き、信頼を得る。",
                     (
                         "買い手が当社を選ぶのをためらう異議や疑念は何ですか？",
-                        "購買に関わる6〜10人のうち誰を納得させる必要があり、それぞれの影響力は"
-                        "どの程度ですか？",
+                        "購買に関わる6〜10人のうち誰を納得させる必要があり、それぞれの影響力はどの程度ですか？",
                         "信頼を築くのはどの製品デモ、ウェビナー、ケーススタディですか？",
                     ),
                 ),
@@ -279,19 +274,16 @@ B2B_FIVE_STAGE = Template(
             text={
                 "en": StageText(
                     "Conversion",
-                    "Help the buyer compare every option and choose us, then make signing "
-                    "easy.",
+                    "Help the buyer compare every option and choose us, then make signing easy.",
                     (
                         "What does the buyer still need in order to compare the options?",
-                        "Which case studies, live demos and customer reviews tip the "
-                        "decision?",
+                        "Which case studies, live demos and customer reviews tip the decision?",
                         "Where in the funnel do buyers drop out before they buy?",
                     ),
                 ),
                 "ja": StageText(
                     "コンバージョン",
-                    "買い手がすべての選択肢を比較したうえで当社を選べるよう支援し、契約までを"
-                    "スムーズにする。",
+                    "買い手がすべての選択肢を比較したうえで当社を選べるよう支援し、契約までをスムーズにする。",
                     (
                         "選択肢を比較するために、買い手にまだ足りない情報は何ですか？",
                         "決め手になるのはどのケーススタディ、ライブデモ、お客様の声ですか？",
@@ -312,8 +304,7 @@ B2B_FIVE_STAGE = Template(
                     (
                         "How many customers buy again after their first purchase?",
                         "What does customer feedback say about satisfaction?",
-                        "Which follow-up emails and calls, how-tos and reward programs bring "
-                        "customers back?",
+                        "Which follow-up emails and calls, how-tos and reward programs bring customers back?",
                     ),
                 ),
                 "ja": StageText(
@@ -323,8 +314,7 @@ B2B_FIVE_STAGE = Template(
                     (
                         "初回購入の後、再び購入する顧客はどのくらいいますか？",
                         "顧客からのフィードバックは満足度について何を示していますか？",
-                        "顧客の再購入につながるのはどのフォローアップメールや電話、ハウツー、"
-                        "特典プログラムですか？",
+                        "顧客の再購入につながるのはどのフォローアップメールや電話、ハウツー、特典プログラムですか？",
                     ),
                 ),
             },
@@ -336,8 +326,7 @@ B2B_FIVE_STAGE = Template(
             text={
                 "en": StageText(
                     "Advocacy",
-                    "Exceed expectations again and again so that customers actively "
-                    "recommend us to others.",
+                    "Exceed expectations again and again so that customers actively recommend us to others.",
                     (
                         "Which customers get far more value than they feel they gave?",
                         "How many customers give testimonials or refer others?",
@@ -351,8 +340,7 @@ B2B_FIVE_STAGE = Template(
                     (
                         "支払った以上の価値をはっきり感じている顧客は誰ですか？",
                         "お客様の声の提供や紹介をしてくれる顧客は何社ありますか？",
-                        "ロイヤルな顧客を推奨者に変えるのはどのアンケート、体験談の依頼、"
-                        "紹介プログラムですか？",
+                        "ロイヤルな顧客を推奨者に変えるのはどのアンケート、体験談の依頼、紹介プログラムですか？",
                     ),
                 ),
             },
@@ -378,9 +366,7 @@ def _get_template(template_key: str) -> Template:
     try:
         return TEMPLATES[template_key]
     except KeyError:
-        raise ValueError(
-            f'unknown stage template "{template_key}" (choose from {", ".join(TEMPLATES)})'
-        ) from None
+        raise ValueError(f'unknown stage template "{template_key}" (choose from {", ".join(TEMPLATES)})') from None
 
 
 def ensure_workspace_defaults(workspace: Workspace, language: str = "en") -> None:
@@ -394,7 +380,8 @@ def ensure_workspace_defaults(workspace: Workspace, language: str = "en") -> Non
     for model, defaults in ((Department, DEFAULT_DEPARTMENTS), (BuyingRole, DEFAULT_ROLES)):
         for order, row in enumerate(defaults):
             model.objects.get_or_create(
-                workspace=workspace, key=row[0],
+                workspace=workspace,
+                key=row[0],
                 defaults={"name": row[name_index], "order": order},
             )
 
@@ -418,14 +405,25 @@ def apply_template(journey_map: JourneyMap, template_key: str, language: str) ->
         ]
 
 
-def _create_stage(journey_map: JourneyMap, template: StageTemplate, language: str,
-                  departments: dict[str, Department], taken: set[str], order: int) -> Stage:
+def _create_stage(
+    journey_map: JourneyMap,
+    template: StageTemplate,
+    language: str,
+    departments: dict[str, Department],
+    taken: set[str],
+    order: int,
+) -> Stage:
     text = template.text[language]
     key = free_key(template.key, taken)
     taken.add(key)
     stage = Stage.objects.create(
-        map=journey_map, key=key, name=text.name, goal=text.goal,
-        questions=list(text.questions), lead=departments.get(template.lead), order=order,
+        map=journey_map,
+        key=key,
+        name=text.name,
+        goal=text.goal,
+        questions=list(text.questions),
+        lead=departments.get(template.lead),
+        order=order,
     )
     contributors = [departments[k] for k in template.contributors if k in departments]
     if contributors:

@@ -7,6 +7,7 @@ current document (maps.history). A map is only marked deleted until then; a libr
 item (which nothing used when it was deleted) is kept as its fields and the content
 that targeted it. Bringing back and emptying are for editors and owners respectively.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -43,20 +44,33 @@ def stage_payload(doc: dict, key: str) -> dict:
     stage = _by_key(doc["stages"])[key]
     touchpoints = [tp for tp in doc["touchpoints"] if tp["stage"] == key]
     inside = {tp["key"] for tp in touchpoints}
-    flows_in = [[tp["key"], target, tp["next"].index(target)] for tp in doc["touchpoints"]
-                if tp["key"] not in inside for target in tp["next"] if target in inside]
+    flows_in = [
+        [tp["key"], target, tp["next"].index(target)]
+        for tp in doc["touchpoints"]
+        if tp["key"] not in inside
+        for target in tp["next"]
+        if target in inside
+    ]
     used = {ref for tp in touchpoints for ref in tp["content"]}
     content = [c for c in doc["content"] if key in c["stages"] or c["key"] in used]
     scoped = [p["key"] for p in doc["personas"] if key in p["stages"]]
-    return {"stage": stage, "position": [s["key"] for s in doc["stages"]].index(key),
-            "touchpoints": touchpoints, "flows_in": flows_in, "content": content, "scoped": scoped}
+    return {
+        "stage": stage,
+        "position": [s["key"] for s in doc["stages"]].index(key),
+        "touchpoints": touchpoints,
+        "flows_in": flows_in,
+        "content": content,
+        "scoped": scoped,
+    }
 
 
-def keep(journey_map: JourneyMap | None, workspace: Workspace, kind: str, name: str, payload: dict,
-         user=None) -> TrashItem:
+def keep(
+    journey_map: JourneyMap | None, workspace: Workspace, kind: str, name: str, payload: dict, user=None
+) -> TrashItem:
     user = user if getattr(user, "is_authenticated", False) else None
-    return TrashItem.objects.create(workspace=workspace, map=journey_map, kind=kind, name=name[:300],
-                                    payload=payload, deleted_by=user)
+    return TrashItem.objects.create(
+        workspace=workspace, map=journey_map, kind=kind, name=name[:300], payload=payload, deleted_by=user
+    )
 
 
 def library_payload(item: models.Model) -> dict:
@@ -71,8 +85,7 @@ def library_payload(item: models.Model) -> dict:
         elif isinstance(value, datetime.date):
             value = value.isoformat()
         fields[field.name] = value
-    links = {field.name: [obj.key for obj in getattr(item, field.name).all()]
-             for field in item._meta.many_to_many}
+    links = {field.name: [obj.key for obj in getattr(item, field.name).all()] for field in item._meta.many_to_many}
     targeted_by = [asset.key for asset in item.content.all()] if isinstance(item, Persona) else []
     return {"model": item._meta.model_name, "fields": fields, "links": links, "targeted_by": targeted_by}
 
@@ -87,8 +100,11 @@ def restore(item: TrashItem, user=None) -> str:
     if item.kind == TrashItem.LIBRARY:
         return _restore_library_item(item, user)
     journey_map = item.map
-    summary = (_("brought back the stage %(name)s from the trash") if item.kind == TrashItem.STAGE
-               else _("brought back the touchpoint %(name)s from the trash")) % {"name": f"‘{item.name}’"}
+    summary = (
+        _("brought back the stage %(name)s from the trash")
+        if item.kind == TrashItem.STAGE
+        else _("brought back the touchpoint %(name)s from the trash")
+    ) % {"name": f"‘{item.name}’"}
     with changes.editing(journey_map, user, summary) as change:
         doc = interchange.export_map(journey_map)
         if item.kind == TrashItem.STAGE:
@@ -100,8 +116,9 @@ def restore(item: TrashItem, user=None) -> str:
         try:
             interchange.replace_content(journey_map, doc)
         except interchange.InterchangeError as err:
-            raise changes.Refused(_("“%(name)s” cannot come back as it was: %(why)s")
-                                  % {"name": item.name, "why": err.message}) from None
+            raise changes.Refused(
+                _("“%(name)s” cannot come back as it was: %(why)s") % {"name": item.name, "why": err.message}
+            ) from None
         item.delete()
     return summary
 
@@ -137,7 +154,7 @@ def _put_touchpoint(doc: dict, payload: dict) -> None:
 def _stage_end(doc: dict, stage_key: str) -> int:
     """Where a first touchpoint of `stage_key` goes in the stage-by-stage list."""
     order = [stage["key"] for stage in doc["stages"]]
-    later = set(order[order.index(stage_key) + 1:])
+    later = set(order[order.index(stage_key) + 1 :])
     return next((i for i, tp in enumerate(doc["touchpoints"]) if tp["stage"] in later), len(doc["touchpoints"]))
 
 
@@ -161,11 +178,16 @@ def _put_stage(doc: dict, payload: dict) -> None:
             persona["stages"] = [s["key"] for s in doc["stages"] if s["key"] in persona["stages"] + [stage["key"]]]
     personas, content = _by_key(doc["personas"]), _by_key(doc["content"])
     inside = {tp["key"] for tp in payload["touchpoints"]}
-    kept = [dict(tp, personas=[k for k in tp["personas"] if k in personas],
-                 content=[k for k in tp["content"] if k in content],
-                 owner=tp["owner"] if tp["owner"] in departments else None,
-                 next=[k for k in tp["next"] if k in taken or k in inside])
-            for tp in payload["touchpoints"]]
+    kept = [
+        dict(
+            tp,
+            personas=[k for k in tp["personas"] if k in personas],
+            content=[k for k in tp["content"] if k in content],
+            owner=tp["owner"] if tp["owner"] in departments else None,
+            next=[k for k in tp["next"] if k in taken or k in inside],
+        )
+        for tp in payload["touchpoints"]
+    ]
     at = _stage_end(doc, stage["key"])
     doc["touchpoints"][at:at] = kept
     _add_flows_in(doc["touchpoints"], payload["flows_in"])
@@ -182,8 +204,9 @@ def _add_content(doc: dict, items: list[dict], stage_keys: set[str]) -> None:
             item = current[kept["key"]]
             item["stages"] = [key for key in stage_keys_in_order(doc) if key in item["stages"] + wanted_stages]
         else:
-            doc["content"].append(dict(kept, stages=wanted_stages,
-                                       personas=[key for key in kept["personas"] if key in personas]))
+            doc["content"].append(
+                dict(kept, stages=wanted_stages, personas=[key for key in kept["personas"] if key in personas])
+            )
 
 
 def stage_keys_in_order(doc: dict) -> list[str]:
@@ -202,11 +225,15 @@ def _restore_library_item(item: TrashItem, user=None) -> str:
     model = LIBRARY_MODELS[payload["model"]]
     workspace = item.workspace
     summary = _("brought back the %(kind)s %(name)s from the trash") % {
-        "kind": model._meta.verbose_name, "name": f"‘{item.name}’"}
+        "kind": model._meta.verbose_name,
+        "name": f"‘{item.name}’",
+    }
     with changes.editing_library(workspace, user, summary):
         fields = dict(payload["fields"])
         if model.objects.filter(workspace=workspace, key=fields["key"]).exists():
-            raise changes.Refused(_("The library has another item with the key “%(key)s” now.") % {"key": fields["key"]})
+            raise changes.Refused(
+                _("The library has another item with the key “%(key)s” now.") % {"key": fields["key"]}
+            )
         for field in model._meta.concrete_fields:
             if field.is_relation and field.name in fields:
                 related = field.related_model

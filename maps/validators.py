@@ -1,5 +1,6 @@
 """The rules for text every domain field applies: on the model fields, so that forms,
 the admin and the importer (which reads them from the fields) all refuse the same."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -51,8 +52,11 @@ class TextLines:
                 raise ValidationError(_("line %(number)s must be text"), code="not_lines", params={"number": number})
             found = _unprintable(line)
             if found or "\n" in line or "\r" in line:
-                raise ValidationError(_("line %(number)s must not contain control characters or line breaks"),
-                                      code="control_character", params={"number": number})
+                raise ValidationError(
+                    _("line %(number)s must not contain control characters or line breaks"),
+                    code="control_character",
+                    params={"number": number},
+                )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, TextLines)
@@ -61,5 +65,6 @@ class TextLines:
 printable = PrintableText()
 text_lines = TextLines()
 # A code of its own: the field would put its generic "Enter a valid URL." over an "invalid".
-web_address = URLValidator(schemes=["http", "https"], message=_("must be an http:// or https:// address"),
-                           code="scheme")
+web_address = URLValidator(
+    schemes=["http", "https"], message=_("must be an http:// or https:// address"), code="scheme"
+)

@@ -5,6 +5,7 @@ who try to write get 403. A POST from htmx answers with the fragment it changed 
 `map-changed` event (the diagram, gaps and board listen for it); the same POST without
 htmx redirects, so every form works without JavaScript.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -87,8 +88,13 @@ def workspace(request: HttpRequest, ws: str) -> HttpResponse:
         stage_count=Count("stages", distinct=True), touchpoint_count=Count("touchpoints", distinct=True)
     )
     form = MapCreateForm(workspace=membership.workspace, instance=JourneyMap(workspace=membership.workspace))
-    ctx = {"workspace": membership.workspace, "membership": membership, "maps": maps,
-           "show_archived": show_archived, "form": form}
+    ctx = {
+        "workspace": membership.workspace,
+        "membership": membership,
+        "maps": maps,
+        "show_archived": show_archived,
+        "form": form,
+    }
     return render(request, "maps/workspace.html", ctx)
 
 
@@ -144,10 +150,15 @@ def _group_gaps(journey_map: JourneyMap, found: list) -> list[dict]:
     summary = gap_rules.stage_summary(found)
     groups = []
     for stage in journey_map.stages.all():
-        rows = [{"gap": gap, "url": _gap_url(journey_map, stage, gap),
-                 # Touchpoints and stages open beside the board; content and cells are pages.
-                 "in_editor": bool(gap.touchpoint) or not (gap.content or gap.code == gap_rules.CONTENT_GAP)}
-                for gap in by_stage.get(stage.key, [])]
+        rows = [
+            {
+                "gap": gap,
+                "url": _gap_url(journey_map, stage, gap),
+                # Touchpoints and stages open beside the board; content and cells are pages.
+                "in_editor": bool(gap.touchpoint) or not (gap.content or gap.code == gap_rules.CONTENT_GAP),
+            }
+            for gap in by_stage.get(stage.key, [])
+        ]
         worst, count = summary.get(stage.key, (None, 0))
         groups.append({"stage": stage, "rows": rows, "worst": worst, "count": count})
     return groups
@@ -247,8 +258,9 @@ def map_download(request: HttpRequest, ws: str, key: str, fmt: str) -> HttpRespo
 def map_export_json(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     # export_map reads the map afresh in its own fixed set of queries.
     journey_map = get_map_for_user(request, ws, key)
-    response = HttpResponse(interchange.dumps(interchange.export_map(journey_map)),
-                            content_type="application/json; charset=utf-8")
+    response = HttpResponse(
+        interchange.dumps(interchange.export_map(journey_map)), content_type="application/json; charset=utf-8"
+    )
     response["Content-Disposition"] = content_disposition_header(True, f"{journey_map.key}.journeymap.json")
     return response
 
@@ -268,8 +280,7 @@ def _saved(request: HttpRequest, journey_map: JourneyMap, message: str) -> HttpR
 
 def _editor(request: HttpRequest, journey_map: JourneyMap, ctx: dict, status: int = 200) -> HttpResponse:
     """An edit form: in the map page's editor panel for htmx, else as a page of its own."""
-    ctx = {"map": journey_map, "workspace": journey_map.workspace,
-           "can_edit": journey_map.membership.can_edit, **ctx}
+    ctx = {"map": journey_map, "workspace": journey_map.workspace, "can_edit": journey_map.membership.can_edit, **ctx}
     template = "maps/_editor.html" if _fragment(request) else "maps/edit_page.html"
     return render(request, template, ctx, status=status)
 
@@ -306,8 +317,11 @@ def _show_conflict(request: HttpRequest, journey_map: JourneyMap, form, conflict
     journey_map.refresh_from_db(fields=["version"])
     form.data = conflict.data
     form._bound_fields_cache.clear()
-    ctx.update(conflict=conflict.clashes, version=journey_map.version,
-               conflict_by=changes.changed_by_since(journey_map, request.POST.get("version")))
+    ctx.update(
+        conflict=conflict.clashes,
+        version=journey_map.version,
+        conflict_by=changes.changed_by_since(journey_map, request.POST.get("version")),
+    )
 
 
 def _change(request: HttpRequest, journey_map: JourneyMap, write, message: str) -> HttpResponse:
@@ -348,10 +362,25 @@ def _write_map(request: HttpRequest, ws: str, key: str) -> JourneyMap:
 TRASH_NOTE = _lazy("It goes to the trash, where it waits 30 days to be brought back whole.")
 
 
-def _confirm_delete(request: HttpRequest, journey_map: JourneyMap, what: str, action: str, warning: str = "",
-                    after_delete: str = TRASH_NOTE):
-    return _editor(request, journey_map, {"confirm": True, "title": _("Delete %(what)s?") % {"what": what},
-                                          "action": action, "warning": warning, "after_delete": after_delete})
+def _confirm_delete(
+    request: HttpRequest,
+    journey_map: JourneyMap,
+    what: str,
+    action: str,
+    warning: str = "",
+    after_delete: str = TRASH_NOTE,
+):
+    return _editor(
+        request,
+        journey_map,
+        {
+            "confirm": True,
+            "title": _("Delete %(what)s?") % {"what": what},
+            "action": action,
+            "warning": warning,
+            "after_delete": after_delete,
+        },
+    )
 
 
 # --- the map itself --------------------------------------------------------------------
@@ -363,8 +392,12 @@ def map_settings(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     journey_map = _write_map(request, ws, key)
     old_key = journey_map.key
     form = conflicts.track(MapForm(_posted(request), instance=journey_map, workspace=journey_map.workspace))
-    ctx = {"form": form, "title": _("Map settings"), "action": reverse("map_settings", args=[ws, key]),
-           "version": journey_map.version}
+    ctx = {
+        "form": form,
+        "title": _("Map settings"),
+        "action": reverse("map_settings", args=[ws, key]),
+        "version": journey_map.version,
+    }
     if request.method == "POST" and form.is_valid():
         try:
             changes.save_map(journey_map, form, user=request.user)
@@ -398,8 +431,13 @@ def map_delete(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     journey_map = get_map_for_user(request, ws, key, write=True)
     if request.method == "GET":
         warning = _("Its stages, touchpoints, flows and KPIs are deleted. The library (personas, content) stays.")
-        return _confirm_delete(request, journey_map, _("the map “%(name)s”") % {"name": journey_map.name},
-                               reverse("map_delete", args=[ws, key]), warning)
+        return _confirm_delete(
+            request,
+            journey_map,
+            _("the map “%(name)s”") % {"name": journey_map.name},
+            reverse("map_delete", args=[ws, key]),
+            warning,
+        )
     changes.delete_map(journey_map, user=request.user)
     messages.success(request, _("Map “%(name)s” deleted.") % {"name": journey_map.name})
     url = reverse("workspace", args=[ws])
@@ -419,8 +457,14 @@ def stage_create(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     journey_map = _write_map(request, ws, key)
     form = StageForm(_posted(request), instance=Stage(map=journey_map), journey_map=journey_map)
     ctx = {"title": _("Add a stage"), "action": reverse("stage_create", args=[ws, key])}
-    return _edit(request, journey_map, form, lambda f: changes.save_stage(journey_map, f, user=request.user),
-                 lambda stage: _("Stage “%(name)s” added.") % {"name": stage.name}, ctx)
+    return _edit(
+        request,
+        journey_map,
+        form,
+        lambda f: changes.save_stage(journey_map, f, user=request.user),
+        lambda stage: _("Stage “%(name)s” added.") % {"name": stage.name},
+        ctx,
+    )
 
 
 @login_required
@@ -428,13 +472,23 @@ def stage_create(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 def stage_edit(request: HttpRequest, ws: str, key: str, stage: str) -> HttpResponse:
     journey_map = _write_map(request, ws, key)
     stage_obj = _get_stage(journey_map, stage)
-    ctx = {"title": _("Stage: %(name)s") % {"name": stage_obj.name}, "stage": stage_obj,
-           "metrics": list(stage_obj.metrics.all()), "metric_form": MetricForm(prefix="kpi"),
-           "action": reverse("stage_edit", args=[ws, key, stage]),
-           "delete_url": reverse("stage_delete", args=[ws, key, stage])}
+    ctx = {
+        "title": _("Stage: %(name)s") % {"name": stage_obj.name},
+        "stage": stage_obj,
+        "metrics": list(stage_obj.metrics.all()),
+        "metric_form": MetricForm(prefix="kpi"),
+        "action": reverse("stage_edit", args=[ws, key, stage]),
+        "delete_url": reverse("stage_delete", args=[ws, key, stage]),
+    }
     form = StageForm(_posted(request), instance=stage_obj, journey_map=journey_map)
-    return _edit(request, journey_map, form, lambda f: changes.save_stage(journey_map, f, user=request.user),
-                 lambda saved: _("Stage “%(name)s” saved.") % {"name": saved.name}, ctx)
+    return _edit(
+        request,
+        journey_map,
+        form,
+        lambda f: changes.save_stage(journey_map, f, user=request.user),
+        lambda saved: _("Stage “%(name)s” saved.") % {"name": saved.name},
+        ctx,
+    )
 
 
 @login_required
@@ -444,12 +498,24 @@ def stage_delete(request: HttpRequest, ws: str, key: str, stage: str) -> HttpRes
     stage_obj = _get_stage(journey_map, stage)
     if request.method == "GET":
         count = stage_obj.touchpoints.count()
-        warning = ngettext("Its %(n)d touchpoint and its flows are deleted too.",
-                           "Its %(n)d touchpoints and their flows are deleted too.", count) % {"n": count}
-        return _confirm_delete(request, journey_map, _("the stage “%(name)s”") % {"name": stage_obj.name},
-                               reverse("stage_delete", args=[ws, key, stage]), warning if count else "")
-    return _change(request, journey_map, lambda: changes.delete_stage(journey_map, stage_obj, user=request.user),
-                   _("Stage “%(name)s” deleted.") % {"name": stage_obj.name})
+        warning = ngettext(
+            "Its %(n)d touchpoint and its flows are deleted too.",
+            "Its %(n)d touchpoints and their flows are deleted too.",
+            count,
+        ) % {"n": count}
+        return _confirm_delete(
+            request,
+            journey_map,
+            _("the stage “%(name)s”") % {"name": stage_obj.name},
+            reverse("stage_delete", args=[ws, key, stage]),
+            warning if count else "",
+        )
+    return _change(
+        request,
+        journey_map,
+        lambda: changes.delete_stage(journey_map, stage_obj, user=request.user),
+        _("Stage “%(name)s” deleted.") % {"name": stage_obj.name},
+    )
 
 
 @login_required
@@ -460,8 +526,12 @@ def stage_move(request: HttpRequest, ws: str, key: str, stage: str, direction: s
     if step is None:
         raise Http404("No such direction")
     stage_obj = _get_stage(journey_map, stage)
-    return _change(request, journey_map, lambda: changes.move_stage(journey_map, stage, step, user=request.user),
-                   _("Stage “%(name)s” moved.") % {"name": stage_obj.name})
+    return _change(
+        request,
+        journey_map,
+        lambda: changes.move_stage(journey_map, stage, step, user=request.user),
+        _("Stage “%(name)s” moved.") % {"name": stage_obj.name},
+    )
 
 
 @login_required
@@ -470,7 +540,12 @@ def stage_reorder(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     """Drag and drop: the full new order of stage keys."""
     journey_map = get_map_for_user(request, ws, key, write=True)
     keys = request.POST.getlist("order")
-    return _change(request, journey_map, lambda: changes.reorder_stages(journey_map, keys, user=request.user, seen=request.POST.get("version")), _("Stages reordered."))
+    return _change(
+        request,
+        journey_map,
+        lambda: changes.reorder_stages(journey_map, keys, user=request.user, seen=request.POST.get("version")),
+        _("Stages reordered."),
+    )
 
 
 # --- KPIs --------------------------------------------------------------------------------
@@ -482,11 +557,18 @@ def metric_create(request: HttpRequest, ws: str, key: str, stage: str) -> HttpRe
     journey_map = get_map_for_user(request, ws, key, write=True)
     stage_obj = _get_stage(journey_map, stage)
     form = MetricForm(request.POST, instance=Metric(stage=stage_obj), prefix="kpi")
-    ctx = {"title": _("Add a KPI to %(stage)s") % {"stage": stage_obj.name},
-           "action": reverse("metric_create", args=[ws, key, stage])}
-    return _edit(request, journey_map, form, lambda f: changes.save_metric(journey_map, f, user=request.user),
-                 lambda metric: _("KPI “%(name)s” added to %(stage)s.") % {"name": metric.name, "stage": stage_obj.name},
-                 ctx)
+    ctx = {
+        "title": _("Add a KPI to %(stage)s") % {"stage": stage_obj.name},
+        "action": reverse("metric_create", args=[ws, key, stage]),
+    }
+    return _edit(
+        request,
+        journey_map,
+        form,
+        lambda f: changes.save_metric(journey_map, f, user=request.user),
+        lambda metric: _("KPI “%(name)s” added to %(stage)s.") % {"name": metric.name, "stage": stage_obj.name},
+        ctx,
+    )
 
 
 def _get_metric(journey_map: JourneyMap, pk: int) -> Metric:
@@ -498,12 +580,20 @@ def _get_metric(journey_map: JourneyMap, pk: int) -> Metric:
 def metric_edit(request: HttpRequest, ws: str, key: str, pk: int) -> HttpResponse:
     journey_map = _write_map(request, ws, key)
     metric = _get_metric(journey_map, pk)
-    ctx = {"title": _("KPI of %(stage)s") % {"stage": metric.stage.name},
-           "action": reverse("metric_edit", args=[ws, key, pk]),
-           "delete_url": reverse("metric_delete", args=[ws, key, pk])}
+    ctx = {
+        "title": _("KPI of %(stage)s") % {"stage": metric.stage.name},
+        "action": reverse("metric_edit", args=[ws, key, pk]),
+        "delete_url": reverse("metric_delete", args=[ws, key, pk]),
+    }
     form = MetricForm(_posted(request), instance=metric)
-    return _edit(request, journey_map, form, lambda f: changes.save_metric(journey_map, f, user=request.user),
-                 lambda saved: _("KPI “%(name)s” saved.") % {"name": saved.name}, ctx)
+    return _edit(
+        request,
+        journey_map,
+        form,
+        lambda f: changes.save_metric(journey_map, f, user=request.user),
+        lambda saved: _("KPI “%(name)s” saved.") % {"name": saved.name},
+        ctx,
+    )
 
 
 @login_required
@@ -512,11 +602,19 @@ def metric_delete(request: HttpRequest, ws: str, key: str, pk: int) -> HttpRespo
     journey_map = get_map_for_user(request, ws, key, write=True)
     metric = _get_metric(journey_map, pk)
     if request.method == "GET":
-        return _confirm_delete(request, journey_map, _("the KPI “%(name)s”") % {"name": metric.name},
-                               reverse("metric_delete", args=[ws, key, pk]),
-                               after_delete=_("Undo (Ctrl+Z) or the map’s history can bring it back."))
-    return _change(request, journey_map, lambda: changes.delete_metric(journey_map, metric, user=request.user),
-                   _("KPI “%(name)s” deleted.") % {"name": metric.name})
+        return _confirm_delete(
+            request,
+            journey_map,
+            _("the KPI “%(name)s”") % {"name": metric.name},
+            reverse("metric_delete", args=[ws, key, pk]),
+            after_delete=_("Undo (Ctrl+Z) or the map’s history can bring it back."),
+        )
+    return _change(
+        request,
+        journey_map,
+        lambda: changes.delete_metric(journey_map, metric, user=request.user),
+        _("KPI “%(name)s” deleted.") % {"name": metric.name},
+    )
 
 
 # --- touchpoints and flows -------------------------------------------------------------
@@ -531,12 +629,24 @@ def _get_touchpoint(journey_map: JourneyMap, tp_key: str) -> Touchpoint:
 def touchpoint_create(request: HttpRequest, ws: str, key: str, stage: str) -> HttpResponse:
     journey_map = _write_map(request, ws, key)
     stage_obj = _get_stage(journey_map, stage)
-    form = TouchpointForm(_posted(request), instance=Touchpoint(map=journey_map, stage=stage_obj),
-                          journey_map=journey_map, initial={"stage": stage_obj})
-    ctx = {"title": _("Add a touchpoint to %(stage)s") % {"stage": stage_obj.name},
-           "action": reverse("touchpoint_create", args=[ws, key, stage])}
-    return _edit(request, journey_map, form, lambda f: changes.save_touchpoint(journey_map, f, user=request.user),
-                 lambda tp: _("Touchpoint “%(name)s” added.") % {"name": tp.name}, ctx)
+    form = TouchpointForm(
+        _posted(request),
+        instance=Touchpoint(map=journey_map, stage=stage_obj),
+        journey_map=journey_map,
+        initial={"stage": stage_obj},
+    )
+    ctx = {
+        "title": _("Add a touchpoint to %(stage)s") % {"stage": stage_obj.name},
+        "action": reverse("touchpoint_create", args=[ws, key, stage]),
+    }
+    return _edit(
+        request,
+        journey_map,
+        form,
+        lambda f: changes.save_touchpoint(journey_map, f, user=request.user),
+        lambda tp: _("Touchpoint “%(name)s” added.") % {"name": tp.name},
+        ctx,
+    )
 
 
 @login_required
@@ -544,12 +654,21 @@ def touchpoint_create(request: HttpRequest, ws: str, key: str, stage: str) -> Ht
 def touchpoint_edit(request: HttpRequest, ws: str, key: str, tp: str) -> HttpResponse:
     journey_map = _write_map(request, ws, key)
     touchpoint = _get_touchpoint(journey_map, tp)
-    ctx = {"title": _("Touchpoint: %(name)s") % {"name": touchpoint.name}, "touchpoint": touchpoint,
-           "action": reverse("touchpoint_edit", args=[ws, key, tp]),
-           "delete_url": reverse("touchpoint_delete", args=[ws, key, tp])}
+    ctx = {
+        "title": _("Touchpoint: %(name)s") % {"name": touchpoint.name},
+        "touchpoint": touchpoint,
+        "action": reverse("touchpoint_edit", args=[ws, key, tp]),
+        "delete_url": reverse("touchpoint_delete", args=[ws, key, tp]),
+    }
     form = TouchpointForm(_posted(request), instance=touchpoint, journey_map=journey_map)
-    return _edit(request, journey_map, form, lambda f: changes.save_touchpoint(journey_map, f, user=request.user),
-                 lambda saved: _("Touchpoint “%(name)s” saved.") % {"name": saved.name}, ctx)
+    return _edit(
+        request,
+        journey_map,
+        form,
+        lambda f: changes.save_touchpoint(journey_map, f, user=request.user),
+        lambda saved: _("Touchpoint “%(name)s” saved.") % {"name": saved.name},
+        ctx,
+    )
 
 
 @login_required
@@ -558,11 +677,19 @@ def touchpoint_delete(request: HttpRequest, ws: str, key: str, tp: str) -> HttpR
     journey_map = get_map_for_user(request, ws, key, write=True)
     touchpoint = _get_touchpoint(journey_map, tp)
     if request.method == "GET":
-        return _confirm_delete(request, journey_map, _("the touchpoint “%(name)s”") % {"name": touchpoint.name},
-                               reverse("touchpoint_delete", args=[ws, key, tp]),
-                               _("Flows from and to it are deleted too."))
-    return _change(request, journey_map, lambda: changes.delete_touchpoint(journey_map, touchpoint, user=request.user),
-                   _("Touchpoint “%(name)s” deleted.") % {"name": touchpoint.name})
+        return _confirm_delete(
+            request,
+            journey_map,
+            _("the touchpoint “%(name)s”") % {"name": touchpoint.name},
+            reverse("touchpoint_delete", args=[ws, key, tp]),
+            _("Flows from and to it are deleted too."),
+        )
+    return _change(
+        request,
+        journey_map,
+        lambda: changes.delete_touchpoint(journey_map, touchpoint, user=request.user),
+        _("Touchpoint “%(name)s” deleted.") % {"name": touchpoint.name},
+    )
 
 
 @login_required
@@ -573,8 +700,12 @@ def touchpoint_move(request: HttpRequest, ws: str, key: str, tp: str, direction:
     if direction not in ("up", "down", "left", "right"):
         raise Http404("No such direction")
     touchpoint = _get_touchpoint(journey_map, tp)
-    return _change(request, journey_map, lambda: changes.move_touchpoint(journey_map, touchpoint, direction, user=request.user),
-                   _("Touchpoint “%(name)s” moved.") % {"name": touchpoint.name})
+    return _change(
+        request,
+        journey_map,
+        lambda: changes.move_touchpoint(journey_map, touchpoint, direction, user=request.user),
+        _("Touchpoint “%(name)s” moved.") % {"name": touchpoint.name},
+    )
 
 
 @login_required
@@ -584,9 +715,14 @@ def touchpoint_reorder(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     journey_map = get_map_for_user(request, ws, key, write=True)
     stage_obj = _get_stage(journey_map, request.POST.get("stage", ""))
     keys = request.POST.getlist("order")
-    return _change(request, journey_map, lambda: changes.reorder_touchpoints(journey_map, stage_obj, keys, user=request.user,
-                                                                   seen=request.POST.get("version")),
-                   _("Touchpoints of %(stage)s reordered.") % {"stage": stage_obj.name})
+    return _change(
+        request,
+        journey_map,
+        lambda: changes.reorder_touchpoints(
+            journey_map, stage_obj, keys, user=request.user, seen=request.POST.get("version")
+        ),
+        _("Touchpoints of %(stage)s reordered.") % {"stage": stage_obj.name},
+    )
 
 
 @login_required
@@ -598,8 +734,11 @@ def flow_add(request: HttpRequest, ws: str, key: str, tp: str) -> HttpResponse:
         flow = changes.add_flow(journey_map, source, request.POST.get("target", ""), user=request.user)
     except changes.Refused as refused:
         return _refused(request, str(refused))
-    return _saved(request, journey_map, _("Flow added: %(source)s → %(target)s.")
-                  % {"source": source.name, "target": flow.target.name})
+    return _saved(
+        request,
+        journey_map,
+        _("Flow added: %(source)s → %(target)s.") % {"source": source.name, "target": flow.target.name},
+    )
 
 
 @login_required
@@ -608,8 +747,12 @@ def flow_delete(request: HttpRequest, ws: str, key: str, tp: str, target: str) -
     journey_map = get_map_for_user(request, ws, key, write=True)
     source = _get_touchpoint(journey_map, tp)
     flow = get_object_or_404(source.flows_out.select_related("target"), target__key=target)
-    return _change(request, journey_map, lambda: changes.remove_flow(journey_map, flow, user=request.user),
-                   _("Flow removed: %(source)s → %(target)s.") % {"source": source.name, "target": flow.target.name})
+    return _change(
+        request,
+        journey_map,
+        lambda: changes.remove_flow(journey_map, flow, user=request.user),
+        _("Flow removed: %(source)s → %(target)s.") % {"source": source.name, "target": flow.target.name},
+    )
 
 
 # --- personas of a map -------------------------------------------------------------------
@@ -624,8 +767,9 @@ def map_personas(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     form = MapPersonaForm(_posted(request), instance=MapPersona(map=journey_map), journey_map=journey_map)
     if request.method == "POST" and form.is_valid():
         entry = changes.save_map_persona(journey_map, form, user=request.user)
-        return _personas_saved(request, journey_map, _("Persona “%(name)s” added to the map.")
-                               % {"name": entry.persona.name})
+        return _personas_saved(
+            request, journey_map, _("Persona “%(name)s” added to the map.") % {"name": entry.persona.name}
+        )
     return _personas_panel(request, journey_map, form=form, status=_invalid_status(request) if form.errors else 200)
 
 
@@ -635,9 +779,14 @@ def map_persona_edit(request: HttpRequest, ws: str, key: str, pk: int) -> HttpRe
     journey_map = _write_map(request, ws, key)
     entry = get_object_or_404(journey_map.map_personas.select_related("persona"), pk=pk)
     form = conflicts.track(MapPersonaForm(_posted(request), instance=entry, journey_map=journey_map))
-    ctx = {"form": form, "title": _("%(name)s in this map") % {"name": entry.persona.name},
-           "action": reverse("map_persona_edit", args=[ws, key, pk]), "version": journey_map.version,
-           "delete_url": reverse("map_persona_remove", args=[ws, key, pk]), "delete_label": _("Remove from map")}
+    ctx = {
+        "form": form,
+        "title": _("%(name)s in this map") % {"name": entry.persona.name},
+        "action": reverse("map_persona_edit", args=[ws, key, pk]),
+        "version": journey_map.version,
+        "delete_url": reverse("map_persona_remove", args=[ws, key, pk]),
+        "delete_label": _("Remove from map"),
+    }
     if request.method == "POST" and form.is_valid():
         try:
             changes.save_map_persona(journey_map, form, user=request.user)
@@ -655,22 +804,35 @@ def map_persona_remove(request: HttpRequest, ws: str, key: str, pk: int) -> Http
     journey_map = get_map_for_user(request, ws, key, write=True)
     entry = get_object_or_404(journey_map.map_personas.select_related("persona"), pk=pk)
     if request.method == "GET":
-        return _editor(request, journey_map, {
-            "confirm": True, "title": _("Remove %(name)s from this map?") % {"name": entry.persona.name},
-            "action": reverse("map_persona_remove", args=[ws, key, pk]), "confirm_label": _("Remove"),
-            "warning": _("The persona stays in the library."),
-            "after_delete": _("Undo (Ctrl+Z) or the map’s history can bring it back.")})
+        return _editor(
+            request,
+            journey_map,
+            {
+                "confirm": True,
+                "title": _("Remove %(name)s from this map?") % {"name": entry.persona.name},
+                "action": reverse("map_persona_remove", args=[ws, key, pk]),
+                "confirm_label": _("Remove"),
+                "warning": _("The persona stays in the library."),
+                "after_delete": _("Undo (Ctrl+Z) or the map’s history can bring it back."),
+            },
+        )
     changes.remove_map_persona(journey_map, entry, user=request.user)
-    return _personas_saved(request, journey_map, _("Persona “%(name)s” removed from the map.")
-                           % {"name": entry.persona.name})
+    return _personas_saved(
+        request, journey_map, _("Persona “%(name)s” removed from the map.") % {"name": entry.persona.name}
+    )
 
 
 # --- matrices ------------------------------------------------------------------------------
 
 
 def _matrix_page(request: HttpRequest, journey_map: JourneyMap, name: str, ctx: dict) -> HttpResponse:
-    ctx = {"map": journey_map, "workspace": journey_map.workspace,
-           "can_edit": journey_map.membership.can_edit, "matrix": name, **ctx}
+    ctx = {
+        "map": journey_map,
+        "workspace": journey_map.workspace,
+        "can_edit": journey_map.membership.can_edit,
+        "matrix": name,
+        **ctx,
+    }
     template = f"maps/_{name}.html" if _fragment(request) else f"maps/map_{name}.html"
     return render(request, template, ctx)
 
@@ -699,13 +861,18 @@ def coverage_link(request: HttpRequest, ws: str, key: str) -> HttpResponse:
         return _refused(request, _("Pick a content asset to link."))
     changes.link_content(journey_map, stage_obj, content, persona, user=request.user)
     names = {"content": content.title, "stage": stage_obj.name, "persona": persona.name if persona else ""}
-    message = (_("“%(content)s” linked to %(stage)s for %(persona)s.") if persona
-               else _("“%(content)s” linked to %(stage)s.")) % names
+    message = (
+        _("“%(content)s” linked to %(stage)s for %(persona)s.") if persona else _("“%(content)s” linked to %(stage)s.")
+    ) % names
     if request.htmx:
         journey_map = get_map_for_user(request, ws, key, loaded=True)
         by = "roles" if request.POST.get("by") == "roles" else "personas"
-        ctx = {"by": by, "grid": matrices.coverage(journey_map, by, gap_rules.find_gaps(journey_map)),
-               "live_content": journey_map.workspace.content.filter(status=ContentAsset.LIVE), "flash": message}
+        ctx = {
+            "by": by,
+            "grid": matrices.coverage(journey_map, by, gap_rules.find_gaps(journey_map)),
+            "live_content": journey_map.workspace.content.filter(status=ContentAsset.LIVE),
+            "flash": message,
+        }
         return changed(_matrix_page(request, journey_map, "coverage", ctx))
     messages.success(request, message)
     return redirect("coverage", ws, key)
@@ -723,18 +890,28 @@ def accountability(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 @require_GET
 def funnel(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     journey_map = get_map_for_user(request, ws, key, loaded=True)
-    return _matrix_page(request, journey_map, "funnel", {"rows": matrices.funnel(journey_map, gap_rules.find_gaps(journey_map))})
+    return _matrix_page(
+        request, journey_map, "funnel", {"rows": matrices.funnel(journey_map, gap_rules.find_gaps(journey_map))}
+    )
 
 
 # --- the workspace library -------------------------------------------------------------------
 
 LIBRARY = {
     "personas": {"model": Persona, "form": PersonaForm, "title": _lazy("Personas"), "one": _lazy("persona")},
-    "content": {"model": ContentAsset, "form": ContentAssetForm, "title": _lazy("Content assets"),
-                "one": _lazy("content asset")},
+    "content": {
+        "model": ContentAsset,
+        "form": ContentAssetForm,
+        "title": _lazy("Content assets"),
+        "one": _lazy("content asset"),
+    },
     "roles": {"model": BuyingRole, "form": BuyingRoleForm, "title": _lazy("Buying roles"), "one": _lazy("buying role")},
-    "departments": {"model": Department, "form": DepartmentForm, "title": _lazy("Departments"),
-                    "one": _lazy("department")},
+    "departments": {
+        "model": Department,
+        "form": DepartmentForm,
+        "title": _lazy("Departments"),
+        "one": _lazy("department"),
+    },
 }
 
 
@@ -771,17 +948,32 @@ def library_list(request: HttpRequest, ws: str, kind: str) -> HttpResponse:
     info = _library_kind(kind)
     membership = get_membership(request, ws)
     items, filters = _library_items(membership.workspace, kind, request.GET)
-    ctx = {"workspace": membership.workspace, "can_edit": membership.can_edit, "kind": kind, "info": info,
-           "items": items, "filters": filters, "library": LIBRARY,
-           "statuses": ContentAsset.STATUS_CHOICES, "types": ContentAsset.TYPE_CHOICES}
+    ctx = {
+        "workspace": membership.workspace,
+        "can_edit": membership.can_edit,
+        "kind": kind,
+        "info": info,
+        "items": items,
+        "filters": filters,
+        "library": LIBRARY,
+        "statuses": ContentAsset.STATUS_CHOICES,
+        "types": ContentAsset.TYPE_CHOICES,
+    }
     return render(request, "maps/_library_table.html" if _fragment(request) else "maps/library_list.html", ctx)
 
 
 def _library_form(request: HttpRequest, membership, kind: str, form, ctx: dict, message) -> HttpResponse:
     """The library's edit-view shape: like `_edit`, but it answers with the library list."""
     conflicts.track(form)
-    ctx = {"workspace": membership.workspace, "can_edit": membership.can_edit, "kind": kind,
-           "info": LIBRARY[kind], "form": form, "library": LIBRARY, **ctx}
+    ctx = {
+        "workspace": membership.workspace,
+        "can_edit": membership.can_edit,
+        "kind": kind,
+        "info": LIBRARY[kind],
+        "form": form,
+        "library": LIBRARY,
+        **ctx,
+    }
     status = _invalid_status(request) if form.errors else 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -807,11 +999,18 @@ def _library_saved(request: HttpRequest, ws: str, kind: str, message: str) -> Ht
 def library_create(request: HttpRequest, ws: str, kind: str) -> HttpResponse:
     info = _library_kind(kind)
     membership = get_membership(request, ws, write=request.method == "POST")
-    form = info["form"](_posted(request), instance=info["model"](workspace=membership.workspace),
-                        workspace=membership.workspace)
+    form = info["form"](
+        _posted(request), instance=info["model"](workspace=membership.workspace), workspace=membership.workspace
+    )
     ctx = {"title": _("Add a %(thing)s") % {"thing": info["one"]}, "action": reverse("library_create", args=[ws, kind])}
-    return _library_form(request, membership, kind, form, ctx,
-                         lambda item: _("%(thing)s “%(item)s” added.") % {"thing": capfirst(info["one"]), "item": item})
+    return _library_form(
+        request,
+        membership,
+        kind,
+        form,
+        ctx,
+        lambda item: _("%(thing)s “%(item)s” added.") % {"thing": capfirst(info["one"]), "item": item},
+    )
 
 
 @login_required
@@ -824,8 +1023,14 @@ def library_edit(request: HttpRequest, ws: str, kind: str, item: str) -> HttpRes
     if membership.can_edit:
         ctx["delete_url"] = reverse("library_delete", args=[ws, kind, item])
     form = info["form"](_posted(request), instance=obj, workspace=membership.workspace)
-    return _library_form(request, membership, kind, form, ctx,
-                         lambda saved: _("%(thing)s “%(item)s” saved.") % {"thing": capfirst(info["one"]), "item": saved})
+    return _library_form(
+        request,
+        membership,
+        kind,
+        form,
+        ctx,
+        lambda saved: _("%(thing)s “%(item)s” saved.") % {"thing": capfirst(info["one"]), "item": saved},
+    )
 
 
 @login_required
@@ -840,17 +1045,23 @@ def library_delete(request: HttpRequest, ws: str, kind: str, item: str) -> HttpR
             changes.delete_library_item(obj, user=request.user)
         except changes.Refused as refused:
             return _refused(request, str(refused))
-        return _library_saved(request, ws, kind, _("%(thing)s “%(item)s” deleted.")
-                              % {"thing": capfirst(info["one"]), "item": obj})
+        return _library_saved(
+            request, ws, kind, _("%(thing)s “%(item)s” deleted.") % {"thing": capfirst(info["one"]), "item": obj}
+        )
     uses = changes.library_uses(obj)
     if uses:
-        ctx.update(title=_("Delete “%(item)s”?") % {"item": obj},
-                   refused=_("“%(item)s” cannot be deleted while it is used by %(uses)s. Remove those uses first.")
-                   % {"item": obj, "uses": ", ".join(uses)})
+        ctx.update(
+            title=_("Delete “%(item)s”?") % {"item": obj},
+            refused=_("“%(item)s” cannot be deleted while it is used by %(uses)s. Remove those uses first.")
+            % {"item": obj, "uses": ", ".join(uses)},
+        )
     else:
-        ctx.update(confirm=True, title=_("Delete the %(thing)s “%(item)s”?") % {"thing": info["one"], "item": obj},
-                   after_delete=TRASH_NOTE,
-                   action=reverse("library_delete", args=[ws, kind, item]))
+        ctx.update(
+            confirm=True,
+            title=_("Delete the %(thing)s “%(item)s”?") % {"thing": info["one"], "item": obj},
+            after_delete=TRASH_NOTE,
+            action=reverse("library_delete", args=[ws, kind, item]),
+        )
     return render(request, "maps/_editor.html" if _fragment(request) else "maps/library_edit.html", ctx)
 
 
@@ -878,16 +1089,22 @@ def _new_persona_form(journey_map: JourneyMap, data: QueryDict | None = None) ->
     return PersonaForm(data, prefix="new", instance=Persona(workspace=workspace_obj), workspace=workspace_obj)
 
 
-def _personas_panel(request: HttpRequest, journey_map: JourneyMap, form=None, new_form=None,
-                    flash: str = "", status: int = 200) -> HttpResponse:
+def _personas_panel(
+    request: HttpRequest, journey_map: JourneyMap, form=None, new_form=None, flash: str = "", status: int = 200
+) -> HttpResponse:
     ws, key = journey_map.workspace.slug, journey_map.key
     if form is None:
         form = MapPersonaForm(instance=MapPersona(map=journey_map), journey_map=journey_map)
-    ctx = {"form": form, "new_persona_form": new_form or _new_persona_form(journey_map),
-           "title": _("Personas of this map"), "action": reverse("map_personas", args=[ws, key]),
-           "new_persona_action": reverse("map_persona_new", args=[ws, key]),
-           "entries": journey_map.map_personas.select_related("persona__role").prefetch_related("stages"),
-           "submit_label": _("Add persona"), "flash": flash}
+    ctx = {
+        "form": form,
+        "new_persona_form": new_form or _new_persona_form(journey_map),
+        "title": _("Personas of this map"),
+        "action": reverse("map_personas", args=[ws, key]),
+        "new_persona_action": reverse("map_persona_new", args=[ws, key]),
+        "entries": journey_map.map_personas.select_related("persona__role").prefetch_related("stages"),
+        "submit_label": _("Add persona"),
+        "flash": flash,
+    }
     return _editor(request, journey_map, ctx, status=status)
 
 
@@ -908,8 +1125,9 @@ def map_persona_new(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     if not form.is_valid():
         return _personas_panel(request, journey_map, new_form=form, status=_invalid_status(request))
     entry = changes.create_persona_in_map(journey_map, form, user=request.user)
-    return _personas_saved(request, journey_map, _("Persona “%(name)s” created and added to the map.")
-                           % {"name": entry.persona.name})
+    return _personas_saved(
+        request, journey_map, _("Persona “%(name)s” created and added to the map.") % {"name": entry.persona.name}
+    )
 
 
 # --- history, undo and the trash -----------------------------------------------------------
@@ -925,10 +1143,15 @@ def map_history(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     user, stage = request.GET.get("user", ""), request.GET.get("stage", "")
     page = _page_number(request)
     found = history.history(journey_map, user=user, stage=stage)
-    shown = found[(page - 1) * HISTORY_PAGE: page * HISTORY_PAGE + 1]
-    ctx = {"revisions": shown[:HISTORY_PAGE], "more": len(shown) > HISTORY_PAGE, "next_page": page + 1,
-           "people": history.people(journey_map), "stages": list(journey_map.stages.all()),
-           "filters": {"user": user, "stage": stage, "query": _filters_query(user, stage)}}
+    shown = found[(page - 1) * HISTORY_PAGE : page * HISTORY_PAGE + 1]
+    ctx = {
+        "revisions": shown[:HISTORY_PAGE],
+        "more": len(shown) > HISTORY_PAGE,
+        "next_page": page + 1,
+        "people": history.people(journey_map),
+        "stages": list(journey_map.stages.all()),
+        "filters": {"user": user, "stage": stage, "query": _filters_query(user, stage)},
+    }
     return _matrix_page(request, journey_map, "history", ctx)
 
 
@@ -948,12 +1171,20 @@ def _page_number(request: HttpRequest) -> int:
 def map_revision(request: HttpRequest, ws: str, key: str, number: int) -> HttpResponse:
     """The diagram and gaps of the map as they were at revision `number`."""
     journey_map = get_map_for_user(request, ws, key)
-    revision = get_object_or_404(journey_map.revisions.select_related("user").defer("delta", "checkpoint"),
-                                 number=number)
+    revision = get_object_or_404(
+        journey_map.revisions.select_related("user").defer("delta", "checkpoint"), number=number
+    )
     then = history.as_it_was(journey_map, number)
-    ctx = {"map": journey_map, "workspace": journey_map.workspace, "can_edit": journey_map.membership.can_edit,
-           "revision": revision, "matrix": "history", "then_gaps": then["gaps"], "svg": then["svg"],
-           "diagram_error": then["error"]}
+    ctx = {
+        "map": journey_map,
+        "workspace": journey_map.workspace,
+        "can_edit": journey_map.membership.can_edit,
+        "revision": revision,
+        "matrix": "history",
+        "then_gaps": then["gaps"],
+        "svg": then["svg"],
+        "diagram_error": then["error"],
+    }
     return render(request, "maps/map_revision.html", ctx)
 
 
@@ -988,9 +1219,13 @@ def map_undo(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 @require_GET
 def trash_list(request: HttpRequest, ws: str) -> HttpResponse:
     membership = get_membership(request, ws)
-    ctx = {"workspace": membership.workspace, "can_edit": membership.can_edit,
-           "can_empty": membership.role == Membership.OWNER, "items": trash.items(membership.workspace),
-           "keep_days": trash.KEEP_DAYS}
+    ctx = {
+        "workspace": membership.workspace,
+        "can_edit": membership.can_edit,
+        "can_empty": membership.role == Membership.OWNER,
+        "items": trash.items(membership.workspace),
+        "keep_days": trash.KEEP_DAYS,
+    }
     return render(request, "maps/trash.html", ctx)
 
 
@@ -1015,6 +1250,7 @@ def trash_empty(request: HttpRequest, ws: str) -> HttpResponse:
     if membership.role != Membership.OWNER:
         raise PermissionDenied(_("Only owners can empty the trash."))
     count = trash.empty(membership.workspace)
-    messages.success(request, ngettext("%(n)d item deleted for good.", "%(n)d items deleted for good.", count)
-                     % {"n": count})
+    messages.success(
+        request, ngettext("%(n)d item deleted for good.", "%(n)d items deleted for good.", count) % {"n": count}
+    )
     return redirect("trash", ws)

@@ -5,6 +5,7 @@ Runs in a throwaway test database (never the real one), builds a 10 x 50 and a
 
     python -m tests.bench
 """
+
 from __future__ import annotations
 
 import os
@@ -18,35 +19,56 @@ FORMATS = ("svg", "pdf", "png")
 def build_map(workspace, stages: int, per_stage: int, extra_flows: bool = True, seed: int = 1):
     """A map with `stages` x `per_stage` touchpoints, flows along each stage and on to
     the next, and (with `extra_flows`) one random forward flow per touchpoint."""
-    from maps.models import (BuyingRole, ContentAsset, Department, Flow, JourneyMap,
-                             MapPersona, Persona, Stage, Touchpoint)
+    from maps.models import (
+        BuyingRole,
+        ContentAsset,
+        Department,
+        Flow,
+        JourneyMap,
+        MapPersona,
+        Persona,
+        Stage,
+        Touchpoint,
+    )
 
     rng = random.Random(seed)
-    departments = [Department.objects.create(workspace=workspace, key=f"dep-{i}", name=name, order=i)
-                   for i, name in enumerate(["Marketing", "Sales", "Service"])]
+    departments = [
+        Department.objects.create(workspace=workspace, key=f"dep-{i}", name=name, order=i)
+        for i, name in enumerate(["Marketing", "Sales", "Service"])
+    ]
     role = BuyingRole.objects.create(workspace=workspace, key="decision-maker", name="Decision maker")
-    personas = [Persona.objects.create(workspace=workspace, key=f"p-{i}", name=f"Persona {i}",
-                                       role=role, order=i) for i in range(3)]
-    asset = ContentAsset.objects.create(workspace=workspace, key="guide", title="Guide",
-                                        status=ContentAsset.LIVE)
+    personas = [
+        Persona.objects.create(workspace=workspace, key=f"p-{i}", name=f"Persona {i}", role=role, order=i)
+        for i in range(3)
+    ]
+    asset = ContentAsset.objects.create(workspace=workspace, key="guide", title="Guide", status=ContentAsset.LIVE)
     asset.personas.set(personas[:1])
-    journey_map = JourneyMap.objects.create(workspace=workspace, key=f"map-{stages}x{per_stage}",
-                                            name=f"Benchmark {stages} x {per_stage}")
+    journey_map = JourneyMap.objects.create(
+        workspace=workspace, key=f"map-{stages}x{per_stage}", name=f"Benchmark {stages} x {per_stage}"
+    )
     stage_rows = Stage.objects.bulk_create(
-        Stage(map=journey_map, key=f"s-{i}", name=f"Stage {i}", order=i,
-              lead=departments[i % 3]) for i in range(stages))
+        Stage(map=journey_map, key=f"s-{i}", name=f"Stage {i}", order=i, lead=departments[i % 3]) for i in range(stages)
+    )
     for stage in stage_rows[::2]:
         stage.content.add(asset)
     for persona in personas:
         MapPersona.objects.create(map=journey_map, persona=persona, order=persona.order)
     touchpoints = Touchpoint.objects.bulk_create(
-        Touchpoint(map=journey_map, stage=stage, key=f"t-{s}-{i}", name=f"Touchpoint {s}.{i}",
-                   channel="email", owner=departments[(s + i) % 3] if (s + i) % 7 else None,
-                   emotion=rng.randint(-2, 2), order=i)
-        for s, stage in enumerate(stage_rows) for i in range(per_stage))
+        Touchpoint(
+            map=journey_map,
+            stage=stage,
+            key=f"t-{s}-{i}",
+            name=f"Touchpoint {s}.{i}",
+            channel="email",
+            owner=departments[(s + i) % 3] if (s + i) % 7 else None,
+            emotion=rng.randint(-2, 2),
+            order=i,
+        )
+        for s, stage in enumerate(stage_rows)
+        for i in range(per_stage)
+    )
     Through = Touchpoint.personas.through
-    Through.objects.bulk_create(Through(touchpoint=tp, persona=personas[n % 3])
-                                for n, tp in enumerate(touchpoints))
+    Through.objects.bulk_create(Through(touchpoint=tp, persona=personas[n % 3]) for n, tp in enumerate(touchpoints))
     pairs = {(a.pk, b.pk) for a, b in zip(touchpoints, touchpoints[1:])}
     if extra_flows:
         for n, tp in enumerate(touchpoints[:-1]):
@@ -74,13 +96,15 @@ def _bench(stages: int, per_stage: int) -> list[str]:
     journey_map = JourneyMap.objects.loaded().get(pk=pk)
     gaps = find_gaps(journey_map)
     dot_source = build_dot(build_graph_data(journey_map, gaps, "stages"))
-    row = [f"{stages} x {per_stage}",
-           f"{_median_seconds(lambda: JourneyMap.objects.loaded().get(pk=pk)):.3f}",
-           f"{_median_seconds(lambda: find_gaps(journey_map)):.3f}",
-           f"{_median_seconds(lambda: build_dot(build_graph_data(journey_map, gaps, 'stages'))):.3f}"]
+    row = [
+        f"{stages} x {per_stage}",
+        f"{_median_seconds(lambda: JourneyMap.objects.loaded().get(pk=pk)):.3f}",
+        f"{_median_seconds(lambda: find_gaps(journey_map)):.3f}",
+        f"{_median_seconds(lambda: build_dot(build_graph_data(journey_map, gaps, 'stages'))):.3f}",
+    ]
     # _run_dot, not render: the cache would turn the second run into a lookup.
     for fmt in FORMATS:
-        row.append(f"{_median_seconds(lambda: _run_dot(dot_source, fmt), repeat=1):.2f}")
+        row.append(f"{_median_seconds(lambda fmt=fmt: _run_dot(dot_source, fmt), repeat=1):.2f}")
     return row
 
 
@@ -106,7 +130,8 @@ def _bench_history(revision_count: int = 1000) -> list[str]:
     Membership.objects.create(workspace=workspace, user=user, role=Membership.OWNER)
     changes.record_creation(journey_map, user)
     record_seconds = _median_seconds(
-        lambda: changes.move_stage(journey_map, journey_map.stages.order_by("order").last().key, -1, user=user))
+        lambda: changes.move_stage(journey_map, journey_map.stages.order_by("order").last().key, -1, user=user)
+    )
     # The rest of the history is written as the write path would, without laying it out
     # in the database each time: a random field of a random touchpoint per revision.
     rng = random.Random(3)
@@ -117,9 +142,16 @@ def _bench_history(revision_count: int = 1000) -> list[str]:
         touchpoint = rng.choice(after["touchpoints"])
         touchpoint[rng.choice(["name", "channel", "description"])] = f"edit {step}"
         number += 1
-        rows.append(Revision(map=journey_map, number=number, user=user, summary=f"edit {step}",
-                             delta=revisions.pack(revisions.diff(doc, after)),
-                             checkpoint=revisions.pack(after) if number % revisions.CHECKPOINT_EVERY == 0 else None))
+        rows.append(
+            Revision(
+                map=journey_map,
+                number=number,
+                user=user,
+                summary=f"edit {step}",
+                delta=revisions.pack(revisions.diff(doc, after)),
+                checkpoint=revisions.pack(after) if number % revisions.CHECKPOINT_EVERY == 0 else None,
+            )
+        )
         doc = after
     Revision.objects.bulk_create(rows)
     type(journey_map).objects.filter(pk=journey_map.pk).update(version=number)
@@ -128,20 +160,24 @@ def _bench_history(revision_count: int = 1000) -> list[str]:
     client.force_login(user)
     url = f"/w/{workspace.slug}/m/{journey_map.key}/history/"
     assert client.get(url).status_code == 200
-    stored = Revision.objects.filter(map=journey_map).aggregate(
-        bytes=Sum(Length("delta")) + Sum(Length("checkpoint")))["bytes"]
-    return [f"{revision_count} revisions",
-            f"{record_seconds:.3f}",
-            f"{_median_seconds(lambda: changes.document_at(journey_map, number - 12)):.3f}",
-            f"{_median_seconds(lambda: history(journey_map)[:50]):.3f}",
-            f"{_median_seconds(lambda: client.get(url)):.3f}",
-            f"{stored / 1e6:.1f} MB",
-            f"{len(revisions.pack(export_map(journey_map))) / 1e3:.0f} kB"]
+    stored = Revision.objects.filter(map=journey_map).aggregate(bytes=Sum(Length("delta")) + Sum(Length("checkpoint")))[
+        "bytes"
+    ]
+    return [
+        f"{revision_count} revisions",
+        f"{record_seconds:.3f}",
+        f"{_median_seconds(lambda: changes.document_at(journey_map, number - 12)):.3f}",
+        f"{_median_seconds(lambda: history(journey_map)[:50]):.3f}",
+        f"{_median_seconds(lambda: client.get(url)):.3f}",
+        f"{stored / 1e6:.1f} MB",
+        f"{len(revisions.pack(export_map(journey_map))) / 1e3:.0f} kB",
+    ]
 
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "journeymap.settings")
     import django
+
     django.setup()
     from django.db import connection
     from django.test.utils import setup_test_environment, teardown_test_environment

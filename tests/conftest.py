@@ -1,5 +1,6 @@
 """Shared fixtures: a workspace with an owner, an editor, a viewer, a stranger from
 another workspace, and one small map that uses every kind of object."""
+
 from __future__ import annotations
 
 import datetime
@@ -87,20 +88,37 @@ def small_map(workspace) -> JourneyMap:
     cfo = Persona.objects.create(workspace=workspace, key="cfo", name="Carla CFO", role=dm, influence=5, order=0)
     it = Persona.objects.create(workspace=workspace, key="it-lead", name="Ivan IT", role=te, influence=3, order=1)
     guide = ContentAsset.objects.create(
-        workspace=workspace, key="guide", title="Buyer's guide", type="ebook",
-        status=ContentAsset.LIVE, last_reviewed=datetime.date.today(), order=0,
+        workspace=workspace,
+        key="guide",
+        title="Buyer's guide",
+        type="ebook",
+        status=ContentAsset.LIVE,
+        last_reviewed=datetime.date.today(),
+        order=0,
     )
     calc = ContentAsset.objects.create(
-        workspace=workspace, key="roi-calc", title="ROI calculator", type="tool",
-        status=ContentAsset.LIVE, last_reviewed=datetime.date.today(), order=1,
+        workspace=workspace,
+        key="roi-calc",
+        title="ROI calculator",
+        type="tool",
+        status=ContentAsset.LIVE,
+        last_reviewed=datetime.date.today(),
+        order=1,
     )
     guide.personas.set([cfo, it])
     calc.personas.set([cfo])
 
     jm = JourneyMap.objects.create(workspace=workspace, key="launch", name="Launch journey")
     awareness = Stage.objects.create(
-        map=jm, key="awareness", name="Awareness", lead=marketing, order=0,
-        entered=1000, converted=200, target_conversion=0.1, handoff_sla="MQL within 2 days",
+        map=jm,
+        key="awareness",
+        name="Awareness",
+        lead=marketing,
+        order=0,
+        entered=1000,
+        converted=200,
+        target_conversion=0.1,
+        handoff_sla="MQL within 2 days",
     )
     decision = Stage.objects.create(map=jm, key="decision", name="Decision", lead=sales, order=1)
     awareness.contributors.set([sales])
@@ -114,12 +132,15 @@ def small_map(workspace) -> JourneyMap:
     it_entry = MapPersona.objects.create(map=jm, persona=it, order=1)
     it_entry.stages.set([decision])
 
-    ad = Touchpoint.objects.create(map=jm, stage=awareness, key="ad", name="LinkedIn ad",
-                                   channel="social", owner=marketing, emotion=1, order=0)
-    webinar = Touchpoint.objects.create(map=jm, stage=awareness, key="webinar", name="Webinar",
-                                        channel="online", owner=marketing, emotion=0, order=1)
-    demo = Touchpoint.objects.create(map=jm, stage=decision, key="demo", name="Live demo",
-                                     channel="video call", owner=sales, emotion=-1, order=0)
+    ad = Touchpoint.objects.create(
+        map=jm, stage=awareness, key="ad", name="LinkedIn ad", channel="social", owner=marketing, emotion=1, order=0
+    )
+    webinar = Touchpoint.objects.create(
+        map=jm, stage=awareness, key="webinar", name="Webinar", channel="online", owner=marketing, emotion=0, order=1
+    )
+    demo = Touchpoint.objects.create(
+        map=jm, stage=decision, key="demo", name="Live demo", channel="video call", owner=sales, emotion=-1, order=0
+    )
     ad.personas.set([cfo])
     webinar.personas.set([cfo, it])
     demo.personas.set([cfo, it])

@@ -1,5 +1,6 @@
 """maps.changes, the write path every view, command and import uses: keys, orders that
 stay a permutation, refusals that write nothing."""
+
 from __future__ import annotations
 
 import pytest

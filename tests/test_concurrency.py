@@ -5,6 +5,7 @@ On PostgreSQL the requests really run at the same time (threads, one connection 
 SQLite has one writer at a time, so there the same requests are sent one after another,
 interleaved between the threads: the stale forms and crossed orders are the same.
 """
+
 from __future__ import annotations
 
 import random
@@ -87,8 +88,14 @@ class Editor(threading.Thread):
         elif kind == "add":
             stage = self.rng.choice(self.stage_keys)
             name = f"Added by {self.number} at {step}"
-            if self.send(kind, reverse("touchpoint_create", args=["acme", "crowd", stage]),
-                         {"name": name, "stage": Stage.objects.get(map__key="crowd", key=stage).pk}) == 200:
+            if (
+                self.send(
+                    kind,
+                    reverse("touchpoint_create", args=["acme", "crowd", stage]),
+                    {"name": name, "stage": Stage.objects.get(map__key="crowd", key=stage).pk},
+                )
+                == 200
+            ):
                 self.added.append(name)
         elif kind == "stage":
             stage = self.rng.choice(self.stage_keys)
@@ -103,8 +110,7 @@ def crowd_map(transactional_db, workspace, owner):
     journey_map = workspace.maps.create(key="crowd", name="Workshop")
     stages = [Stage.objects.create(map=journey_map, key=f"s{i}", name=f"Stage {i}", order=i) for i in range(4)]
     for n in range(EDITORS):
-        Touchpoint.objects.create(map=journey_map, stage=stages[n % 4], key=f"own-{n}", name=f"Start {n}",
-                                  order=n // 4)
+        Touchpoint.objects.create(map=journey_map, stage=stages[n % 4], key=f"own-{n}", name=f"Start {n}", order=n // 4)
     changes.record_creation(journey_map, owner)
     return journey_map
 

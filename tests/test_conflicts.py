@@ -1,6 +1,7 @@
 """Two people editing one map: nobody's change is lost silently. The same field changed
 by both is refused with 409, what the other changed and the person's own input; other
 fields, and other things, merge."""
+
 from __future__ import annotations
 
 import lxml.html
@@ -87,8 +88,9 @@ def test_a_save_from_an_old_form_does_not_undo_a_move_made_meanwhile(owner, edit
     seen = open_form(alice, TP_URL)
     changes.move_touchpoint(small_map, Touchpoint.objects.get(map=small_map, key="webinar"), "up", user=editor)
     assert send(alice, TP_URL, seen, name="Live webinar").status_code == 200
-    order = list(Touchpoint.objects.filter(stage__key="awareness", map=small_map).order_by("order")
-                 .values_list("key", flat=True))
+    order = list(
+        Touchpoint.objects.filter(stage__key="awareness", map=small_map).order_by("order").values_list("key", flat=True)
+    )
     assert order == ["webinar", "ad"]
 
 
@@ -103,13 +105,17 @@ def test_flows_added_by_another_person_survive_an_edit_of_the_name(owner, editor
 
 
 def reorder(client: Client, stage: str, keys: list[str], version: int):
-    return client.post(reverse("touchpoint_reorder", args=["acme", "launch"]),
-                       {"stage": stage, "order": keys, "version": version}, **HX)
+    return client.post(
+        reverse("touchpoint_reorder", args=["acme", "launch"]),
+        {"stage": stage, "order": keys, "version": version},
+        **HX,
+    )
 
 
 def awareness_order(small_map) -> list[str]:
-    return list(Touchpoint.objects.filter(map=small_map, stage__key="awareness").order_by("order")
-                .values_list("key", flat=True))
+    return list(
+        Touchpoint.objects.filter(map=small_map, stage__key="awareness").order_by("order").values_list("key", flat=True)
+    )
 
 
 def test_a_drop_on_a_board_older_than_someone_elses_reorder_is_refused_and_theirs_stays(owner, editor, small_map):

@@ -1,4 +1,5 @@
 """The demo map, as `seed_demo` loads it, renders in every view and every format."""
+
 from __future__ import annotations
 
 from io import BytesIO

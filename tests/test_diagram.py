@@ -1,4 +1,5 @@
 """maps.diagram: the plain data of each view, the DOT built from it, rendering and its cache."""
+
 from __future__ import annotations
 
 import subprocess
@@ -35,6 +36,7 @@ def unique(dot_source: str) -> str:
 
 # -- views -------------------------------------------------------------------------------
 
+
 def test_stage_view_has_stages_and_their_touchpoints_in_order(small_map):
     data = build_graph_data(loaded(small_map), [], "stages")
     assert [stage["key"] for stage in data["stages"]] == ["awareness", "decision"]
@@ -58,7 +60,7 @@ def test_flows_become_edges_and_a_change_of_department_is_a_handoff(small_map):
         {"source": webinar, "target": demo, "handoff": True},
     ]
     dot = build_dot(data)
-    assert f"{webinar} -> {demo} [arrowsize=0.9 color=\"#263238\" penwidth=2.6 style=bold]" in dot
+    assert f'{webinar} -> {demo} [arrowsize=0.9 color="#263238" penwidth=2.6 style=bold]' in dot
 
 
 def test_touchpoint_card_shows_channel_owner_personas_and_emotion(small_map):
@@ -104,7 +106,9 @@ def test_persona_view_shows_only_stages_in_scope_and_touchpoints_reaching_the_pe
 def test_persona_view_shows_the_content_that_serves_each_stage(small_map):
     data = build_graph_data(loaded(small_map), [], "persona:cfo")
     assert [[c["title"] for c in stage["content"]] for stage in data["stages"]] == [
-        ["Buyer's guide"], ["ROI calculator"]]
+        ["Buyer's guide"],
+        ["ROI calculator"],
+    ]
     assert [tp["key"] for tp in data["touchpoints"]] == ["ad", "webinar", "demo"]
 
 
@@ -116,16 +120,20 @@ def test_persona_view_shows_the_persona_content_gap_in_its_stage(small_map):
 
 
 def test_persona_view_ignores_other_personas_content_gaps(small_map):
-    data = build_graph_data(loaded(small_map), [gap("content-gap", "error", "decision", persona="it-lead")],
-                            "persona:cfo")
+    data = build_graph_data(
+        loaded(small_map), [gap("content-gap", "error", "decision", persona="it-lead")], "persona:cfo"
+    )
     assert [stage["severity"] for stage in data["stages"]] == [None, None]
 
 
-@pytest.mark.parametrize("view, message", [
-    ("nonsense", 'unknown view "nonsense"'),
-    ("persona:", 'no persona ""'),
-    ("persona:nobody", 'no persona "nobody" in map "launch"'),
-])
+@pytest.mark.parametrize(
+    "view, message",
+    [
+        ("nonsense", 'unknown view "nonsense"'),
+        ("persona:", 'no persona ""'),
+        ("persona:nobody", 'no persona "nobody" in map "launch"'),
+    ],
+)
 def test_unknown_view_or_persona_is_a_one_line_error(small_map, view, message):
     with pytest.raises(DiagramError, match=message):
         parse_view(view, loaded(small_map))
@@ -133,9 +141,13 @@ def test_unknown_view_or_persona_is_a_one_line_error(small_map, view, message):
 
 # -- gap marks and legend ------------------------------------------------------------------
 
+
 def test_stage_badge_shows_worst_severity_and_count(small_map):
-    gaps = [gap("no-metric", "warning", "decision"), gap("content-gap", "error", "decision", persona="it-lead"),
-            gap("stale-content", "info", "awareness", content="guide")]
+    gaps = [
+        gap("no-metric", "warning", "decision"),
+        gap("content-gap", "error", "decision", persona="it-lead"),
+        gap("stale-content", "info", "awareness", content="guide"),
+    ]
     data = build_graph_data(loaded(small_map), gaps, "stages")
     assert [(s["severity"], s["gap_count"]) for s in data["stages"]] == [("info", 1), ("error", 2)]
     dot = build_dot(data)
@@ -147,8 +159,8 @@ def test_stage_marks_differ_in_border_style_not_only_colour(small_map):
     journey_map = loaded(small_map)
     warned = build_dot(build_graph_data(journey_map, [gap("no-metric", "warning", "decision")], "stages"))
     clean = build_dot(build_graph_data(journey_map, [], "stages"))
-    assert "style=\"rounded,filled,dashed\"" in warned
-    assert "style=\"rounded,filled,dashed\"" not in clean
+    assert 'style="rounded,filled,dashed"' in warned
+    assert 'style="rounded,filled,dashed"' not in clean
     assert "✓ no gaps" in clean
 
 
@@ -170,6 +182,7 @@ def test_legend_explains_marks_and_departments(small_map):
 
 
 # -- text --------------------------------------------------------------------------------
+
 
 def test_long_names_are_cut_in_the_picture_but_whole_in_the_data(small_map):
     long_name = "Quarterly executive business review " * 5  # 180 of the 200 allowed
@@ -193,13 +206,15 @@ def test_japanese_text_renders_in_svg_and_png(small_map):
 
 
 def test_touchpoint_links_are_the_callers_urls(small_map):
-    svg = diagram_for(loaded(small_map), "stages", "svg",
-                      url_for_touchpoint=lambda key: f"/acme/launch/touchpoints/{key}/").decode()
+    svg = diagram_for(
+        loaded(small_map), "stages", "svg", url_for_touchpoint=lambda key: f"/acme/launch/touchpoints/{key}/"
+    ).decode()
     for key in ("ad", "webinar", "demo"):
         assert f'xlink:href="/acme/launch/touchpoints/{key}/"' in svg
 
 
 # -- queries -----------------------------------------------------------------------------
+
 
 def test_gaps_and_dot_cost_the_same_queries_for_a_small_and_a_large_map(db):
     small = build_map(Workspace.objects.create(slug="small", name="Small"), 2, 2)
@@ -221,6 +236,7 @@ def test_large_maps_get_the_fast_layout_settings(db):
 
 
 # -- rendering -----------------------------------------------------------------------------
+
 
 def count_dot_runs(monkeypatch) -> list:
     runs = []
@@ -257,8 +273,11 @@ def test_editing_the_map_changes_the_etag(small_map):
     after = build_dot(build_graph_data(loaded(small_map), [], "stages"))
     assert diagram.dot_etag(before, "svg") != diagram.dot_etag(after, "svg")
     assert diagram.dot_etag(before, "svg") != diagram.dot_etag(before, "png")
-    assert diagram.dot_etag(before, "svg") == diagram.dot_etag(before, "svg").strip() == (
-        '"' + diagram.dot_etag(before, "svg").strip('"') + '"')
+    assert (
+        diagram.dot_etag(before, "svg")
+        == diagram.dot_etag(before, "svg").strip()
+        == ('"' + diagram.dot_etag(before, "svg").strip('"') + '"')
+    )
 
 
 def test_dot_format_returns_the_source_itself():
@@ -284,4 +303,3 @@ def test_graphviz_error_is_reported_with_its_first_line():
 def test_unknown_format_is_refused():
     with pytest.raises(DiagramError, match='unknown format "gif"'):
         render("digraph { a }", "gif")
-

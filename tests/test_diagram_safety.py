@@ -4,6 +4,7 @@ Every text field of this map is hostile: a trailing backslash (which, raw, swall
 its closing quote), attribute injection, HTML-like label tags, Graphviz's `\\N`
 escapes, braces, newlines, a `javascript:` URL, 3,000 characters, Japanese.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,14 +30,21 @@ from maps.models import (
     Touchpoint,
 )
 
-PIECES = ['<IMG SRC="/etc/passwd"/>', "<b>x</b>", '"]; image="/etc/passwd"', "\\N\\G\\L\\E",
-          "{}->;", "javascript:alert(1)", "顧客の声"]
+PIECES = [
+    '<IMG SRC="/etc/passwd"/>',
+    "<b>x</b>",
+    '"]; image="/etc/passwd"',
+    "\\N\\G\\L\\E",
+    "{}->;",
+    "javascript:alert(1)",
+    "顧客の声",
+]
 
 
 def hostile(n: int) -> str:
     """Every piece, the n-th first (the picture shows only a name's first 60 characters),
     a newline inside, a trailing backslash; short enough for the 200-character columns."""
-    pieces = PIECES[n % len(PIECES):] + PIECES[:n % len(PIECES)]
+    pieces = PIECES[n % len(PIECES) :] + PIECES[: n % len(PIECES)]
     return " ".join(pieces[:3]) + "\n" + " ".join(pieces[3:]) + " \\"
 
 
@@ -56,28 +64,44 @@ def hostile_map(workspace) -> JourneyMap:
     sales = Department.objects.create(workspace=workspace, key="sales", name=hostile(1), order=0)
     other = Department.objects.create(workspace=workspace, key="other", name=hostile(2), order=1)
     role = BuyingRole.objects.create(workspace=workspace, key="role", name=hostile(3))
-    persona = Persona.objects.create(workspace=workspace, key="hostile", name=hostile(4), role=role,
-                                     title=SHORT, goals=LONG, fears=LONG)
-    asset = ContentAsset.objects.create(workspace=workspace, key="asset", title=SHORT,
-                                        url="javascript:alert(1)", status=ContentAsset.LIVE,
-                                        questions=[LONG])
+    persona = Persona.objects.create(
+        workspace=workspace, key="hostile", name=hostile(4), role=role, title=SHORT, goals=LONG, fears=LONG
+    )
+    asset = ContentAsset.objects.create(
+        workspace=workspace,
+        key="asset",
+        title=SHORT,
+        url="javascript:alert(1)",
+        status=ContentAsset.LIVE,
+        questions=[LONG],
+    )
     asset.personas.set([persona])
     retired = ContentAsset.objects.create(workspace=workspace, key="old", title=SHORT, status="retired")
-    jm = JourneyMap.objects.create(workspace=workspace, key="hostile", name=hostile(5),
-                                   description=LONG, goal=LONG)
-    first = Stage.objects.create(map=jm, key="first", name=hostile(6), goal=LONG, questions=[LONG],
-                                 lead=sales, order=0, handoff_sla=LONG)
+    jm = JourneyMap.objects.create(workspace=workspace, key="hostile", name=hostile(5), description=LONG, goal=LONG)
+    first = Stage.objects.create(
+        map=jm, key="first", name=hostile(6), goal=LONG, questions=[LONG], lead=sales, order=0, handoff_sla=LONG
+    )
     second = Stage.objects.create(map=jm, key="second", name=SHORT, goal=LONG, order=1)
     first.content.set([asset, retired])
     second.required_roles.set([role])
     Metric.objects.create(stage=first, name=SHORT, unit="\\")
     MapPersona.objects.create(map=jm, persona=persona)
     a, b, c = (
-        Touchpoint.objects.create(map=jm, stage=stage, key=key, name=hostile({"a": 0, "b": 1, "c": 3}[key]),
-                                  description=LONG, channel=hostile(2)[:100], owner=owner, emotion=-2, pain_point=LONG,
-                                  opportunity=LONG, order=order)
-        for key, stage, owner, order in [("a", first, sales, 0), ("b", first, other, 1),
-                                         ("c", second, None, 0)])
+        Touchpoint.objects.create(
+            map=jm,
+            stage=stage,
+            key=key,
+            name=hostile({"a": 0, "b": 1, "c": 3}[key]),
+            description=LONG,
+            channel=hostile(2)[:100],
+            owner=owner,
+            emotion=-2,
+            pain_point=LONG,
+            opportunity=LONG,
+            order=order,
+        )
+        for key, stage, owner, order in [("a", first, sales, 0), ("b", first, other, 1), ("c", second, None, 0)]
+    )
     for touchpoint in (a, b, c):
         touchpoint.personas.set([persona])
     a.content.set([asset])
@@ -94,16 +118,23 @@ def dot_sources(hostile_map) -> dict[str, str]:
 
 def graphviz_objects(dot_source: str) -> list[dict]:
     """What Graphviz itself parsed out of the DOT: every graph, node and edge."""
-    result = subprocess.run([settings.GRAPHVIZ_DOT, "-Tjson"], input=dot_source.encode(),
-                            capture_output=True, env={"SERVER_NAME": "journeymap"}, check=True)
+    result = subprocess.run(
+        [settings.GRAPHVIZ_DOT, "-Tjson"],
+        input=dot_source.encode(),
+        capture_output=True,
+        env={"SERVER_NAME": "journeymap"},
+        check=True,
+    )
     parsed = json.loads(result.stdout)
     return [parsed, *parsed.get("objects", []), *parsed.get("edges", [])]
 
 
 @pytest.mark.parametrize("view", VIEWS)
 def test_hostile_text_adds_no_node_and_no_file_or_link_attribute(dot_sources, view):
-    ours = re.compile(r"^(%\d+|tp_\d+|st_\d+_(anchor|empty|content_gap)|dep_(\d+|none)(_st_\d+)?|"
-                      r"ct_\d+_\d+|corner|legend|journeymap|cluster_\w+)$")
+    ours = re.compile(
+        r"^(%\d+|tp_\d+|st_\d+_(anchor|empty|content_gap)|dep_(\d+|none)(_st_\d+)?|"
+        r"ct_\d+_\d+|corner|legend|journeymap|cluster_\w+)$"
+    )
     for obj in graphviz_objects(dot_sources[view]):
         if "name" in obj:
             assert ours.match(obj["name"]), obj["name"]
@@ -119,8 +150,12 @@ def test_hostile_text_appears_as_text_in_the_svg(hostile_map, view):
     root = etree.fromstring(svg, etree.XMLParser(resolve_entities=False, no_network=True))
     names = {etree.QName(element).localname for element in root.iter(etree.Element)}
     assert names <= SVG_ELEMENTS  # no script, image, foreignObject, nor a user's <b> or <IMG>
-    links = [value for element in root.iter(etree.Element) for name, value in element.attrib.items()
-             if etree.QName(name).localname == "href"]
+    links = [
+        value
+        for element in root.iter(etree.Element)
+        for name, value in element.attrib.items()
+        if etree.QName(name).localname == "href"
+    ]
     assert links and set(links) <= {url_for(key) for key in "abc"}
     text = " ".join("".join(element.itertext()) for element in root.iter("{*}text"))
     for piece in PIECES:
@@ -147,12 +182,17 @@ def test_dot_format_of_a_hostile_map_is_its_escaped_source(hostile_map, dot_sour
 
 def test_the_map_url_is_escaped_too(small_map):
     hostile_url = '/x" image="/etc/passwd" y="\\'
-    dot = build_dot(build_graph_data(JourneyMap.objects.loaded().get(pk=small_map.pk), [], "stages"),
-                    lambda key: hostile_url)
+    dot = build_dot(
+        build_graph_data(JourneyMap.objects.loaded().get(pk=small_map.pk), [], "stages"), lambda key: hostile_url
+    )
     assert not any(FILE_ATTRIBUTES & set(obj) for obj in graphviz_objects(dot))
     svg = etree.fromstring(render(dot, "svg"), etree.XMLParser(resolve_entities=False, no_network=True))
-    links = {value for element in svg.iter(etree.Element) for name, value in element.attrib.items()
-             if etree.QName(name).localname == "href"}
+    links = {
+        value
+        for element in svg.iter(etree.Element)
+        for name, value in element.attrib.items()
+        if etree.QName(name).localname == "href"
+    }
     assert links == {hostile_url}
 
 

@@ -1,4 +1,5 @@
 """The inline diagram (ETag, 304) and every download: type, file name, escaping."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """maps.exports: slide-sharp PNG, one-page PDF, a 16:9 deck and the gap list as CSV."""
+
 from __future__ import annotations
 
 import csv
@@ -77,15 +78,22 @@ def test_stage_slide_lists_touchpoints_content_and_gaps(small_map):
 def test_stage_slide_with_many_touchpoints_ends_in_n_more_and_stays_readable(small_map):
     awareness = Stage.objects.get(key="awareness")
     Touchpoint.objects.bulk_create(
-        Touchpoint(map=small_map, stage=awareness, key=f"extra-{n}", name=f"Extra touchpoint {n} " * 4,
-                   order=10 + n) for n in range(40))
+        Touchpoint(map=small_map, stage=awareness, key=f"extra-{n}", name=f"Extra touchpoint {n} " * 4, order=10 + n)
+        for n in range(40)
+    )
     deck = open_deck(small_map)
     text = slide_text(deck.slides[2])
     shown = sum(line.startswith("• Extra touchpoint") for line in text.splitlines())
     assert 0 < shown < 40
     assert f"+ {40 - shown} more" in text  # 40 extras after the 2 shown first
-    sizes = {run.font.size for slide in deck.slides for shape in slide.shapes if shape.has_text_frame
-             for paragraph in shape.text_frame.paragraphs for run in paragraph.runs}
+    sizes = {
+        run.font.size
+        for slide in deck.slides
+        for shape in slide.shapes
+        if shape.has_text_frame
+        for paragraph in shape.text_frame.paragraphs
+        for run in paragraph.runs
+    }
     assert min(sizes) >= Pt(12)
 
 
@@ -102,9 +110,9 @@ def test_gaps_csv_has_a_header_and_a_row_per_gap(small_map):
 
 
 def test_gaps_csv_cannot_run_a_formula(small_map):
-    Stage.objects.filter(key="decision").update(name="=HYPERLINK(\"http://evil\")")
+    Stage.objects.filter(key="decision").update(name='=HYPERLINK("http://evil")')
     Stage.objects.filter(key="awareness").update(name="@SUM(1)")
     rows = read_csv(exports.gaps_csv(loaded(small_map)))
     messages = [row[7] for row in rows[1:]]
-    assert "'=HYPERLINK(\"http://evil\") has no KPI." in messages
+    assert '\'=HYPERLINK("http://evil") has no KPI.' in messages
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)

@@ -1,6 +1,7 @@
 """Whatever the web forms can save, export writes and import takes back: a map built only
 through the pages, every field filled with hostile values, exports, imports into an
 empty workspace and exports again byte for byte."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,8 +28,12 @@ def post(client, name: str, args: list, data: dict):
 def built(client, owner, workspace):
     """A map made only through the pages: library, stages, KPIs, personas, touchpoints, flows."""
     login(client, owner)
-    post(client, "map_create", ["acme"], {"name": HOSTILE, "key": "hostile", "start": "blank",
-                                          "description": LINES, "goal": HOSTILE})
+    post(
+        client,
+        "map_create",
+        ["acme"],
+        {"name": HOSTILE, "key": "hostile", "start": "blank", "description": LINES, "goal": HOSTILE},
+    )
     for kind, data in [
         ("departments", {"name": HOSTILE, "key": "marketing"}),
         ("departments", {"name": "営業 / Sales", "key": "sales"}),
@@ -36,38 +41,107 @@ def built(client, owner, workspace):
     ]:
         post(client, "library_create", ["acme", kind], data)
     role = BuyingRole.objects.get(workspace=workspace, key="decision-maker")
-    post(client, "library_create", ["acme", "personas"], {
-        "name": LONG, "key": "cfo", "role": role.pk, "title": HOSTILE, "influence": "5", "goals": LINES,
-        "motivations": HOSTILE, "triggers": "🚀", "fears": LINES, "background": HOSTILE})
+    post(
+        client,
+        "library_create",
+        ["acme", "personas"],
+        {
+            "name": LONG,
+            "key": "cfo",
+            "role": role.pk,
+            "title": HOSTILE,
+            "influence": "5",
+            "goals": LINES,
+            "motivations": HOSTILE,
+            "triggers": "🚀",
+            "fears": LINES,
+            "background": HOSTILE,
+        },
+    )
     cfo = Persona.objects.get(workspace=workspace, key="cfo")
-    post(client, "library_create", ["acme", "content"], {
-        "title": HOSTILE, "key": "guide", "type": "case-study", "status": "live",
-        "url": "https://example.com/a?b=\"c\"&d=<e>", "personas": [cfo.pk],
-        "questions": "Why now?\nWhat does it cost — really? \\", "last_reviewed": "2026-05-01"})
+    post(
+        client,
+        "library_create",
+        ["acme", "content"],
+        {
+            "title": HOSTILE,
+            "key": "guide",
+            "type": "case-study",
+            "status": "live",
+            "url": 'https://example.com/a?b="c"&d=<e>',
+            "personas": [cfo.pk],
+            "questions": "Why now?\nWhat does it cost — really? \\",
+            "last_reviewed": "2026-05-01",
+        },
+    )
     marketing = Department.objects.get(workspace=workspace, key="marketing")
     sales = Department.objects.get(workspace=workspace, key="sales")
     guide = ContentAsset.objects.get(workspace=workspace, key="guide")
     for key, lead in (("attract", marketing), ("convert", sales)):
-        post(client, "stage_create", ["acme", "hostile"], {
-            "name": f"{HOSTILE} {key}", "key": key, "goal": LINES, "questions": "Who decides?\nWith what budget?",
-            "lead": lead.pk, "contributors": [marketing.pk, sales.pk], "required_roles": [role.pk],
-            "content": [guide.pk], "entered": "2147483647", "converted": "2147483646",
-            "target_conversion": "50", "handoff_sla": LINES})
-        post(client, "metric_create", ["acme", "hostile", key], {
-            "kpi-name": HOSTILE, "kpi-target": "1e6", "kpi-actual": "-0.25", "kpi-unit": "€"})
+        post(
+            client,
+            "stage_create",
+            ["acme", "hostile"],
+            {
+                "name": f"{HOSTILE} {key}",
+                "key": key,
+                "goal": LINES,
+                "questions": "Who decides?\nWith what budget?",
+                "lead": lead.pk,
+                "contributors": [marketing.pk, sales.pk],
+                "required_roles": [role.pk],
+                "content": [guide.pk],
+                "entered": "2147483647",
+                "converted": "2147483646",
+                "target_conversion": "50",
+                "handoff_sla": LINES,
+            },
+        )
+        post(
+            client,
+            "metric_create",
+            ["acme", "hostile", key],
+            {"kpi-name": HOSTILE, "kpi-target": "1e6", "kpi-actual": "-0.25", "kpi-unit": "€"},
+        )
     post(client, "map_personas", ["acme", "hostile"], {"persona": cfo.pk})
     journey_map = JourneyMap.objects.get(workspace=workspace, key="hostile")
     stages = {s.key: s for s in Stage.objects.filter(map=journey_map)}
     for key, stage in (("ad", "attract"), ("demo", "convert")):
-        post(client, "touchpoint_create", ["acme", "hostile", stage], {
-            "name": f"{HOSTILE} {key}", "key": key, "stage": stages[stage].pk, "description": LINES,
-            "channel": HOSTILE[:100], "owner": marketing.pk, "personas": [cfo.pk], "emotion": "-2",
-            "pain_point": LINES, "opportunity": HOSTILE, "content": [guide.pk]})
+        post(
+            client,
+            "touchpoint_create",
+            ["acme", "hostile", stage],
+            {
+                "name": f"{HOSTILE} {key}",
+                "key": key,
+                "stage": stages[stage].pk,
+                "description": LINES,
+                "channel": HOSTILE[:100],
+                "owner": marketing.pk,
+                "personas": [cfo.pk],
+                "emotion": "-2",
+                "pain_point": LINES,
+                "opportunity": HOSTILE,
+                "content": [guide.pk],
+            },
+        )
     ad, demo = (Touchpoint.objects.get(map=journey_map, key=k) for k in ("ad", "demo"))
-    post(client, "touchpoint_edit", ["acme", "hostile", "ad"], {
-        "name": f"{HOSTILE} ad", "key": "ad", "stage": stages["attract"].pk, "owner": marketing.pk,
-        "personas": [cfo.pk], "content": [guide.pk], "emotion": "-2", "description": LINES,
-        "next_touchpoints": [demo.pk]})
+    post(
+        client,
+        "touchpoint_edit",
+        ["acme", "hostile", "ad"],
+        {
+            "name": f"{HOSTILE} ad",
+            "key": "ad",
+            "stage": stages["attract"].pk,
+            "owner": marketing.pk,
+            "personas": [cfo.pk],
+            "content": [guide.pk],
+            "emotion": "-2",
+            "description": LINES,
+            "next_touchpoints": [demo.pk],
+        },
+    )
     post(client, "flow_add", ["acme", "hostile", "demo"], {"target": "ad"})  # a loop back
     return journey_map
 
@@ -81,13 +155,29 @@ def test_a_map_built_through_the_pages_exports_imports_and_exports_the_same(buil
     assert dumps(export_map(copy)) == first
 
 
-@pytest.mark.parametrize("name, args, data, field", [
-    ("library_create", ["acme", "content"], {"title": "X", "type": "tool", "status": "live",
-                                             "url": "ftp://example.com/x"}, "url"),
-    ("stage_edit", ["acme", "hostile", "attract"], {"name": "X", "key": "attract", "entered": str(2**40)}, "entered"),
-    ("stage_edit", ["acme", "hostile", "attract"], {"name": "X", "key": "attract",
-                                                    "questions": "Fine\nNot\x00fine"}, "questions"),
-])
+@pytest.mark.parametrize(
+    "name, args, data, field",
+    [
+        (
+            "library_create",
+            ["acme", "content"],
+            {"title": "X", "type": "tool", "status": "live", "url": "ftp://example.com/x"},
+            "url",
+        ),
+        (
+            "stage_edit",
+            ["acme", "hostile", "attract"],
+            {"name": "X", "key": "attract", "entered": str(2**40)},
+            "entered",
+        ),
+        (
+            "stage_edit",
+            ["acme", "hostile", "attract"],
+            {"name": "X", "key": "attract", "questions": "Fine\nNot\x00fine"},
+            "questions",
+        ),
+    ],
+)
 def test_what_the_import_would_refuse_the_forms_refuse_and_write_nothing(client, built, name, args, data, field):
     before = snapshot()
     response = client.post(reverse(name, args=args), data, **HX)

@@ -3,6 +3,7 @@
 Most tests start from `complete`, a two-stage map with no gap at all, and break one
 thing, so each test shows exactly which change makes which row appear.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -49,21 +50,29 @@ def add_stage(m: SimpleNamespace, key: str, order: int, lead: Department | None)
     return stage
 
 
-def add_touchpoint(m: SimpleNamespace, stage: Stage, key: str, emotion: int | None = 0,
-                   order: int = 0) -> Touchpoint:
+def add_touchpoint(m: SimpleNamespace, stage: Stage, key: str, emotion: int | None = 0, order: int = 0) -> Touchpoint:
     touchpoint = Touchpoint.objects.create(
-        map=m.map, stage=stage, key=key, name=key.replace("-", " ").title(),
-        owner=m.marketing, emotion=emotion, order=order,
+        map=m.map,
+        stage=stage,
+        key=key,
+        name=key.replace("-", " ").title(),
+        owner=m.marketing,
+        emotion=emotion,
+        order=order,
     )
     touchpoint.personas.add(m.cfo)
     return touchpoint
 
 
-def add_content(m: SimpleNamespace, key: str, status: str, personas: list[Persona],
-                last_reviewed: datetime.date | None = TODAY) -> ContentAsset:
+def add_content(
+    m: SimpleNamespace, key: str, status: str, personas: list[Persona], last_reviewed: datetime.date | None = TODAY
+) -> ContentAsset:
     asset = ContentAsset.objects.create(
-        workspace=m.workspace, key=key, title=key.replace("-", " ").title(),
-        status=status, last_reviewed=last_reviewed,
+        workspace=m.workspace,
+        key=key,
+        title=key.replace("-", " ").title(),
+        status=status,
+        last_reviewed=last_reviewed,
     )
     asset.personas.set(personas)
     return asset
@@ -101,6 +110,7 @@ def test_complete_map_has_no_gaps(complete):
 
 # stage-empty, no-lead, no-metric
 
+
 def test_stage_without_touchpoints_is_empty_and_gets_no_path_or_hotspot_rows(complete):
     complete.ad.delete()
     gaps = gaps_of(complete.map)
@@ -119,6 +129,7 @@ def test_stage_without_kpi_is_reported(complete):
 
 
 # content-gap
+
 
 def test_persona_without_live_content_has_a_gap_in_every_stage_when_unscoped(complete):
     it = Persona.objects.create(workspace=complete.workspace, key="it-lead", name="Ivan IT")
@@ -162,7 +173,8 @@ def test_content_linked_to_the_stage_for_another_persona_does_not_cover_it(compl
     other = Persona.objects.create(workspace=complete.workspace, key="other", name="Olga Ops")
     complete.guide.personas.set([other])
     assert [r[:2] for r in rows(gaps_of(complete.map), "content-gap")] == [
-        ("awareness", "cfo"), ("evaluation", "cfo"),
+        ("awareness", "cfo"),
+        ("evaluation", "cfo"),
     ]
 
 
@@ -174,6 +186,7 @@ def test_content_gap_message_names_stage_persona_and_role(complete):
 
 
 # drop-off
+
 
 def set_funnel(stage: Stage, entered: int | None, converted: int | None, target: float | None) -> None:
     stage.entered, stage.converted, stage.target_conversion = entered, converted, target
@@ -192,18 +205,22 @@ def test_conversion_just_below_target_is_a_drop_off(complete):
     assert "19 of 100" in gaps[0].message
 
 
-@pytest.mark.parametrize("entered, converted, target", [
-    (0, 0, 0.2),        # nobody entered: no rate to judge
-    (100, None, 0.2),   # conversions not counted yet
-    (100, 0, None),     # no target set
-    (None, None, None),
-])
+@pytest.mark.parametrize(
+    "entered, converted, target",
+    [
+        (0, 0, 0.2),  # nobody entered: no rate to judge
+        (100, None, 0.2),  # conversions not counted yet
+        (100, 0, None),  # no target set
+        (None, None, None),
+    ],
+)
 def test_incomplete_funnel_figures_are_not_a_drop_off(complete, entered, converted, target):
     set_funnel(complete.awareness, entered, converted, target)
     assert rows(gaps_of(complete.map), "drop-off") == []
 
 
 # role-missing
+
 
 def test_required_role_held_only_by_a_persona_no_touchpoint_of_the_stage_reaches(complete):
     te = BuyingRole.objects.create(workspace=complete.workspace, key="tech-eval", name="Technical evaluator")
@@ -217,6 +234,7 @@ def test_required_role_held_only_by_a_persona_no_touchpoint_of_the_stage_reaches
 
 
 # no-path-forward
+
 
 def test_stage_without_a_flow_to_a_later_stage_has_no_path_forward(complete):
     complete.flow.delete()
@@ -253,6 +271,7 @@ def test_last_stage_never_needs_a_path_forward(complete):
 
 # no-handoff
 
+
 def test_different_leads_without_sla_is_a_missing_handoff(complete):
     complete.awareness.handoff_sla = ""
     complete.awareness.save()
@@ -281,6 +300,7 @@ def test_missing_next_lead_is_no_lead_not_a_missing_handoff(complete):
 
 # touchpoint-no-owner
 
+
 def test_touchpoint_without_owner_is_reported_by_touchpoint(complete):
     complete.demo.owner = None
     complete.demo.save()
@@ -288,6 +308,7 @@ def test_touchpoint_without_owner_is_reported_by_touchpoint(complete):
 
 
 # pain-hotspot
+
 
 def set_emotions(m: SimpleNamespace, *emotions: int | None) -> None:
     m.ad.emotion = emotions[0]
@@ -326,6 +347,7 @@ def test_stage_with_no_rated_touchpoint_is_not_a_hotspot(complete):
 
 # stale-content
 
+
 def link(m: SimpleNamespace, asset: ContentAsset) -> None:
     m.awareness.content.add(asset)
 
@@ -358,6 +380,7 @@ def test_draft_content_is_never_stale(complete):
 
 
 # order and summaries
+
 
 def test_rows_come_in_stage_order_then_severity_code_and_keys(complete):
     m = complete
@@ -419,6 +442,7 @@ def test_stage_summary_lists_stages_without_gaps_when_asked(complete):
 
 # queries
 
+
 def build_map(workspace, key: str, stage_count: int, touchpoints_per_stage: int) -> JourneyMap:
     """A map that trips every rule and fills every relation gaps read; the last stage is empty."""
     departments = [
@@ -429,13 +453,22 @@ def build_map(workspace, key: str, stage_count: int, touchpoints_per_stage: int)
         BuyingRole.objects.get_or_create(workspace=workspace, key=k, defaults={"name": k})[0]
         for k in ("champion", "gatekeeper")
     )
-    personas = [Persona.objects.create(workspace=workspace, key=f"{key}-p{i}", name=f"P{i}", role=held)
-                for i in range(3)]
+    personas = [
+        Persona.objects.create(workspace=workspace, key=f"{key}-p{i}", name=f"P{i}", role=held) for i in range(3)
+    ]
     jm = JourneyMap.objects.create(workspace=workspace, key=key, name=key)
     leads = [None, *departments]
     stages = Stage.objects.bulk_create(
-        Stage(map=jm, key=f"s{i}", name=f"S{i}", lead=leads[i % 3], order=i,
-              entered=100, converted=10, target_conversion=0.5)
+        Stage(
+            map=jm,
+            key=f"s{i}",
+            name=f"S{i}",
+            lead=leads[i % 3],
+            order=i,
+            entered=100,
+            converted=10,
+            target_conversion=0.5,
+        )
         for i in range(stage_count)
     )
     for i, persona in enumerate(personas):
@@ -452,16 +485,25 @@ def build_map(workspace, key: str, stage_count: int, touchpoints_per_stage: int)
     for stage in stages:
         stage.required_roles.set([held, unheld])
     touchpoints = Touchpoint.objects.bulk_create(
-        Touchpoint(map=jm, stage=stage, key=f"t{s}-{t}", name=f"T{s}-{t}", emotion=(t % 5) - 2,
-                   owner=departments[1] if t % 2 else None, order=t)
-        for s, stage in enumerate(stages[:-1]) for t in range(touchpoints_per_stage)
+        Touchpoint(
+            map=jm,
+            stage=stage,
+            key=f"t{s}-{t}",
+            name=f"T{s}-{t}",
+            emotion=(t % 5) - 2,
+            owner=departments[1] if t % 2 else None,
+            order=t,
+        )
+        for s, stage in enumerate(stages[:-1])
+        for t in range(touchpoints_per_stage)
     )
     for touchpoint in touchpoints:
         touchpoint.personas.set(personas[:2])
         touchpoint.content.set(assets[:1])
     # A chain through every touchpoint, broken after the first stage so it has no way on.
     Flow.objects.bulk_create(
-        Flow(source=a, target=b) for a, b in zip(touchpoints, touchpoints[1:])
+        Flow(source=a, target=b)
+        for a, b in zip(touchpoints, touchpoints[1:])
         if not (a.stage_id == stages[0].id and b.stage_id != a.stage_id)
     )
     return jm
@@ -484,8 +526,17 @@ def test_gaps_of_a_large_map_cost_the_same_queries_as_a_small_one(workspace):
     assert small_finding == large_finding == 0
     # The large map must exercise every rule, or the equal counts prove little.
     assert {gap.code for gap in large_gaps} == {
-        "stage-empty", "no-lead", "content-gap", "drop-off", "role-missing", "no-metric",
-        "no-path-forward", "no-handoff", "touchpoint-no-owner", "pain-hotspot", "stale-content",
+        "stage-empty",
+        "no-lead",
+        "content-gap",
+        "drop-off",
+        "role-missing",
+        "no-metric",
+        "no-path-forward",
+        "no-handoff",
+        "touchpoint-no-owner",
+        "pain-hotspot",
+        "stale-content",
     }
 
 
@@ -515,6 +566,9 @@ def test_content_linked_both_ways_is_one_stale_row(small_map):
     guide = small_map.workspace.content.get(key="guide")
     guide.status = "retired"
     guide.save()
-    rows = [g for g in find_gaps(JourneyMap.objects.loaded().get(pk=small_map.pk))
-            if g.code == "stale-content" and g.content == "guide"]
+    rows = [
+        g
+        for g in find_gaps(JourneyMap.objects.loaded().get(pk=small_map.pk))
+        if g.code == "stale-content" and g.content == "guide"
+    ]
     assert [g.stage for g in rows] == ["awareness"]

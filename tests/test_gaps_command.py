@@ -1,4 +1,5 @@
 """`manage.py gaps WORKSPACE/MAP [--json]`: what a person or a script reads."""
+
 from __future__ import annotations
 
 import io
@@ -32,16 +33,15 @@ def test_table_columns_line_up(small_map):
     code_at, message_at = header.index("CODE"), header.index("MESSAGE")
     assert rows
     for row in rows:
-        assert row[code_at - 2:code_at] == "  " and row[code_at] != " "
-        assert row[message_at - 2:message_at] == "  " and row[message_at:].startswith("Decision")
+        assert row[code_at - 2 : code_at] == "  " and row[code_at] != " "
+        assert row[message_at - 2 : message_at] == "  " and row[message_at:].startswith("Decision")
 
 
 def test_json_rows_have_exactly_the_eight_keys(small_map):
     rows = json.loads(run_gaps("acme/launch", "--json"))
     assert rows, "the small map has gaps"
     for row in rows:
-        assert list(row) == ["code", "severity", "stage", "persona", "touchpoint", "content",
-                             "role", "message"]
+        assert list(row) == ["code", "severity", "stage", "persona", "touchpoint", "content", "role", "message"]
     assert {"code": "content-gap", "stage": "decision", "persona": "it-lead"}.items() <= rows[0].items()
 
 

@@ -1,4 +1,5 @@
 """History: restore a map as it was, undo one's own last change, and the commands."""
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,12 @@ def some_edits(journey_map: JourneyMap, user) -> None:
     persona = journey_map.map_personas.first().persona
     persona.name = "Renamed in the library"
     persona.save()
-    changes.add_flow(journey_map, journey_map.touchpoints.order_by("pk").last(),
-                     journey_map.touchpoints.order_by("pk").first().key, user=user)
+    changes.add_flow(
+        journey_map,
+        journey_map.touchpoints.order_by("pk").last(),
+        journey_map.touchpoints.order_by("pk").first().key,
+        user=user,
+    )
 
 
 def test_restoring_the_first_revision_gives_back_the_first_export_byte_for_byte(imported, owner, capsys):
@@ -119,12 +124,16 @@ def test_import_into_replaces_a_maps_content_as_one_revision_and_keeps_its_key(i
     assert imported.revisions.get(number=version + 1).summary == "imported changed.json"
 
 
-@pytest.mark.parametrize("into, document, message", [
-    ("nope", None, 'no map "nope"'),
-    (None, '{"format": "journeymap/1", "map": {"key": "x"}}', "map.name: is missing"),
-])
-def test_import_into_refuses_an_unknown_map_or_a_bad_file_and_changes_nothing(imported, tmp_path, into, document,
-                                                                              message):
+@pytest.mark.parametrize(
+    "into, document, message",
+    [
+        ("nope", None, 'no map "nope"'),
+        (None, '{"format": "journeymap/1", "map": {"key": "x"}}', "map.name: is missing"),
+    ],
+)
+def test_import_into_refuses_an_unknown_map_or_a_bad_file_and_changes_nothing(
+    imported, tmp_path, into, document, message
+):
     before = interchange.export_map(imported)
     path = tmp_path / "doc.json"
     path.write_text(document or interchange.dumps(before), encoding="utf-8")

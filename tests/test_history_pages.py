@@ -1,4 +1,5 @@
 """The history, undo and trash as people use them: pages, who may, what a refusal says."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,7 +21,9 @@ def edited(small_map, owner, editor):
 
 
 def history_rows(response) -> list[str]:
-    return [" ".join(row.text_content().split()) for row in html(response).xpath('//li[contains(@class, "history-row")]')]
+    return [
+        " ".join(row.text_content().split()) for row in html(response).xpath('//li[contains(@class, "history-row")]')
+    ]
 
 
 def test_history_lists_changes_newest_first_with_who_and_what(client, viewer, edited):

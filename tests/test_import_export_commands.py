@@ -1,5 +1,6 @@
 """`import_map` and `export_map`: the command-line contract of DESIGN.md (exit 0 and
 the map key; exit 2 and one line on bad input)."""
+
 from __future__ import annotations
 
 import io
@@ -133,7 +134,6 @@ def test_export_to_a_path_that_cannot_be_written_exits_2(small_map, tmp_path):
     assert refused("export_map", "acme/launch", "-o", str(path)) == f'cannot write "{path}": No such file or directory'
 
 
-
 def _workspace_with_a_different_cfo(workspace):
     from maps.models import BuyingRole, Persona
 
@@ -165,8 +165,9 @@ def test_import_lists_every_reused_library_item_that_differs_from_the_file(works
 
 def test_update_library_takes_the_files_version_of_reused_items(workspace, tmp_path, capsys):
     cfo = _workspace_with_a_different_cfo(workspace)
-    call_command("import_map", str(_full_with_cfo_as_economic_buyer(tmp_path)), "--workspace", "acme",
-                 "--update-library")
+    call_command(
+        "import_map", str(_full_with_cfo_as_economic_buyer(tmp_path)), "--workspace", "acme", "--update-library"
+    )
     assert 'reused persona "cfo"' not in capsys.readouterr().err
     cfo.refresh_from_db()
     assert cfo.role.key == "economic-buyer"

@@ -4,6 +4,7 @@ Malformed documents start from tests/data/full_map.json, which uses every field 
 format, and break one thing: each case shows the exact message and that nothing was
 written.
 """
+
 from __future__ import annotations
 
 import copy
@@ -90,141 +91,210 @@ MALFORMED = [
     ("missing map name", drop("map", "name"), "map.name: is missing"),
     ("empty map name", put("map", "name", "  "), "map.name: must not be empty"),
     ("bad map key", put("map", "key", "acme b2b"), f"map.key: {SLUG_MESSAGE}"),
-    ("map key too long", put("map", "key", "k" * 65),
-     "map.key: must be at most 64 characters (is 65)"),
+    ("map key too long", put("map", "key", "k" * 65), "map.key: must be at most 64 characters (is 65)"),
     ("unknown map field", put("map", "archived", True), "map.archived: unknown field"),
-    ("departments not a list", put("departments", {"marketing": "M"}),
-     "departments: must be a list"),
+    ("departments not a list", put("departments", {"marketing": "M"}), "departments: must be a list"),
     ("stages not a list", put("stages", "attract"), "stages: must be a list"),
     ("item not an object", put("personas", 1, "it-lead"), "personas[1]: must be an object"),
     ("unknown field", put("stages", 1, "colour", "red"), "stages[1].colour: unknown field"),
-    ("unknown metric field", put("stages", 0, "metrics", 1, "colour", "red"),
-     "stages[0].metrics[1].colour: unknown field"),
+    (
+        "unknown metric field",
+        put("stages", 0, "metrics", 1, "colour", "red"),
+        "stages[0].metrics[1].colour: unknown field",
+    ),
     ("metrics not a list", put("stages", 0, "metrics", {}), "stages[0].metrics: must be a list"),
-    ("metric not an object", put("stages", 0, "metrics", 0, 5),
-     "stages[0].metrics[0]: must be an object"),
-    ("metric without name", drop("stages", 0, "metrics", 1, "name"),
-     "stages[0].metrics[1].name: is missing"),
-    ("string for a number", put("stages", 0, "metrics", 1, "target", "40"),
-     "stages[0].metrics[1].target: must be a number"),
-    ("bool for a number", put("stages", 0, "metrics", 0, "actual", True),
-     "stages[0].metrics[0].actual: must be a number"),
-    ("not a finite number", put("stages", 0, "metrics", 0, "actual", float("nan")),
-     "stages[0].metrics[0].actual: must be a number"),
-    ("string for a count", put("stages", 0, "entered", "1000"),
-     "stages[0].entered: must be a whole number from 0 to 2147483647"),
-    ("bool for influence", put("personas", 0, "influence", True),
-     "personas[0].influence: must be a whole number from 1 to 5"),
+    ("metric not an object", put("stages", 0, "metrics", 0, 5), "stages[0].metrics[0]: must be an object"),
+    ("metric without name", drop("stages", 0, "metrics", 1, "name"), "stages[0].metrics[1].name: is missing"),
+    (
+        "string for a number",
+        put("stages", 0, "metrics", 1, "target", "40"),
+        "stages[0].metrics[1].target: must be a number",
+    ),
+    (
+        "bool for a number",
+        put("stages", 0, "metrics", 0, "actual", True),
+        "stages[0].metrics[0].actual: must be a number",
+    ),
+    (
+        "not a finite number",
+        put("stages", 0, "metrics", 0, "actual", float("nan")),
+        "stages[0].metrics[0].actual: must be a number",
+    ),
+    (
+        "string for a count",
+        put("stages", 0, "entered", "1000"),
+        "stages[0].entered: must be a whole number from 0 to 2147483647",
+    ),
+    (
+        "bool for influence",
+        put("personas", 0, "influence", True),
+        "personas[0].influence: must be a whole number from 1 to 5",
+    ),
     ("number for text", put("touchpoints", 0, "name", 5), "touchpoints[0].name: must be text"),
     ("null for text", put("stages", 0, "goal", None), "stages[0].goal: must be text"),
-    ("NUL in text", put("stages", 0, "handoff_sla", "2 days\x00"),
-     "stages[0].handoff_sla: must not contain control characters (found U+0000); only tabs and line breaks are allowed"),
-    ("text too long", put("touchpoints", 0, "channel", "c" * 101),
-     "touchpoints[0].channel: must be at most 100 characters (is 101)"),
-    ("content title too long", put("content", 0, "title", "t" * 301),
-     "content[0].title: must be at most 300 characters (is 301)"),
-    ("questions not a list", put("stages", 0, "questions", "Why?"),
-     "stages[0].questions: must be a list of text"),
-    ("question not text", put("content", 0, "questions", 1, 42),
-     "content[0].questions: line 2 must be text"),
-    ("emotion 3", put("touchpoints", 2, "emotion", 3),
-     "touchpoints[2].emotion: must be a whole number from -2 to 2"),
-    ("emotion -3", put("touchpoints", 2, "emotion", -3),
-     "touchpoints[2].emotion: must be a whole number from -2 to 2"),
-    ("rate 1.5", put("stages", 1, "target_conversion", 1.5),
-     "stages[1].target_conversion: must be a number from 0 to 1"),
-    ("negative rate", put("stages", 1, "target_conversion", -0.1),
-     "stages[1].target_conversion: must be a number from 0 to 1"),
-    ("negative count", put("stages", 0, "converted", -1),
-     "stages[0].converted: must be a whole number from 0 to 2147483647"),
-    ("count too large", put("stages", 0, "entered", 2**31),
-     "stages[0].entered: must be a whole number from 0 to 2147483647"),
-    ("converted > entered", put("stages", 0, "converted", 1001),
-     "stages[0].converted: must not be more than entered (1000)"),
-    ("influence 0", put("personas", 0, "influence", 0),
-     "personas[0].influence: must be a whole number from 1 to 5"),
-    ("influence 6", put("personas", 2, "influence", 6),
-     "personas[2].influence: must be a whole number from 1 to 5"),
-    ("bad status", put("content", 1, "status", "published"),
-     "content[1].status: must be one of draft, live, retired"),
-    ("bad type", put("content", 1, "type", "podcast"),
-     "content[1].type: must be one of the content types (any case, spaces or hyphens): blog post, ebook, white paper,"
-     " case study, solution brief, video, demo, webinar, tool, email, survey, testimonial, referral program, how-to,"
-     " landing page, ad, infographic, event, other"),
-    ("impossible date", put("content", 0, "last_reviewed", "2026-02-30"),
-     "content[0].last_reviewed: must be a date as YYYY-MM-DD, or null"),
-    ("date in another format", put("content", 0, "last_reviewed", "20260501"),
-     "content[0].last_reviewed: must be a date as YYYY-MM-DD, or null"),
-    ("ftp url", put("content", 0, "url", "ftp://example.com/guide"),
-     "content[0].url: must be an http:// or https:// address"),
-    ("not a url", put("content", 0, "url", "example dot com"),
-     "content[0].url: must be an http:// or https:// address"),
-    ("bad slug key", put("departments", 0, "key", "Marke ting"),
-     f"departments[0].key: {SLUG_MESSAGE}"),
+    (
+        "NUL in text",
+        put("stages", 0, "handoff_sla", "2 days\x00"),
+        "stages[0].handoff_sla: must not contain control characters (found U+0000); only tabs and line breaks are allowed",
+    ),
+    (
+        "text too long",
+        put("touchpoints", 0, "channel", "c" * 101),
+        "touchpoints[0].channel: must be at most 100 characters (is 101)",
+    ),
+    (
+        "content title too long",
+        put("content", 0, "title", "t" * 301),
+        "content[0].title: must be at most 300 characters (is 301)",
+    ),
+    ("questions not a list", put("stages", 0, "questions", "Why?"), "stages[0].questions: must be a list of text"),
+    ("question not text", put("content", 0, "questions", 1, 42), "content[0].questions: line 2 must be text"),
+    ("emotion 3", put("touchpoints", 2, "emotion", 3), "touchpoints[2].emotion: must be a whole number from -2 to 2"),
+    ("emotion -3", put("touchpoints", 2, "emotion", -3), "touchpoints[2].emotion: must be a whole number from -2 to 2"),
+    (
+        "rate 1.5",
+        put("stages", 1, "target_conversion", 1.5),
+        "stages[1].target_conversion: must be a number from 0 to 1",
+    ),
+    (
+        "negative rate",
+        put("stages", 1, "target_conversion", -0.1),
+        "stages[1].target_conversion: must be a number from 0 to 1",
+    ),
+    (
+        "negative count",
+        put("stages", 0, "converted", -1),
+        "stages[0].converted: must be a whole number from 0 to 2147483647",
+    ),
+    (
+        "count too large",
+        put("stages", 0, "entered", 2**31),
+        "stages[0].entered: must be a whole number from 0 to 2147483647",
+    ),
+    (
+        "converted > entered",
+        put("stages", 0, "converted", 1001),
+        "stages[0].converted: must not be more than entered (1000)",
+    ),
+    ("influence 0", put("personas", 0, "influence", 0), "personas[0].influence: must be a whole number from 1 to 5"),
+    ("influence 6", put("personas", 2, "influence", 6), "personas[2].influence: must be a whole number from 1 to 5"),
+    ("bad status", put("content", 1, "status", "published"), "content[1].status: must be one of draft, live, retired"),
+    (
+        "bad type",
+        put("content", 1, "type", "podcast"),
+        "content[1].type: must be one of the content types (any case, spaces or hyphens): blog post, ebook, white paper,"
+        " case study, solution brief, video, demo, webinar, tool, email, survey, testimonial, referral program, how-to,"
+        " landing page, ad, infographic, event, other",
+    ),
+    (
+        "impossible date",
+        put("content", 0, "last_reviewed", "2026-02-30"),
+        "content[0].last_reviewed: must be a date as YYYY-MM-DD, or null",
+    ),
+    (
+        "date in another format",
+        put("content", 0, "last_reviewed", "20260501"),
+        "content[0].last_reviewed: must be a date as YYYY-MM-DD, or null",
+    ),
+    (
+        "ftp url",
+        put("content", 0, "url", "ftp://example.com/guide"),
+        "content[0].url: must be an http:// or https:// address",
+    ),
+    (
+        "not a url",
+        put("content", 0, "url", "example dot com"),
+        "content[0].url: must be an http:// or https:// address",
+    ),
+    ("bad slug key", put("departments", 0, "key", "Marke ting"), f"departments[0].key: {SLUG_MESSAGE}"),
     ("non-ASCII key", put("roles", 1, "key", "経済"), f"roles[1].key: {SLUG_MESSAGE}"),
     ("missing key", drop("roles", 0, "key"), "roles[0].key: is missing"),
-    ("duplicate department", append_copy_of_first("departments"),
-     'departments[4].key: "marketing" is already the key of departments[0]'),
-    ("duplicate role", append_copy_of_first("roles"),
-     'roles[4].key: "decision-maker" is already the key of roles[0]'),
-    ("duplicate persona", append_copy_of_first("personas"),
-     'personas[3].key: "cfo" is already the key of personas[0]'),
-    ("duplicate content", append_copy_of_first("content"),
-     'content[4].key: "buyers-guide" is already the key of content[0]'),
-    ("duplicate stage", append_copy_of_first("stages"),
-     'stages[5].key: "attract" is already the key of stages[0]'),
-    ("duplicate touchpoint", append_copy_of_first("touchpoints"),
-     'touchpoints[7].key: "ad" is already the key of touchpoints[0]'),
+    (
+        "duplicate department",
+        append_copy_of_first("departments"),
+        'departments[4].key: "marketing" is already the key of departments[0]',
+    ),
+    ("duplicate role", append_copy_of_first("roles"), 'roles[4].key: "decision-maker" is already the key of roles[0]'),
+    ("duplicate persona", append_copy_of_first("personas"), 'personas[3].key: "cfo" is already the key of personas[0]'),
+    (
+        "duplicate content",
+        append_copy_of_first("content"),
+        'content[4].key: "buyers-guide" is already the key of content[0]',
+    ),
+    ("duplicate stage", append_copy_of_first("stages"), 'stages[5].key: "attract" is already the key of stages[0]'),
+    (
+        "duplicate touchpoint",
+        append_copy_of_first("touchpoints"),
+        'touchpoints[7].key: "ad" is already the key of touchpoints[0]',
+    ),
     ("dangling persona role", put("personas", 0, "role", "ceo"), 'personas[0].role: no role "ceo"'),
-    ("dangling persona stage", put("personas", 0, "stages", 1, "retain"),
-     'personas[0].stages[1]: no stage "retain"'),
-    ("dangling content persona", put("content", 1, "personas", 0, "cto"),
-     'content[1].personas[0]: no persona "cto"'),
-    ("dangling content stage", put("content", 1, "stages", 0, "close"),
-     'content[1].stages[0]: no stage "close"'),
-    ("dangling stage lead", put("stages", 0, "lead", "legal"),
-     'stages[0].lead: no department "legal"'),
-    ("dangling contributor", put("stages", 3, "contributors", 1, "legal"),
-     'stages[3].contributors[1]: no department "legal"'),
-    ("dangling required role", put("stages", 3, "required_roles", 2, "gatekeeper"),
-     'stages[3].required_roles[2]: no role "gatekeeper"'),
-    ("dangling touchpoint stage", put("touchpoints", 0, "stage", "awareness"),
-     'touchpoints[0].stage: no stage "awareness"'),
-    ("missing touchpoint stage", drop("touchpoints", 0, "stage"),
-     "touchpoints[0].stage: is missing"),
-    ("null touchpoint stage", put("touchpoints", 0, "stage", None),
-     "touchpoints[0].stage: must be a stage key"),
-    ("dangling owner", put("touchpoints", 0, "owner", "legal"),
-     'touchpoints[0].owner: no department "legal"'),
-    ("dangling touchpoint persona", put("touchpoints", 4, "personas", 1, "cto"),
-     'touchpoints[4].personas[1]: no persona "cto"'),
-    ("dangling touchpoint content", put("touchpoints", 4, "content", 0, "roi"),
-     'touchpoints[4].content[0]: no content "roi"'),
-    ("dangling next", put("touchpoints", 3, "next", 0, "contrat"),
-     'touchpoints[3].next[0]: no touchpoint "contrat"'),
-    ("reference not a key", put("touchpoints", 3, "next", 0, 4),
-     "touchpoints[3].next[0]: must be a touchpoint key"),
-    ("reference list not a list", put("stages", 0, "contributors", "sales"),
-     "stages[0].contributors: must be a list of department keys"),
-    ("self flow", put("touchpoints", 3, "next", 0, "nurture-mail"),
-     "touchpoints[3].next[0]: a touchpoint cannot flow to itself"),
-    ("duplicate touchpoint persona", put("touchpoints", 0, "personas", 1, "cfo"),
-     'touchpoints[0].personas[1]: "cfo" listed twice'),
-    ("duplicate flow", put("touchpoints", 2, "next", 1, "demo"),
-     'touchpoints[2].next[1]: "demo" listed twice'),
-    ("duplicate contributor", put("stages", 3, "contributors", 1, "marketing"),
-     'stages[3].contributors[1]: "marketing" listed twice'),
-    ("duplicate scope stage", put("personas", 0, "stages", 1, "convert"),
-     'personas[0].stages[1]: "convert" listed twice'),
+    ("dangling persona stage", put("personas", 0, "stages", 1, "retain"), 'personas[0].stages[1]: no stage "retain"'),
+    ("dangling content persona", put("content", 1, "personas", 0, "cto"), 'content[1].personas[0]: no persona "cto"'),
+    ("dangling content stage", put("content", 1, "stages", 0, "close"), 'content[1].stages[0]: no stage "close"'),
+    ("dangling stage lead", put("stages", 0, "lead", "legal"), 'stages[0].lead: no department "legal"'),
+    (
+        "dangling contributor",
+        put("stages", 3, "contributors", 1, "legal"),
+        'stages[3].contributors[1]: no department "legal"',
+    ),
+    (
+        "dangling required role",
+        put("stages", 3, "required_roles", 2, "gatekeeper"),
+        'stages[3].required_roles[2]: no role "gatekeeper"',
+    ),
+    (
+        "dangling touchpoint stage",
+        put("touchpoints", 0, "stage", "awareness"),
+        'touchpoints[0].stage: no stage "awareness"',
+    ),
+    ("missing touchpoint stage", drop("touchpoints", 0, "stage"), "touchpoints[0].stage: is missing"),
+    ("null touchpoint stage", put("touchpoints", 0, "stage", None), "touchpoints[0].stage: must be a stage key"),
+    ("dangling owner", put("touchpoints", 0, "owner", "legal"), 'touchpoints[0].owner: no department "legal"'),
+    (
+        "dangling touchpoint persona",
+        put("touchpoints", 4, "personas", 1, "cto"),
+        'touchpoints[4].personas[1]: no persona "cto"',
+    ),
+    (
+        "dangling touchpoint content",
+        put("touchpoints", 4, "content", 0, "roi"),
+        'touchpoints[4].content[0]: no content "roi"',
+    ),
+    ("dangling next", put("touchpoints", 3, "next", 0, "contrat"), 'touchpoints[3].next[0]: no touchpoint "contrat"'),
+    ("reference not a key", put("touchpoints", 3, "next", 0, 4), "touchpoints[3].next[0]: must be a touchpoint key"),
+    (
+        "reference list not a list",
+        put("stages", 0, "contributors", "sales"),
+        "stages[0].contributors: must be a list of department keys",
+    ),
+    (
+        "self flow",
+        put("touchpoints", 3, "next", 0, "nurture-mail"),
+        "touchpoints[3].next[0]: a touchpoint cannot flow to itself",
+    ),
+    (
+        "duplicate touchpoint persona",
+        put("touchpoints", 0, "personas", 1, "cfo"),
+        'touchpoints[0].personas[1]: "cfo" listed twice',
+    ),
+    ("duplicate flow", put("touchpoints", 2, "next", 1, "demo"), 'touchpoints[2].next[1]: "demo" listed twice'),
+    (
+        "duplicate contributor",
+        put("stages", 3, "contributors", 1, "marketing"),
+        'stages[3].contributors[1]: "marketing" listed twice',
+    ),
+    (
+        "duplicate scope stage",
+        put("personas", 0, "stages", 1, "convert"),
+        'personas[0].stages[1]: "convert" listed twice',
+    ),
 ]
 
 
 @pytest.mark.parametrize(
     "mutate, message", [pytest.param(mutate, message, id=name) for name, mutate, message in MALFORMED]
 )
-def test_malformed_document_is_refused_naming_the_place_and_nothing_is_written(
-    small_map, mutate, message
-):
+def test_malformed_document_is_refused_naming_the_place_and_nothing_is_written(small_map, mutate, message):
     doc = full_doc()
     mutate(doc)
     before = row_counts()
@@ -246,8 +316,10 @@ NOT_JSON = '{"format": "journeymap/1",\n  "map": {\n    "key" "acme"}}'
         ("[]", "document: must be a JSON object"),
         ('"journeymap/1"', "document: must be a JSON object"),
         (b'{"format": "journeymap/1", "map": {"name": "\xff"}}', "byte 45: not UTF-8 text"),
-        ('{"format": "journeymap/1", "map": {"key": "a", "key": "b", "name": "A"}}',
-         'document: field "key" appears twice in one object'),
+        (
+            '{"format": "journeymap/1", "map": {"key": "a", "key": "b", "name": "A"}}',
+            'document: field "key" appears twice in one object',
+        ),
     ],
     ids=["not JSON", "empty", "list", "string", "not UTF-8", "repeated field"],
 )
@@ -307,8 +379,13 @@ def test_import_writes_every_part_of_the_map(workspace):
     assert [e.persona.key for e in jm.map_personas.all()] == ["cfo", "it-lead", "ops_manager"]
     assert [s.key for s in jm.map_personas.get(persona__key="cfo").stages.all()] == ["convert", "expand"]
     assert [(tp.stage.key, tp.key) for tp in Touchpoint.objects.filter(map=jm)] == [
-        ("attract", "ad"), ("attract", "guide-download"), ("capture", "webinar"),
-        ("nurture", "nurture-mail"), ("convert", "demo"), ("convert", "contract"), ("expand", "onboarding"),
+        ("attract", "ad"),
+        ("attract", "guide-download"),
+        ("capture", "webinar"),
+        ("nurture", "nurture-mail"),
+        ("convert", "demo"),
+        ("convert", "contract"),
+        ("expand", "onboarding"),
     ]
     webinar = Touchpoint.objects.get(map=jm, key="webinar")
     assert [f.target.key for f in webinar.flows_out.all()] == ["demo", "nurture-mail"]
@@ -316,7 +393,8 @@ def test_import_writes_every_part_of_the_map(workspace):
     assert sorted(s.key for s in guide.stages.all()) == ["attract", "capture"]
     assert guide.last_reviewed.isoformat() == "2026-05-01"
     assert list(Persona.objects.get(workspace=workspace, key="cfo").content.order_by("order")) == [
-        guide, ContentAsset.objects.get(workspace=workspace, key="roi-calc")
+        guide,
+        ContentAsset.objects.get(workspace=workspace, key="roi-calc"),
     ]
 
 
@@ -444,9 +522,7 @@ def test_export_of_a_map_built_in_the_app(small_map):
 
     assert [d["key"] for d in doc["departments"]] == ["marketing", "sales", "service"]
     assert [p["key"] for p in doc["personas"]] == ["cfo", "it-lead"]
-    assert [(c["key"], c["personas"]) for c in doc["content"]] == [
-        ("guide", ["cfo", "it-lead"]), ("roi-calc", ["cfo"])
-    ]
+    assert [(c["key"], c["personas"]) for c in doc["content"]] == [("guide", ["cfo", "it-lead"]), ("roi-calc", ["cfo"])]
     assert doc["touchpoints"][0]["personas"] == ["cfo"]
     assert doc["personas"][1]["stages"] == ["decision"]
     assert [t["next"] for t in doc["touchpoints"]] == [["webinar"], ["demo"], []]
@@ -479,13 +555,24 @@ def test_export_reads_the_map_as_it_is_now(small_map):
 def test_map_persona_scope_and_order_survive_the_round_trip(workspace):
     jm = import_map(full_doc(), workspace)
     assert list(MapPersona.objects.filter(map=jm).values_list("order", "persona__key")) == [
-        (0, "cfo"), (1, "it-lead"), (2, "ops_manager")
+        (0, "cfo"),
+        (1, "it-lead"),
+        (2, "ops_manager"),
     ]
 
 
-@pytest.mark.parametrize("word, key", [("Case study", "case-study"), ("case-study", "case-study"),
-                                       ("WHITE PAPER", "white-paper"), ("eBook", "ebook"), ("How-to", "how-to"),
-                                       ("how to", "how-to"), ("referral  program", "referral-program")])
+@pytest.mark.parametrize(
+    "word, key",
+    [
+        ("Case study", "case-study"),
+        ("case-study", "case-study"),
+        ("WHITE PAPER", "white-paper"),
+        ("eBook", "ebook"),
+        ("How-to", "how-to"),
+        ("how to", "how-to"),
+        ("referral  program", "referral-program"),
+    ],
+)
 def test_content_types_are_taken_as_words_in_any_case_and_stored_as_their_key(workspace, word, key):
     doc = json.loads(FULL_MAP.read_text(encoding="utf-8"))
     doc["content"][0]["type"] = word

@@ -1,10 +1,11 @@
 """The workspace library: personas, content, buying roles and departments; listed,
 filtered, added, edited, and deleted only while nothing uses them."""
+
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pytest
 from django.urls import reverse
@@ -59,14 +60,22 @@ class LibraryEdit:
 def persona_added(ws: Workspace) -> None:
     persona = ws.personas.get(key="head-of-procurement")
     assert (persona.name, persona.role.key, persona.influence, persona.fears) == (
-        "Head of procurement", "decision-maker", 4, "Hidden costs")
+        "Head of procurement",
+        "decision-maker",
+        4,
+        "Hidden costs",
+    )
     assert list(ws.personas.values_list("key", flat=True)) == ["cfo", "it-lead", "intern", "head-of-procurement"]
 
 
 def persona_edited(ws: Workspace) -> None:
     cfo = ws.personas.get(key="cfo")
-    assert (cfo.name, cfo.title, cfo.influence, cfo.role.key) == ("Carla, CFO", "Chief financial officer", 4,
-                                                                  "decision-maker")
+    assert (cfo.name, cfo.title, cfo.influence, cfo.role.key) == (
+        "Carla, CFO",
+        "Chief financial officer",
+        4,
+        "decision-maker",
+    )
     assert cfo.map_entries.count() == 1  # still in the map
 
 
@@ -77,7 +86,11 @@ def unused_persona(ws: Workspace) -> Persona:
 def content_added(ws: Workspace) -> None:
     asset = ws.content.get(key="security-white-paper")
     assert (asset.title, asset.type, asset.status, asset.url) == (
-        "Security white paper", "white-paper", "live", "https://example.com/security")
+        "Security white paper",
+        "white-paper",
+        "live",
+        "https://example.com/security",
+    )
     assert asset.questions == ["Is our data safe?", "Where is it hosted?"]
     assert [p.key for p in asset.personas.all()] == ["it-lead"]
     assert asset.last_reviewed == datetime.date(2026, 1, 15)
@@ -115,6 +128,7 @@ def gone(kind: str, key: str) -> Callable[[Workspace], None]:
     def check(ws: Workspace) -> None:
         assert not MODELS[kind].objects.filter(workspace=ws, key=key).exists()
         assert MODELS[kind].objects.filter(workspace=ws).exists()  # only that one
+
     return check
 
 
@@ -123,39 +137,99 @@ def role_pk(ws: Workspace, key: str) -> int:
 
 
 EDITS = [
-    LibraryEdit("add persona", "personas", "library_create", None,
-                lambda ws: item_data(ws, "personas", name="Head of procurement", role=role_pk(ws, "decision-maker"),
-                                     influence="4", fears="Hidden costs"),
-                persona_added),
-    LibraryEdit("edit persona", "personas", "library_edit", "cfo",
-                lambda ws: item_data(ws, "personas", "cfo", name="Carla, CFO", title="Chief financial officer",
-                                     influence="4"),
-                persona_edited),
-    LibraryEdit("delete unused persona", "personas", "library_delete", "intern", lambda ws: {},
-                gone("personas", "intern")),
-    LibraryEdit("add content", "content", "library_create", None,
-                lambda ws: item_data(ws, "content", title="Security white paper", type="white-paper", status="live",
-                                     url="https://example.com/security",
-                                     questions="Is our data safe?\r\nWhere is it hosted?\r\n",
-                                     personas=[ws.personas.get(key="it-lead").pk], last_reviewed="2026-01-15"),
-                content_added),
-    LibraryEdit("edit content", "content", "library_edit", "guide",
-                lambda ws: item_data(ws, "content", "guide", title="Buyer's guide 2026", status="retired"),
-                content_edited),
-    LibraryEdit("delete unused content", "content", "library_delete", "old-deck", lambda ws: {},
-                gone("content", "old-deck")),
-    LibraryEdit("add role", "roles", "library_create", None,
-                lambda ws: item_data(ws, "roles", name="Champion"), role_added),
-    LibraryEdit("edit role", "roles", "library_edit", "decision-maker",
-                lambda ws: item_data(ws, "roles", "decision-maker", name="Final decision maker"), role_edited),
-    LibraryEdit("delete unused role", "roles", "library_delete", "gatekeeper", lambda ws: {},
-                gone("roles", "gatekeeper")),
-    LibraryEdit("add department", "departments", "library_create", None,
-                lambda ws: item_data(ws, "departments", name="Customer success"), department_added),
-    LibraryEdit("edit department", "departments", "library_edit", "sales",
-                lambda ws: item_data(ws, "departments", "sales", name="Inside sales"), department_edited),
-    LibraryEdit("delete unused department", "departments", "library_delete", "service", lambda ws: {},
-                gone("departments", "service")),
+    LibraryEdit(
+        "add persona",
+        "personas",
+        "library_create",
+        None,
+        lambda ws: item_data(
+            ws,
+            "personas",
+            name="Head of procurement",
+            role=role_pk(ws, "decision-maker"),
+            influence="4",
+            fears="Hidden costs",
+        ),
+        persona_added,
+    ),
+    LibraryEdit(
+        "edit persona",
+        "personas",
+        "library_edit",
+        "cfo",
+        lambda ws: item_data(ws, "personas", "cfo", name="Carla, CFO", title="Chief financial officer", influence="4"),
+        persona_edited,
+    ),
+    LibraryEdit(
+        "delete unused persona", "personas", "library_delete", "intern", lambda ws: {}, gone("personas", "intern")
+    ),
+    LibraryEdit(
+        "add content",
+        "content",
+        "library_create",
+        None,
+        lambda ws: item_data(
+            ws,
+            "content",
+            title="Security white paper",
+            type="white-paper",
+            status="live",
+            url="https://example.com/security",
+            questions="Is our data safe?\r\nWhere is it hosted?\r\n",
+            personas=[ws.personas.get(key="it-lead").pk],
+            last_reviewed="2026-01-15",
+        ),
+        content_added,
+    ),
+    LibraryEdit(
+        "edit content",
+        "content",
+        "library_edit",
+        "guide",
+        lambda ws: item_data(ws, "content", "guide", title="Buyer's guide 2026", status="retired"),
+        content_edited,
+    ),
+    LibraryEdit(
+        "delete unused content", "content", "library_delete", "old-deck", lambda ws: {}, gone("content", "old-deck")
+    ),
+    LibraryEdit(
+        "add role", "roles", "library_create", None, lambda ws: item_data(ws, "roles", name="Champion"), role_added
+    ),
+    LibraryEdit(
+        "edit role",
+        "roles",
+        "library_edit",
+        "decision-maker",
+        lambda ws: item_data(ws, "roles", "decision-maker", name="Final decision maker"),
+        role_edited,
+    ),
+    LibraryEdit(
+        "delete unused role", "roles", "library_delete", "gatekeeper", lambda ws: {}, gone("roles", "gatekeeper")
+    ),
+    LibraryEdit(
+        "add department",
+        "departments",
+        "library_create",
+        None,
+        lambda ws: item_data(ws, "departments", name="Customer success"),
+        department_added,
+    ),
+    LibraryEdit(
+        "edit department",
+        "departments",
+        "library_edit",
+        "sales",
+        lambda ws: item_data(ws, "departments", "sales", name="Inside sales"),
+        department_edited,
+    ),
+    LibraryEdit(
+        "delete unused department",
+        "departments",
+        "library_delete",
+        "service",
+        lambda ws: {},
+        gone("departments", "service"),
+    ),
 ]
 IDS = [edit.name for edit in EDITS]
 
@@ -164,8 +238,9 @@ IDS = [edit.name for edit in EDITS]
 def library(workspace, small_map) -> Workspace:
     """The small map's library, plus one unused item of each kind that nothing holds on to."""
     unused_persona(workspace)
-    ContentAsset.objects.create(workspace=workspace, key="old-deck", title="Old deck", status=ContentAsset.RETIRED,
-                                type="other", order=5)
+    ContentAsset.objects.create(
+        workspace=workspace, key="old-deck", title="Old deck", status=ContentAsset.RETIRED, type="other", order=5
+    )
     BuyingRole.objects.create(workspace=workspace, key="gatekeeper", name="Gatekeeper", order=5)
     return workspace
 
@@ -247,8 +322,9 @@ def test_delete_page_of_what_is_in_use_explains_instead_of_asking(client, owner,
 def test_refused_delete_without_htmx_goes_back_with_the_reason(client, owner, library):
     login(client, owner)
     list_url = reverse("library_list", args=["acme", "personas"])
-    response = client.post(reverse("library_delete", args=["acme", "personas", "cfo"]),
-                           HTTP_REFERER=list_url, follow=True)
+    response = client.post(
+        reverse("library_delete", args=["acme", "personas", "cfo"]), HTTP_REFERER=list_url, follow=True
+    )
     assert response.redirect_chain == [(list_url, 302)]
     assert "“Carla CFO” cannot be deleted while it is used by the map “Launch journey”" in response.content.decode()
     assert library.personas.filter(key="cfo").exists()
@@ -278,12 +354,15 @@ def test_persona_becomes_deletable_once_removed_from_map_and_touchpoints(client,
 # --- lists and filters -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind, shown", [
-    ("personas", ["Carla CFO", "Ivan IT", "Ian Intern"]),
-    ("content", ["Buyer's guide", "ROI calculator", "Old deck"]),
-    ("roles", ["Decision maker", "Technical evaluator", "Gatekeeper"]),
-    ("departments", ["Marketing", "Sales", "Service"]),
-])
+@pytest.mark.parametrize(
+    "kind, shown",
+    [
+        ("personas", ["Carla CFO", "Ivan IT", "Ian Intern"]),
+        ("content", ["Buyer's guide", "ROI calculator", "Old deck"]),
+        ("roles", ["Decision maker", "Technical evaluator", "Gatekeeper"]),
+        ("departments", ["Marketing", "Sales", "Service"]),
+    ],
+)
 @pytest.mark.parametrize("role_name", ["owner", "editor", "viewer"])
 def test_every_member_sees_the_library_lists(client, request, library, role_name, kind, shown):
     login(client, request.getfixturevalue(role_name))
@@ -332,16 +411,19 @@ def table_rows(response) -> list[str]:
     return [" ".join(a.text_content().split()) for a in html(response).xpath("//tbody/tr/td[1]/a")]
 
 
-@pytest.mark.parametrize("params, shown", [
-    ({"q": "roi"}, ["ROI calculator"]),
-    ({"q": "GUIDE"}, ["Buyer's guide"]),  # by title, whatever the case
-    ({"q": "old-"}, ["Old deck"]),  # by key
-    ({"status": "live"}, ["Buyer's guide", "ROI calculator"]),
-    ({"status": "retired"}, ["Old deck"]),
-    ({"type": "tool"}, ["ROI calculator"]),
-    ({"status": "live", "type": "ebook"}, ["Buyer's guide"]),
-    ({"status": "nonsense"}, ["Buyer's guide", "ROI calculator", "Old deck"]),
-])
+@pytest.mark.parametrize(
+    "params, shown",
+    [
+        ({"q": "roi"}, ["ROI calculator"]),
+        ({"q": "GUIDE"}, ["Buyer's guide"]),  # by title, whatever the case
+        ({"q": "old-"}, ["Old deck"]),  # by key
+        ({"status": "live"}, ["Buyer's guide", "ROI calculator"]),
+        ({"status": "retired"}, ["Old deck"]),
+        ({"type": "tool"}, ["ROI calculator"]),
+        ({"status": "live", "type": "ebook"}, ["Buyer's guide"]),
+        ({"status": "nonsense"}, ["Buyer's guide", "ROI calculator", "Old deck"]),
+    ],
+)
 def test_content_list_filters_by_text_status_and_type(client, viewer, library, params, shown):
     login(client, viewer)
     response = client.get(reverse("library_list", args=["acme", "content"]), params, **HX)
@@ -373,12 +455,15 @@ def test_library_list_shows_which_maps_use_a_persona(client, viewer, library):
 # --- forms: what is refused ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind, key, taken", [
-    ("personas", None, "cfo"),
-    ("content", None, "guide"),
-    ("roles", None, "technical-evaluator"),
-    ("departments", "service", "sales"),
-])
+@pytest.mark.parametrize(
+    "kind, key, taken",
+    [
+        ("personas", None, "cfo"),
+        ("content", None, "guide"),
+        ("roles", None, "technical-evaluator"),
+        ("departments", "service", "sales"),
+    ],
+)
 def test_duplicate_library_key_is_refused(client, editor, library, kind, key, taken):
     login(client, editor)
     before = snapshot()
@@ -459,4 +544,9 @@ def test_library_key_is_made_from_the_name(client, editor, library):
     client.post(reverse("library_create", args=["acme", "departments"]), {"name": "Sales"}, **HX)
     client.post(reverse("library_create", args=["acme", "departments"]), {"name": "営業"}, **HX)
     assert list(library.departments.values_list("key", flat=True)) == [
-        "marketing", "sales", "service", "sales-2", "department"]
+        "marketing",
+        "sales",
+        "service",
+        "sales-2",
+        "department",
+    ]

@@ -1,5 +1,6 @@
 """Creating a map: from a stage template (English or Japanese), blank, or as a copy;
 who may, and what is refused."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,11 +27,13 @@ def outline(jm: JourneyMap) -> dict:
     """What a copy must repeat: stages, their touchpoints, flows and personas, by key."""
     return {
         "stages": [(s.key, s.name, s.lead.key if s.lead else None) for s in jm.stages.order_by("order")],
-        "touchpoints": [(t.stage.key, t.key, t.name, t.emotion)
-                        for t in jm.touchpoints.order_by("stage__order", "order")],
+        "touchpoints": [
+            (t.stage.key, t.key, t.name, t.emotion) for t in jm.touchpoints.order_by("stage__order", "order")
+        ],
         "flows": sorted(Flow.objects.filter(source__map=jm).values_list("source__key", "target__key")),
-        "personas": [(e.persona.key, sorted(e.stages.values_list("key", flat=True)))
-                     for e in jm.map_personas.order_by("order")],
+        "personas": [
+            (e.persona.key, sorted(e.stages.values_list("key", flat=True))) for e in jm.map_personas.order_by("order")
+        ],
     }
 
 
@@ -45,10 +48,12 @@ def create(client, data: dict, htmx: bool = True):
 @pytest.mark.parametrize("language", ["en", "ja"])
 @pytest.mark.parametrize("role_name", EDITING_ROLES)
 def test_map_from_a_template_has_its_five_stages_in_the_chosen_language(
-        client, request, workspace, role_name, template_key, language):
+    client, request, workspace, role_name, template_key, language
+):
     login(client, request.getfixturevalue(role_name))
-    response = create(client, {"name": "Q3 campaign", "start": "template", "template": template_key,
-                               "language": language})
+    response = create(
+        client, {"name": "Q3 campaign", "start": "template", "template": template_key, "language": language}
+    )
     jm = JourneyMap.objects.get(workspace=workspace, name="Q3 campaign")
     assert response.status_code == 200
     assert response["HX-Redirect"] == jm.get_absolute_url()
@@ -69,8 +74,9 @@ def test_japanese_template_gives_japanese_stage_names(client, owner, workspace):
 
 def test_blank_map_has_no_stages(client, editor, workspace):
     login(client, editor)
-    response = create(client, {"name": "Scratch", "key": "scratch", "start": "blank", "description": "Ideas"},
-                      htmx=False)
+    response = create(
+        client, {"name": "Scratch", "key": "scratch", "start": "blank", "description": "Ideas"}, htmx=False
+    )
     jm = JourneyMap.objects.get(workspace=workspace, key="scratch")
     assert response.status_code == 302
     assert response["Location"] == jm.get_absolute_url()
@@ -102,16 +108,29 @@ def test_copy_finds_the_same_gaps_as_its_source(client, owner, small_map):
     assert [g.as_dict() for g in find_gaps(loaded(twin))] == [g.as_dict() for g in find_gaps(loaded(small_map))]
 
 
-@pytest.mark.parametrize("data, field, message", [
-    ({"name": "", "start": "blank"}, "name", "This field is required."),
-    ({"name": "X", "start": "template", "template": "", "language": "en"}, "template", "Pick a template."),
-    ({"name": "X", "start": "template", "template": "act-on-lifecycle", "language": "fr"}, "language",
-     "Select a valid choice. fr is not one of the available choices."),
-    ({"name": "X", "start": "copy"}, "source", "Pick the map to copy."),
-    ({"name": "X", "key": "launch", "start": "blank"}, "key", '"launch" is already used here; keys must be unique.'),
-    ({"name": "X", "key": "Not a slug!", "start": "blank"}, "key",
-     "Enter a valid “slug” consisting of letters, numbers, underscores or hyphens."),
-])
+@pytest.mark.parametrize(
+    "data, field, message",
+    [
+        ({"name": "", "start": "blank"}, "name", "This field is required."),
+        ({"name": "X", "start": "template", "template": "", "language": "en"}, "template", "Pick a template."),
+        (
+            {"name": "X", "start": "template", "template": "act-on-lifecycle", "language": "fr"},
+            "language",
+            "Select a valid choice. fr is not one of the available choices.",
+        ),
+        ({"name": "X", "start": "copy"}, "source", "Pick the map to copy."),
+        (
+            {"name": "X", "key": "launch", "start": "blank"},
+            "key",
+            '"launch" is already used here; keys must be unique.',
+        ),
+        (
+            {"name": "X", "key": "Not a slug!", "start": "blank"},
+            "key",
+            "Enter a valid “slug” consisting of letters, numbers, underscores or hyphens.",
+        ),
+    ],
+)
 @pytest.mark.parametrize("htmx, status", [(True, 422), (False, 200)])
 def test_invalid_new_map_is_refused_next_to_the_field(client, owner, small_map, data, field, message, htmx, status):
     login(client, owner)

@@ -1,4 +1,5 @@
 """A map's settings, archive and delete (to the trash): who may, and what is refused."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,9 +26,11 @@ def loaded(jm: JourneyMap) -> JourneyMap:
 @pytest.mark.parametrize("role_name", EDITING_ROLES)
 def test_owner_and_editor_can_rename_a_map(client, request, small_map, role_name):
     login(client, request.getfixturevalue(role_name))
-    response = client.post(reverse("map_settings", args=["acme", "launch"]),
-                           {"name": "Launch 2026", "key": "launch", "description": "For the spring", "goal": "40 SQLs"},
-                           **HX)
+    response = client.post(
+        reverse("map_settings", args=["acme", "launch"]),
+        {"name": "Launch 2026", "key": "launch", "description": "For the spring", "goal": "40 SQLs"},
+        **HX,
+    )
     assert response.status_code == 200
     assert "map-changed" in client_events(response)
     assert "Launch 2026" in response.content.decode()  # the refreshed header
@@ -37,8 +40,9 @@ def test_owner_and_editor_can_rename_a_map(client, request, small_map, role_name
 
 def test_new_map_key_sends_the_browser_to_the_new_address(client, owner, small_map):
     login(client, owner)
-    response = client.post(reverse("map_settings", args=["acme", "launch"]),
-                           {"name": "Launch journey", "key": "launch-2026"}, **HX)
+    response = client.post(
+        reverse("map_settings", args=["acme", "launch"]), {"name": "Launch journey", "key": "launch-2026"}, **HX
+    )
     assert response["HX-Redirect"] == reverse("map_detail", args=["acme", "launch-2026"])
     assert client.get(reverse("map_detail", args=["acme", "launch-2026"])).status_code == 200
     assert client.get(reverse("map_detail", args=["acme", "launch"])).status_code == 404
@@ -56,8 +60,9 @@ def test_map_key_taken_by_another_map_is_refused(client, owner, small_map, htmx,
     JourneyMap.objects.create(workspace=small_map.workspace, key="taken", name="Other")
     login(client, owner)
     before = snapshot()
-    response = client.post(reverse("map_settings", args=["acme", "launch"]), {"name": "New name", "key": "taken"},
-                           **(HX if htmx else {}))
+    response = client.post(
+        reverse("map_settings", args=["acme", "launch"]), {"name": "New name", "key": "taken"}, **(HX if htmx else {})
+    )
     assert response.status_code == status
     assert field_errors(response, "key") == ['"taken" is already used here; keys must be unique.']
     assert snapshot() == before
@@ -112,8 +117,9 @@ def test_deleting_a_map_asks_first(client, owner, small_map):
 
 @pytest.mark.parametrize("role_name", EDITING_ROLES)
 @pytest.mark.parametrize("htmx", [True, False])
-def test_owner_and_editor_can_delete_a_map_to_the_trash_and_the_library_stays(client, request, small_map, role_name,
-                                                                               htmx):
+def test_owner_and_editor_can_delete_a_map_to_the_trash_and_the_library_stays(
+    client, request, small_map, role_name, htmx
+):
     login(client, request.getfixturevalue(role_name))
     response = client.post(reverse("map_delete", args=["acme", "launch"]), **(HX if htmx else {}))
     workspace_url = reverse("workspace", args=["acme"])

@@ -1,5 +1,6 @@
 """The map page and its fragments: board, gaps and who sees the edit controls; user
 text escaped."""
+
 from __future__ import annotations
 
 import pytest
@@ -125,17 +126,22 @@ def test_board_and_gaps_refresh_when_the_map_changes(client, viewer, small_map):
 
 def test_board_shows_the_change_an_edit_made(client, editor, small_map):
     login(client, editor)
-    client.post(reverse("touchpoint_create", args=["acme", "launch", "decision"]),
-                {"name": "Contract review", "stage": small_map.stages.get(key="decision").pk}, **HX)
+    client.post(
+        reverse("touchpoint_create", args=["acme", "launch", "decision"]),
+        {"name": "Contract review", "stage": small_map.stages.get(key="decision").pk},
+        **HX,
+    )
     assert "Contract review" in client.get(reverse("map_board", args=["acme", "launch"]), **HX).content.decode()
 
 
 def test_user_text_is_escaped_on_the_map_page(client, owner, small_map):
     login(client, owner)
     hostile = "<script>alert(1)</script>"
-    response = client.post(reverse("touchpoint_create", args=["acme", "launch", "decision"]),
-                           {"name": hostile, "stage": small_map.stages.get(key="decision").pk,
-                            "pain_point": hostile}, **HX)
+    response = client.post(
+        reverse("touchpoint_create", args=["acme", "launch", "decision"]),
+        {"name": hostile, "stage": small_map.stages.get(key="decision").pk, "pain_point": hostile},
+        **HX,
+    )
     assert response.status_code == 200
     assert Touchpoint.objects.filter(map=small_map, name=hostile).exists()
     for url_name in ("map_detail", "map_board", "map_gaps", "map_diagram"):

@@ -1,4 +1,5 @@
 """The personas of a map: added from the library, scoped to stages, removed again."""
+
 from __future__ import annotations
 
 import pytest
@@ -31,8 +32,10 @@ def procurement(workspace, small_map) -> Persona:
 
 def entries(jm: JourneyMap) -> dict[str, list[str]]:
     """Persona key -> the stage keys it is scoped to, in the map's order."""
-    return {e.persona.key: [s.key for s in e.stages.order_by("order")]
-            for e in MapPersona.objects.filter(map=jm).order_by("order", "id")}
+    return {
+        e.persona.key: [s.key for s in e.stages.order_by("order")]
+        for e in MapPersona.objects.filter(map=jm).order_by("order", "id")
+    }
 
 
 def entry_pk(jm: JourneyMap, persona_key: str) -> int:
@@ -44,8 +47,9 @@ def stage_pk(jm: JourneyMap, key: str) -> int:
 
 
 def content_gaps(jm: JourneyMap) -> set[tuple[str, str]]:
-    return {(g.stage, g.persona) for g in find_gaps(JourneyMap.objects.loaded().get(pk=jm.pk))
-            if g.code == "content-gap"}
+    return {
+        (g.stage, g.persona) for g in find_gaps(JourneyMap.objects.loaded().get(pk=jm.pk)) if g.code == "content-gap"
+    }
 
 
 def check_added(jm: JourneyMap) -> None:
@@ -62,13 +66,21 @@ def check_removed(jm: JourneyMap) -> None:
 
 
 EDITS = [
-    Edit("add persona", "map_personas", lambda jm: [],
-         lambda jm: {"persona": Persona.objects.get(key="procurement").pk, "stages": [stage_pk(jm, "awareness")]},
-         check_added),
-    Edit("scope persona to every stage", "map_persona_edit", lambda jm: [entry_pk(jm, "it-lead")],
-         lambda jm: {"stages": []}, check_rescoped),
-    Edit("remove persona", "map_persona_remove", lambda jm: [entry_pk(jm, "it-lead")], lambda jm: {},
-         check_removed),
+    Edit(
+        "add persona",
+        "map_personas",
+        lambda jm: [],
+        lambda jm: {"persona": Persona.objects.get(key="procurement").pk, "stages": [stage_pk(jm, "awareness")]},
+        check_added,
+    ),
+    Edit(
+        "scope persona to every stage",
+        "map_persona_edit",
+        lambda jm: [entry_pk(jm, "it-lead")],
+        lambda jm: {"stages": []},
+        check_rescoped,
+    ),
+    Edit("remove persona", "map_persona_remove", lambda jm: [entry_pk(jm, "it-lead")], lambda jm: {}, check_removed),
 ]
 
 
@@ -128,8 +140,9 @@ def test_only_library_personas_not_yet_in_the_map_are_offered(client, editor, pr
 def test_adding_a_persona_twice_is_refused(client, editor, small_map):
     login(client, editor)
     before = snapshot()
-    response = client.post(reverse("map_personas", args=["acme", "launch"]),
-                           {"persona": Persona.objects.get(key="cfo").pk}, **HX)
+    response = client.post(
+        reverse("map_personas", args=["acme", "launch"]), {"persona": Persona.objects.get(key="cfo").pk}, **HX
+    )
     assert response.status_code == 422
     assert field_errors(response, "persona")
     assert snapshot() == before
@@ -150,8 +163,9 @@ def test_scope_to_a_stage_of_another_map_is_refused(client, editor, small_map, w
     foreign = Stage.objects.create(map=other, key="retention", name="Retention")
     login(client, editor)
     before = snapshot()
-    response = client.post(reverse("map_persona_edit", args=["acme", "launch", entry_pk(small_map, "cfo")]),
-                           {"stages": [foreign.pk]}, **HX)
+    response = client.post(
+        reverse("map_persona_edit", args=["acme", "launch", entry_pk(small_map, "cfo")]), {"stages": [foreign.pk]}, **HX
+    )
     assert response.status_code == 422
     assert field_errors(response, "stages")
     assert snapshot() == before
@@ -160,8 +174,11 @@ def test_scope_to_a_stage_of_another_map_is_refused(client, editor, small_map, w
 def test_the_persona_of_an_entry_cannot_be_swapped(client, editor, procurement):
     small_map = procurement.workspace.maps.get()
     login(client, editor)
-    response = client.post(reverse("map_persona_edit", args=["acme", "launch", entry_pk(small_map, "cfo")]),
-                           {"persona": procurement.pk, "stages": []}, **HX)
+    response = client.post(
+        reverse("map_persona_edit", args=["acme", "launch", entry_pk(small_map, "cfo")]),
+        {"persona": procurement.pk, "stages": []},
+        **HX,
+    )
     assert response.status_code == 200
     assert list(entries(small_map)) == ["cfo", "it-lead"]
 
@@ -193,5 +210,8 @@ def test_added_persona_shows_on_the_coverage_matrix(client, editor, procurement)
     client.post(reverse("map_personas", args=["acme", "launch"]), {"persona": procurement.pk}, **HX)
     body = client.get(reverse("coverage", args=["acme", "launch"])).content.decode()
     assert "Paula Procurement" in body
-    assert content_gaps(small_map) == {("awareness", "procurement"), ("decision", "it-lead"),
-                                       ("decision", "procurement")}
+    assert content_gaps(small_map) == {
+        ("awareness", "procurement"),
+        ("decision", "it-lead"),
+        ("decision", "procurement"),
+    }

@@ -1,6 +1,7 @@
 """The map's own settings and its personas panel, as the map page's drawer gets them:
 what a rename answers with, a persona created from inside the map, a panel that stays
 open, and a refused form that says what to fix at its top."""
+
 from __future__ import annotations
 
 import pytest
@@ -82,11 +83,13 @@ def test_adding_a_persona_keeps_the_panel_open_with_the_new_list(client, editor,
 def test_a_persona_created_in_the_map_joins_the_library_and_the_map(client, editor, small_map):
     login(client, editor)
     role = small_map.workspace.roles.get(key="technical-evaluator")
-    response = client.post(NEW_PERSONA, {"new-name": "Olga Ops", "new-role": role.pk, "new-title": "Head of IT ops"},
-                           **HX)
+    response = client.post(
+        NEW_PERSONA, {"new-name": "Olga Ops", "new-role": role.pk, "new-title": "Head of IT ops"}, **HX
+    )
     assert response.status_code == 200
     assert html(response).xpath("//*[@role='status']")[0].text_content() == (
-        "Persona “Olga Ops” created and added to the map.")
+        "Persona “Olga Ops” created and added to the map."
+    )
     olga = Persona.objects.get(workspace=small_map.workspace, name="Olga Ops")
     assert (olga.key, olga.role, olga.title) == ("olga-ops", role, "Head of IT ops")
     assert map_names(small_map) == ["Carla CFO", "Ivan IT", "Olga Ops"]
@@ -102,7 +105,8 @@ def test_a_new_persona_follows_the_library_rules_and_a_refusal_writes_nothing(cl
     assert response.status_code == 422
     assert field_errors(response, "new-name") == ["This field is required."]
     assert field_errors(response, "new-role") == [
-        "Select a valid choice. That choice is not one of the available choices."]
+        "Select a valid choice. That choice is not one of the available choices."
+    ]
     assert snapshot() == before
 
 

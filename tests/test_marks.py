@@ -1,5 +1,6 @@
 """One vocabulary of marks (maps.marks): a department, a severity and a feeling look the
 same on the board, in the gap list, the diagram and the deck, and their colours read."""
+
 from __future__ import annotations
 
 import datetime
@@ -26,7 +27,7 @@ def luminance(colour: str) -> float:
         c = value / 255
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
 
-    r, g, b = (int(colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
+    r, g, b = (int(colour.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
     return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
 
 
@@ -95,8 +96,10 @@ def test_every_view_shows_each_severity_with_its_one_symbol(client, owner, every
     assert {g.severity for g in found if g.stage == "decision"} == {"error", "warning", "info"}
     login(client, owner)
     doc = html(client.get(small_map.get_absolute_url()))
-    shown = {(row.get("data-code"), " ".join(row.xpath('.//span[contains(@class, "sev ")]//text()')).strip())
-             for row in doc.xpath('//a[contains(@class, "gap-row")]')}
+    shown = {
+        (row.get("data-code"), " ".join(row.xpath('.//span[contains(@class, "sev ")]//text()')).strip())
+        for row in doc.xpath('//a[contains(@class, "gap-row")]')
+    }
     for gap in found:
         assert (gap.code, marks.SEVERITY[gap.severity].symbol) in shown
     badge = " ".join(doc.xpath('//div[@id="stage-decision"]//span[contains(@class, "badge")]//text()'))

@@ -1,5 +1,6 @@
 """The three matrices of a map: content coverage (and linking content from a cell),
 accountability, funnel."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,8 +16,9 @@ MATRICES = ["coverage", "accountability", "funnel"]
 
 
 def content_gaps(jm: JourneyMap) -> set[tuple[str, str]]:
-    return {(g.stage, g.persona) for g in find_gaps(JourneyMap.objects.loaded().get(pk=jm.pk))
-            if g.code == "content-gap"}
+    return {
+        (g.stage, g.persona) for g in find_gaps(JourneyMap.objects.loaded().get(pk=jm.pk)) if g.code == "content-gap"
+    }
 
 
 def cell_classes(response, cell_id: str) -> list[str]:
@@ -39,7 +41,9 @@ def check_gap_closed(jm: JourneyMap) -> None:
 
 
 CLOSE_GAP = Edit(
-    "link content to close a gap", "coverage_link", lambda jm: [],
+    "link content to close a gap",
+    "coverage_link",
+    lambda jm: [],
     lambda jm: {"stage": "decision", "persona": "it-lead", "content": "roi-calc", "by": "personas"},
     check_gap_closed,
     redirect_to=lambda jm: reverse("coverage", args=[jm.workspace.slug, jm.key]),
@@ -196,12 +200,16 @@ def test_anonymous_is_sent_to_login_before_linking_content(client, small_map):
 
 
 def test_content_of_another_workspace_cannot_be_linked(client, owner, small_map, stranger):
-    ContentAsset.objects.create(workspace=stranger.memberships.get().workspace, key="their-deck",
-                                title="Their deck", status=ContentAsset.LIVE)
+    ContentAsset.objects.create(
+        workspace=stranger.memberships.get().workspace, key="their-deck", title="Their deck", status=ContentAsset.LIVE
+    )
     login(client, owner)
     before = snapshot()
-    response = client.post(reverse("coverage_link", args=["acme", "launch"]),
-                           {"stage": "decision", "persona": "it-lead", "content": "their-deck"}, **HX)
+    response = client.post(
+        reverse("coverage_link", args=["acme", "launch"]),
+        {"stage": "decision", "persona": "it-lead", "content": "their-deck"},
+        **HX,
+    )
     assert response.status_code == 400
     assert response.content.decode() == "Pick a content asset to link."
     assert snapshot() == before
@@ -212,8 +220,11 @@ def test_content_cannot_be_linked_to_a_stage_of_another_map(client, owner, small
     Stage.objects.create(map=other, key="retention", name="Retention")
     login(client, owner)
     before = snapshot()
-    response = client.post(reverse("coverage_link", args=["acme", "launch"]),
-                           {"stage": "retention", "persona": "cfo", "content": "roi-calc"}, **HX)
+    response = client.post(
+        reverse("coverage_link", args=["acme", "launch"]),
+        {"stage": "retention", "persona": "cfo", "content": "roi-calc"},
+        **HX,
+    )
     assert response.status_code == 404
     assert snapshot() == before
 
@@ -221,8 +232,11 @@ def test_content_cannot_be_linked_to_a_stage_of_another_map(client, owner, small
 def test_linking_draft_content_does_not_close_the_gap(client, owner, small_map, workspace):
     ContentAsset.objects.create(workspace=workspace, key="it-faq", title="IT FAQ", status=ContentAsset.DRAFT)
     login(client, owner)
-    client.post(reverse("coverage_link", args=["acme", "launch"]),
-                {"stage": "decision", "persona": "it-lead", "content": "it-faq"}, **HX)
+    client.post(
+        reverse("coverage_link", args=["acme", "launch"]),
+        {"stage": "decision", "persona": "it-lead", "content": "it-faq"},
+        **HX,
+    )
     assert ContentAsset.objects.get(key="it-faq").stages.get().key == "decision"
     assert content_gaps(small_map) == {("decision", "it-lead")}
 
@@ -233,9 +247,12 @@ def test_linking_draft_content_does_not_close_the_gap(client, owner, small_map, 
 def test_accountability_shows_who_leads_and_who_contributes(client, owner, small_map):
     login(client, owner)
     doc = html(client.get(reverse("accountability", args=["acme", "launch"]), **HX))
-    rows = {" ".join(tr.xpath("th")[0].text_content().split()): [" ".join(td.text_content().split())
-                                                                   for td in tr.xpath("td")]
-            for tr in doc.xpath("//tbody/tr")}
+    rows = {
+        " ".join(tr.xpath("th")[0].text_content().split()): [
+            " ".join(td.text_content().split()) for td in tr.xpath("td")
+        ]
+        for tr in doc.xpath("//tbody/tr")
+    }
     assert rows == {
         "Awareness": ["★ Lead", "Contributes", "–", "MQL within 2 days"],
         "Decision": ["–", "★ Lead", "–", "last stage"],
@@ -259,7 +276,13 @@ def test_accountability_lists_every_department_even_one_without_a_part(client, o
     login(client, owner)
     doc = html(client.get(reverse("accountability", args=["acme", "launch"])))
     assert [" ".join(th.text_content().split()) for th in doc.xpath("//thead//th")] == [
-        "Stage", "Marketing", "Sales", "Service", "Finance", "Hand-off to next stage"]
+        "Stage",
+        "Marketing",
+        "Sales",
+        "Service",
+        "Finance",
+        "Hand-off to next stage",
+    ]
 
 
 # --- funnel ---------------------------------------------------------------------------------------
@@ -283,8 +306,10 @@ def test_funnel_marks_a_drop_off_below_target(client, owner, small_map):
     decision = [" ".join(td.text_content().split()) for td in doc.xpath("//tbody/tr")[1].xpath("td")]
     assert decision == ["Decision", "200", "10", "5 %", "25 %", "✖ drop-off"]
     assert len(doc.xpath('//div[contains(@class, "funnel-row") and contains(@class, "drop")]')) == 1
-    assert any(g.code == "drop-off" and g.stage == "decision"
-               for g in find_gaps(JourneyMap.objects.loaded().get(pk=small_map.pk)))
+    assert any(
+        g.code == "drop-off" and g.stage == "decision"
+        for g in find_gaps(JourneyMap.objects.loaded().get(pk=small_map.pk))
+    )
 
 
 def test_funnel_of_a_map_without_stages_says_so(client, owner, workspace):
@@ -319,8 +344,11 @@ def test_a_role_cell_shows_the_role_missing_warning_of_the_gap_list_not_a_gap_of
     small_map.workspace.content.get(key="roi-calc").personas.add(small_map.workspace.personas.get(key="it-lead"))
     login(client, owner)
     response = client.get(reverse("coverage", args=["acme", "launch"]), {"by": "roles"})
-    found = [g for g in find_gaps(JourneyMap.objects.loaded().get(pk=small_map.pk))
-             if g.stage == "decision" and g.role == "technical-evaluator"]
+    found = [
+        g
+        for g in find_gaps(JourneyMap.objects.loaded().get(pk=small_map.pk))
+        if g.stage == "decision" and g.role == "technical-evaluator"
+    ]
     assert [(g.code, g.severity) for g in found] == [("role-missing", "warning")]
     assert cell_classes(response, "cell-decision-technical-evaluator") == ["gap", "sev-warning"]
     assert "▲ No touchpoint reaches this role" in cell_text(response, "cell-decision-technical-evaluator")

@@ -1,4 +1,5 @@
 """The project as a whole: system checks pass and no model change lacks its migration."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """manage.py render_map: every format to a file or stdout; bad input exits 2 with one line."""
+
 from __future__ import annotations
 
 import io
@@ -6,8 +7,14 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-MAGIC = {"svg": b"<?xml", "png": b"\x89PNG", "pdf": b"%PDF", "dot": b"digraph", "pptx": b"PK",
-         "csv": "\ufeffcode,".encode()}
+MAGIC = {
+    "svg": b"<?xml",
+    "png": b"\x89PNG",
+    "pdf": b"%PDF",
+    "dot": b"digraph",
+    "pptx": b"PK",
+    "csv": "\ufeffcode,".encode(),
+}
 
 
 @pytest.mark.parametrize("fmt", list(MAGIC))
@@ -30,13 +37,16 @@ def test_dash_writes_binary_to_stdout(small_map):
     assert stdout.buffer.getvalue().startswith(b"\x89PNG")
 
 
-@pytest.mark.parametrize("args, message", [
-    (["acme/nope", "--format", "svg"], 'no map "nope" in workspace "acme"'),
-    (["nope", "--format", "svg"], '"nope" is not WORKSPACE/MAP'),
-    (["acme/launch", "--format", "gif"], 'unknown format "gif"'),
-    (["acme/launch", "--format", "svg", "--view", "persona:nobody"], 'no persona "nobody"'),
-    (["acme/launch", "--format", "png", "--view", "sideways"], 'unknown view "sideways"'),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["acme/nope", "--format", "svg"], 'no map "nope" in workspace "acme"'),
+        (["nope", "--format", "svg"], '"nope" is not WORKSPACE/MAP'),
+        (["acme/launch", "--format", "gif"], 'unknown format "gif"'),
+        (["acme/launch", "--format", "svg", "--view", "persona:nobody"], 'no persona "nobody"'),
+        (["acme/launch", "--format", "png", "--view", "sideways"], 'unknown view "sideways"'),
+    ],
+)
 def test_bad_input_exits_2_with_one_line(small_map, tmp_path, args, message):
     with pytest.raises(CommandError) as error:
         call_command("render_map", *args, "-o", str(tmp_path / "out"))

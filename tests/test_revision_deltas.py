@@ -1,5 +1,6 @@
 """maps.revisions: the difference between two documents rebuilds either one exactly, and
 says which items (and fields) it touched."""
+
 from __future__ import annotations
 
 import copy
@@ -27,8 +28,10 @@ def edited(draw, doc: dict) -> dict:
         if kind == "rename":
             doc["map"]["name"] = draw(st.text(max_size=20))
         elif kind == "add":
-            items.insert(draw(st.integers(0, len(items))), {"key": f"new-{len(items)}-{draw(st.integers(0, 99))}",
-                                                           "name": draw(st.text(max_size=10))})
+            items.insert(
+                draw(st.integers(0, len(items))),
+                {"key": f"new-{len(items)}-{draw(st.integers(0, 99))}", "name": draw(st.text(max_size=10))},
+            )
         elif items and kind == "remove":
             items.pop(draw(st.integers(0, len(items) - 1)))
         elif items and kind == "shuffle":
@@ -71,8 +74,7 @@ def test_renaming_one_touchpoint_touches_that_touchpoint_alone():
     key = after["touchpoints"][2]["key"]
     delta = revisions.diff(FULL, after)
     assert revisions.touched(delta) == {("touchpoints", key)}
-    assert revisions.changed_fields(delta, "touchpoints", key) == {
-        "name": (FULL["touchpoints"][2]["name"], "Renamed")}
+    assert revisions.changed_fields(delta, "touchpoints", key) == {"name": (FULL["touchpoints"][2]["name"], "Renamed")}
 
 
 def test_reordering_stages_touches_their_order_and_nothing_else():

@@ -1,4 +1,5 @@
 """Every change to a map is a revision: who, when, what, and the map as it was."""
+
 from __future__ import annotations
 
 from django.urls import reverse
@@ -35,10 +36,17 @@ def test_a_save_that_changes_nothing_is_no_revision(client, editor, small_map):
     login(client, editor)
     page = client.get(reverse("stage_edit", args=["acme", "launch", "decision"]), **HX)
     assert page.status_code == 200
-    client.post(reverse("stage_edit", args=["acme", "launch", "decision"]),
-                {"name": "Decision", "key": "decision", "lead": small_map.stages.get(key="decision").lead_id,
-                 "required_roles": list(small_map.stages.get(key="decision").required_roles.values_list("pk", flat=True)),
-                 "content": list(small_map.stages.get(key="decision").content.values_list("pk", flat=True))}, **HX)
+    client.post(
+        reverse("stage_edit", args=["acme", "launch", "decision"]),
+        {
+            "name": "Decision",
+            "key": "decision",
+            "lead": small_map.stages.get(key="decision").lead_id,
+            "required_roles": list(small_map.stages.get(key="decision").required_roles.values_list("pk", flat=True)),
+            "content": list(small_map.stages.get(key="decision").content.values_list("pk", flat=True)),
+        },
+        **HX,
+    )
     assert summaries(small_map) == ["created the map"]
 
 
@@ -72,8 +80,11 @@ def test_a_library_edit_is_a_revision_of_every_map_that_shows_it_and_no_other(cl
     changes.record_creation(small_map)
     changes.record_creation(other)
     login(client, owner)
-    client.post(reverse("library_edit", args=["acme", "personas", "cfo"]),
-                {"name": "Carla the CFO", "key": "cfo", "influence": "5"}, **HX)
+    client.post(
+        reverse("library_edit", args=["acme", "personas", "cfo"]),
+        {"name": "Carla the CFO", "key": "cfo", "influence": "5"},
+        **HX,
+    )
     assert summaries(small_map)[-1] == "edited the persona ‘Carla the CFO’ in the library"
     assert summaries(other) == ["created the map"]
 

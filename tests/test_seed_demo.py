@@ -46,8 +46,19 @@ def seed() -> list[str]:
 
 
 def row_counts() -> dict[str, int]:
-    models = (Workspace, Membership, Department, BuyingRole, Persona, ContentAsset,
-              JourneyMap, Stage, Touchpoint, Flow, get_user_model())
+    models = (
+        Workspace,
+        Membership,
+        Department,
+        BuyingRole,
+        Persona,
+        ContentAsset,
+        JourneyMap,
+        Stage,
+        Touchpoint,
+        Flow,
+        get_user_model(),
+    )
     return {model.__name__: model.objects.count() for model in models}
 
 
@@ -85,9 +96,7 @@ def test_demo_map_is_a_filled_act_on_lifecycle_map():
     seed()
 
     journey_map = demo_map()
-    assert [s.key for s in journey_map.stages.all()] == [
-        "attract", "capture", "nurture", "convert", "expand"
-    ]
+    assert [s.key for s in journey_map.stages.all()] == ["attract", "capture", "nurture", "convert", "expand"]
     assert journey_map.touchpoints.count() >= 12
     assert journey_map.map_personas.count() >= 4
     assert all(stage.questions for stage in journey_map.stages.all())
@@ -109,8 +118,7 @@ def test_demo_map_leaves_most_stages_healthy():
     rows = gaps.find_gaps(demo_map(), today=DEMO_TODAY)
 
     assert not [g for g in rows if g.stage == "attract"]
-    assert all(len([g for g in rows if g.stage == stage]) <= 3
-               for stage in ("capture", "nurture", "convert", "expand"))
+    assert all(len([g for g in rows if g.stage == stage]) <= 3 for stage in ("capture", "nurture", "convert", "expand"))
 
 
 def test_seed_demo_adds_a_japanese_map_from_the_b2b_template():
@@ -119,9 +127,7 @@ def test_seed_demo_adds_a_japanese_map_from_the_b2b_template():
     journey_map = demo_map("b2b-five-stage-ja")
     assert journey_map.name == "B2Bジャーニー（5段階テンプレート）"
     stages = list(journey_map.stages.all())
-    assert [s.key for s in stages] == [
-        "awareness", "consideration", "conversion", "loyalty", "advocacy"
-    ]
+    assert [s.key for s in stages] == ["awareness", "consideration", "conversion", "loyalty", "advocacy"]
     assert stages[0].name == "認知"
     assert all(stage.questions and not stage.questions[0].isascii() for stage in stages)
 

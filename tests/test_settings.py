@@ -1,5 +1,6 @@
 """Settings that fail loudly: a value the app cannot use stops it at start with the name
 of the variable, and what it cannot work without is a system check error."""
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,14 @@ BASE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def start(**environment: str) -> subprocess.CompletedProcess:
     """Load the settings in a fresh process with exactly this environment (and PATH)."""
     env = {"PATH": os.environ.get("PATH", ""), "DJANGO_SETTINGS_MODULE": "journeymap.settings", **environment}
-    return subprocess.run([sys.executable, "-c", "import django; django.setup(); print('started')"],
-                          cwd=BASE, env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); print('started')"],
+        cwd=BASE,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_without_secret_key_and_debug_off_the_app_refuses_to_start_naming_the_variable():
@@ -35,9 +42,14 @@ def test_a_secret_key_is_enough_to_start():
     assert start(SECRET_KEY="a-long-random-value-for-this-test").stdout.strip() == "started"
 
 
-@pytest.mark.parametrize("value, message", [("0", "GRAPHVIZ_TIMEOUT must be a number of seconds above 0"),
-                                            ("-5", "GRAPHVIZ_TIMEOUT must be a number of seconds above 0"),
-                                            ("soon", "GRAPHVIZ_TIMEOUT must be a whole number")])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("0", "GRAPHVIZ_TIMEOUT must be a number of seconds above 0"),
+        ("-5", "GRAPHVIZ_TIMEOUT must be a number of seconds above 0"),
+        ("soon", "GRAPHVIZ_TIMEOUT must be a whole number"),
+    ],
+)
 def test_a_graphviz_timeout_that_cannot_work_is_refused(value, message):
     result = start(DEBUG="true", GRAPHVIZ_TIMEOUT=value)
     assert result.returncode != 0 and message in result.stderr

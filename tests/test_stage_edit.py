@@ -1,4 +1,5 @@
 """Stages and their KPIs: add, edit, delete, move, reorder; who may, and what is refused."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,8 +29,8 @@ from .web import (
     current_form_data,
     edit_ids,
     field_errors,
-    html,
     form_actions,
+    html,
     login,
     snapshot,
 )
@@ -110,27 +111,57 @@ def visits_pk(jm: JourneyMap) -> int:
 
 
 EDITS = [
-    Edit("add stage", "stage_create", lambda jm: [],
-         lambda jm: stage_data(jm, name="Proof of value", questions="Does it work with our data?\nWho signs off?\n",
-                               lead=dept(jm, "sales").pk, contributors=[dept(jm, "service").pk],
-                               entered=40, converted=12, target_conversion="25 %"),
-         check_stage_added),
-    Edit("edit stage", "stage_edit", lambda jm: ["awareness"],
-         lambda jm: stage_data(jm, "awareness", name="Discovery", goal="Be found by the buying group",
-                               lead=dept(jm, "sales").pk, converted=150,
-                               required_roles=[role(jm, "decision-maker").pk, role(jm, "technical-evaluator").pk]),
-         check_stage_edited),
+    Edit(
+        "add stage",
+        "stage_create",
+        lambda jm: [],
+        lambda jm: stage_data(
+            jm,
+            name="Proof of value",
+            questions="Does it work with our data?\nWho signs off?\n",
+            lead=dept(jm, "sales").pk,
+            contributors=[dept(jm, "service").pk],
+            entered=40,
+            converted=12,
+            target_conversion="25 %",
+        ),
+        check_stage_added,
+    ),
+    Edit(
+        "edit stage",
+        "stage_edit",
+        lambda jm: ["awareness"],
+        lambda jm: stage_data(
+            jm,
+            "awareness",
+            name="Discovery",
+            goal="Be found by the buying group",
+            lead=dept(jm, "sales").pk,
+            converted=150,
+            required_roles=[role(jm, "decision-maker").pk, role(jm, "technical-evaluator").pk],
+        ),
+        check_stage_edited,
+    ),
     Edit("delete stage", "stage_delete", lambda jm: ["decision"], lambda jm: {}, check_stage_deleted),
     Edit("move stage right", "stage_move", lambda jm: ["awareness", "right"], lambda jm: {}, check_swapped),
     Edit("move stage left", "stage_move", lambda jm: ["decision", "left"], lambda jm: {}, check_swapped),
-    Edit("reorder stages", "stage_reorder", lambda jm: [], lambda jm: {"order": ["decision", "awareness"]},
-         check_swapped),
-    Edit("add KPI", "metric_create", lambda jm: ["awareness"],
-         lambda jm: {"kpi-name": "MQLs", "kpi-target": "300", "kpi-actual": "240", "kpi-unit": "leads"},
-         check_metric_added),
-    Edit("edit KPI", "metric_edit", lambda jm: [visits_pk(jm)],
-         lambda jm: {"name": "Unique visits", "target": "6000", "actual": "4500", "unit": "visits"},
-         check_metric_edited),
+    Edit(
+        "reorder stages", "stage_reorder", lambda jm: [], lambda jm: {"order": ["decision", "awareness"]}, check_swapped
+    ),
+    Edit(
+        "add KPI",
+        "metric_create",
+        lambda jm: ["awareness"],
+        lambda jm: {"kpi-name": "MQLs", "kpi-target": "300", "kpi-actual": "240", "kpi-unit": "leads"},
+        check_metric_added,
+    ),
+    Edit(
+        "edit KPI",
+        "metric_edit",
+        lambda jm: [visits_pk(jm)],
+        lambda jm: {"name": "Unique visits", "target": "6000", "actual": "4500", "unit": "visits"},
+        check_metric_edited,
+    ),
     Edit("delete KPI", "metric_delete", lambda jm: [visits_pk(jm)], lambda jm: {}, check_metric_deleted),
 ]
 
@@ -239,8 +270,9 @@ def test_empty_post_is_an_invalid_form_not_a_fresh_one(client, owner, small_map)
 
 
 def test_lead_department_of_another_workspace_is_refused(client, owner, small_map, stranger):
-    elsewhere = Department.objects.create(workspace_id=stranger.memberships.get().workspace_id,
-                                          key="elsewhere-sales", name="Their sales")
+    elsewhere = Department.objects.create(
+        workspace_id=stranger.memberships.get().workspace_id, key="elsewhere-sales", name="Their sales"
+    )
     login(client, owner)
     before = snapshot()
     data = stage_data(small_map, "awareness", lead=elsewhere.pk)
@@ -278,8 +310,7 @@ def test_stage_of_another_map_cannot_be_edited_through_this_map(client, owner, s
     other = JourneyMap.objects.create(workspace=workspace, key="other", name="Other")
     Stage.objects.create(map=other, key="retention", name="Retention")
     login(client, owner)
-    response = client.post(reverse("stage_edit", args=["acme", "launch", "retention"]),
-                           {"name": "Hijacked"}, **HX)
+    response = client.post(reverse("stage_edit", args=["acme", "launch", "retention"]), {"name": "Hijacked"}, **HX)
     assert response.status_code == 404
     assert other.stages.get().name == "Retention"
 
@@ -298,8 +329,9 @@ def test_deleting_a_stage_asks_first_and_names_what_goes_with_it(client, owner, 
 
 
 @pytest.mark.parametrize("stage_key, direction", [("awareness", "left"), ("decision", "right")])
-def test_moving_the_end_stage_past_the_end_is_refused_and_changes_nothing(client, owner, small_map, stage_key,
-                                                                          direction):
+def test_moving_the_end_stage_past_the_end_is_refused_and_changes_nothing(
+    client, owner, small_map, stage_key, direction
+):
     login(client, owner)
     response = client.post(reverse("stage_move", args=["acme", "launch", stage_key, direction]), **HX)
     assert response.status_code == 400
@@ -327,8 +359,9 @@ def test_stage_reorder_that_does_not_name_every_stage_once_is_refused(client, ow
 def test_stage_reorder_moves_three_stages_at_once(client, owner, small_map):
     Stage.objects.create(map=small_map, key="loyalty", name="Loyalty", order=2)
     login(client, owner)
-    response = client.post(reverse("stage_reorder", args=["acme", "launch"]),
-                           {"order": ["loyalty", "awareness", "decision"]}, **HX)
+    response = client.post(
+        reverse("stage_reorder", args=["acme", "launch"]), {"order": ["loyalty", "awareness", "decision"]}, **HX
+    )
     assert response.status_code == 200
     assert stage_keys(small_map) == ["loyalty", "awareness", "decision"]
 
@@ -346,8 +379,9 @@ def test_moved_stages_show_in_their_new_order_on_the_board(client, owner, small_
 def test_kpi_without_a_name_is_refused_next_to_the_field(client, owner, small_map):
     login(client, owner)
     before = snapshot()
-    response = client.post(reverse("metric_create", args=["acme", "launch", "decision"]),
-                           {"kpi-name": "", "kpi-target": "10"}, **HX)
+    response = client.post(
+        reverse("metric_create", args=["acme", "launch", "decision"]), {"kpi-name": "", "kpi-target": "10"}, **HX
+    )
     assert response.status_code == 422
     assert field_errors(response, "kpi-name") == ["This field is required."]
     assert snapshot() == before
@@ -356,8 +390,11 @@ def test_kpi_without_a_name_is_refused_next_to_the_field(client, owner, small_ma
 def test_kpi_with_a_target_that_is_not_a_number_is_refused(client, owner, small_map):
     login(client, owner)
     before = snapshot()
-    response = client.post(reverse("metric_edit", args=["acme", "launch", visits_pk(small_map)]),
-                           {"name": "Visits", "target": "lots"}, **HX)
+    response = client.post(
+        reverse("metric_edit", args=["acme", "launch", visits_pk(small_map)]),
+        {"name": "Visits", "target": "lots"},
+        **HX,
+    )
     assert response.status_code == 422
     assert field_errors(response, "target") == ["Enter a number."]
     assert snapshot() == before
@@ -385,8 +422,11 @@ def test_adding_a_kpi_closes_the_no_metric_gap(client, owner, small_map):
 @pytest.mark.parametrize("typed, stored", [("20", 0.2), ("20 %", 0.2), ("12.5", 0.125), ("0", 0.0), ("100", 1.0)])
 def test_target_conversion_is_typed_as_a_percentage(client, owner, small_map, typed, stored):
     login(client, owner)
-    response = client.post(reverse("stage_edit", args=["acme", "launch", "decision"]),
-                           {"name": "Decision", "key": "decision", "target_conversion": typed}, **HX)
+    response = client.post(
+        reverse("stage_edit", args=["acme", "launch", "decision"]),
+        {"name": "Decision", "key": "decision", "target_conversion": typed},
+        **HX,
+    )
     assert response.status_code == 200
     assert Stage.objects.get(map=small_map, key="decision").target_conversion == pytest.approx(stored)
 
@@ -394,8 +434,11 @@ def test_target_conversion_is_typed_as_a_percentage(client, owner, small_map, ty
 def test_a_percentage_above_100_is_refused_next_to_the_field(client, owner, small_map):
     login(client, owner)
     before = snapshot()
-    response = client.post(reverse("stage_edit", args=["acme", "launch", "decision"]),
-                           {"name": "Decision", "key": "decision", "target_conversion": "150"}, **HX)
+    response = client.post(
+        reverse("stage_edit", args=["acme", "launch", "decision"]),
+        {"name": "Decision", "key": "decision", "target_conversion": "150"},
+        **HX,
+    )
     assert response.status_code == 422
     assert field_errors(response, "target_conversion") == ["Enter a percentage from 0 to 100."]
     assert snapshot() == before

@@ -120,12 +120,8 @@ def test_template_choices_list_every_template_by_key():
 def test_workspace_defaults_create_departments_and_roles_in_order(workspace):
     ensure_workspace_defaults(workspace)
 
-    assert [d.key for d in Department.objects.filter(workspace=workspace)] == [
-        row[0] for row in DEFAULT_DEPARTMENTS
-    ]
-    assert [r.key for r in BuyingRole.objects.filter(workspace=workspace)] == [
-        row[0] for row in DEFAULT_ROLES
-    ]
+    assert [d.key for d in Department.objects.filter(workspace=workspace)] == [row[0] for row in DEFAULT_DEPARTMENTS]
+    assert [r.key for r in BuyingRole.objects.filter(workspace=workspace)] == [row[0] for row in DEFAULT_ROLES]
     assert Department.objects.get(workspace=workspace, key="sales").name == "Sales"
 
 

@@ -1,4 +1,5 @@
 """Touchpoints and flows: add, edit, delete, move, drag and drop; who may, what is refused."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,8 +28,9 @@ from .web import (
 
 def lane(jm: JourneyMap, stage_key: str) -> list[str]:
     """The touchpoint keys of one stage, in the order the board shows them."""
-    return list(Touchpoint.objects.filter(map=jm, stage__key=stage_key)
-                .order_by("order", "id").values_list("key", flat=True))
+    return list(
+        Touchpoint.objects.filter(map=jm, stage__key=stage_key).order_by("order", "id").values_list("key", flat=True)
+    )
 
 
 def flows(jm: JourneyMap) -> set[tuple[str, str]]:
@@ -59,7 +61,12 @@ def pks(queryset, *keys: str) -> list[int]:
 def check_added(jm: JourneyMap) -> None:
     tp = jm.touchpoints.get(key="proposal")
     assert (tp.name, tp.stage.key, tp.channel, tp.owner.key, tp.emotion) == (
-        "Proposal", "decision", "email", "sales", -1)
+        "Proposal",
+        "decision",
+        "email",
+        "sales",
+        -1,
+    )
     assert [p.key for p in tp.personas.all()] == ["cfo"]
     assert [c.key for c in tp.content.all()] == ["roi-calc"]
     assert lane(jm, "decision") == ["demo", "proposal"]
@@ -115,28 +122,56 @@ def check_flows_set_by_form(jm: JourneyMap) -> None:
 
 
 EDITS = [
-    Edit("add touchpoint", "touchpoint_create", lambda jm: ["decision"],
-         lambda jm: tp_data(jm, name="Proposal", channel="email", owner=jm.workspace.departments.get(key="sales").pk,
-                            emotion="-1", personas=pks(jm.workspace.personas, "cfo"),
-                            content=pks(jm.workspace.content, "roi-calc")),
-         check_added),
-    Edit("edit touchpoint", "touchpoint_edit", lambda jm: ["webinar"],
-         lambda jm: tp_data(jm, "webinar", name="Product webinar", emotion="2", pain_point="Too long"),
-         check_edited),
+    Edit(
+        "add touchpoint",
+        "touchpoint_create",
+        lambda jm: ["decision"],
+        lambda jm: tp_data(
+            jm,
+            name="Proposal",
+            channel="email",
+            owner=jm.workspace.departments.get(key="sales").pk,
+            emotion="-1",
+            personas=pks(jm.workspace.personas, "cfo"),
+            content=pks(jm.workspace.content, "roi-calc"),
+        ),
+        check_added,
+    ),
+    Edit(
+        "edit touchpoint",
+        "touchpoint_edit",
+        lambda jm: ["webinar"],
+        lambda jm: tp_data(jm, "webinar", name="Product webinar", emotion="2", pain_point="Too long"),
+        check_edited,
+    ),
     Edit("delete touchpoint", "touchpoint_delete", lambda jm: ["webinar"], lambda jm: {}, check_deleted),
     Edit("move touchpoint up", "touchpoint_move", lambda jm: ["webinar", "up"], lambda jm: {}, check_up),
     Edit("move touchpoint down", "touchpoint_move", lambda jm: ["ad", "down"], lambda jm: {}, check_up),
-    Edit("move touchpoint right", "touchpoint_move", lambda jm: ["webinar", "right"], lambda jm: {},
-         check_moved_right),
+    Edit("move touchpoint right", "touchpoint_move", lambda jm: ["webinar", "right"], lambda jm: {}, check_moved_right),
     Edit("move touchpoint left", "touchpoint_move", lambda jm: ["demo", "left"], lambda jm: {}, check_moved_left),
-    Edit("reorder within a stage", "touchpoint_reorder", lambda jm: [],
-         lambda jm: {"stage": "awareness", "order": ["webinar", "ad"]}, check_up),
-    Edit("drag into another stage", "touchpoint_reorder", lambda jm: [],
-         lambda jm: {"stage": "decision", "order": ["ad", "demo"]}, check_dropped_into_decision),
+    Edit(
+        "reorder within a stage",
+        "touchpoint_reorder",
+        lambda jm: [],
+        lambda jm: {"stage": "awareness", "order": ["webinar", "ad"]},
+        check_up,
+    ),
+    Edit(
+        "drag into another stage",
+        "touchpoint_reorder",
+        lambda jm: [],
+        lambda jm: {"stage": "decision", "order": ["ad", "demo"]},
+        check_dropped_into_decision,
+    ),
     Edit("add flow", "flow_add", lambda jm: ["ad"], lambda jm: {"target": "demo"}, check_flow_added),
     Edit("remove flow", "flow_delete", lambda jm: ["webinar", "demo"], lambda jm: {}, check_flow_removed),
-    Edit("set flows in the form", "touchpoint_edit", lambda jm: ["ad"],
-         lambda jm: tp_data(jm, "ad", next_touchpoints=[tp_pk(jm, "demo")]), check_flows_set_by_form),
+    Edit(
+        "set flows in the form",
+        "touchpoint_edit",
+        lambda jm: ["ad"],
+        lambda jm: tp_data(jm, "ad", next_touchpoints=[tp_pk(jm, "demo")]),
+        check_flows_set_by_form,
+    ),
 ]
 
 
@@ -182,8 +217,11 @@ def other_map(workspace, small_map) -> JourneyMap:
 
 
 def post_form(client, jm, data, tp_key=None, htmx=True):
-    url = (reverse("touchpoint_edit", args=["acme", jm.key, tp_key]) if tp_key
-           else reverse("touchpoint_create", args=["acme", jm.key, "decision"]))
+    url = (
+        reverse("touchpoint_edit", args=["acme", jm.key, tp_key])
+        if tp_key
+        else reverse("touchpoint_create", args=["acme", jm.key, "decision"])
+    )
     return client.post(url, data, **(HX if htmx else {}))
 
 
@@ -204,7 +242,8 @@ def test_stage_of_another_map_is_refused_as_the_touchpoints_stage(client, editor
     response = post_form(client, small_map, data)
     assert response.status_code == 422
     assert field_errors(response, "stage") == [
-        "Select a valid choice. That choice is not one of the available choices."]
+        "Select a valid choice. That choice is not one of the available choices."
+    ]
     assert snapshot() == before
 
 
@@ -219,8 +258,9 @@ def test_touchpoint_of_another_map_is_refused_as_a_flow_target(client, editor, s
 
 
 def test_content_of_another_workspace_is_refused(client, editor, small_map, stranger):
-    theirs = ContentAsset.objects.create(workspace=stranger.memberships.get().workspace, key="their-guide",
-                                         title="Their guide", status=ContentAsset.LIVE)
+    theirs = ContentAsset.objects.create(
+        workspace=stranger.memberships.get().workspace, key="their-guide", title="Their guide", status=ContentAsset.LIVE
+    )
     login(client, editor)
     before = snapshot()
     data = tp_data(small_map, "demo", content=[theirs.pk])
@@ -311,12 +351,15 @@ def test_touchpoint_form_ticks_the_flows_it_has(client, editor, small_map):
 # --- flows through their own endpoints --------------------------------------------------------
 
 
-@pytest.mark.parametrize("target, message", [
-    ("webinar", "“LinkedIn ad” already flows to “Webinar”."),
-    ("ad", "A touchpoint cannot flow to itself."),
-    ("ghost", "Pick the touchpoint the buyer goes to next."),
-    ("qbr", "Pick the touchpoint the buyer goes to next."),  # a touchpoint of another map
-])
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        ("webinar", "“LinkedIn ad” already flows to “Webinar”."),
+        ("ad", "A touchpoint cannot flow to itself."),
+        ("ghost", "Pick the touchpoint the buyer goes to next."),
+        ("qbr", "Pick the touchpoint the buyer goes to next."),  # a touchpoint of another map
+    ],
+)
 def test_flow_that_cannot_be_added_is_refused_with_a_reason(client, editor, small_map, other_map, target, message):
     login(client, editor)
     before = snapshot()
@@ -330,8 +373,9 @@ def test_flow_that_cannot_be_added_is_refused_with_a_reason(client, editor, smal
 def test_refused_flow_without_htmx_goes_back_with_the_reason(client, editor, small_map):
     login(client, editor)
     map_url = small_map.get_absolute_url()
-    response = client.post(reverse("flow_add", args=["acme", "launch", "ad"]), {"target": "ad"},
-                           HTTP_REFERER=map_url, follow=True)
+    response = client.post(
+        reverse("flow_add", args=["acme", "launch", "ad"]), {"target": "ad"}, HTTP_REFERER=map_url, follow=True
+    )
     assert response.redirect_chain == [(map_url, 302)]
     assert "A touchpoint cannot flow to itself." in response.content.decode()
 
@@ -368,8 +412,9 @@ def test_unknown_move_direction_is_not_found(client, editor, small_map):
 def test_drop_naming_touchpoints_this_map_lacks_is_refused(client, editor, small_map, other_map, order):
     login(client, editor)
     before = snapshot()
-    response = client.post(reverse("touchpoint_reorder", args=["acme", "launch"]),
-                           {"stage": "awareness", "order": order}, **HX)
+    response = client.post(
+        reverse("touchpoint_reorder", args=["acme", "launch"]), {"stage": "awareness", "order": order}, **HX
+    )
     assert response.status_code == 400
     assert "reload the page" in response.content.decode()
     assert snapshot() == before
@@ -378,8 +423,9 @@ def test_drop_naming_touchpoints_this_map_lacks_is_refused(client, editor, small
 def test_drop_into_a_stage_of_another_map_is_not_found(client, editor, small_map, other_map):
     login(client, editor)
     before = snapshot()
-    response = client.post(reverse("touchpoint_reorder", args=["acme", "launch"]),
-                           {"stage": "retention", "order": ["ad"]}, **HX)
+    response = client.post(
+        reverse("touchpoint_reorder", args=["acme", "launch"]), {"stage": "retention", "order": ["ad"]}, **HX
+    )
     assert response.status_code == 404
     assert snapshot() == before
 
@@ -387,8 +433,9 @@ def test_drop_into_a_stage_of_another_map_is_not_found(client, editor, small_map
 def test_drop_into_an_empty_stage(client, editor, small_map):
     Stage.objects.create(map=small_map, key="loyalty", name="Loyalty", order=2)
     login(client, editor)
-    response = client.post(reverse("touchpoint_reorder", args=["acme", "launch"]),
-                           {"stage": "loyalty", "order": ["demo"]}, **HX)
+    response = client.post(
+        reverse("touchpoint_reorder", args=["acme", "launch"]), {"stage": "loyalty", "order": ["demo"]}, **HX
+    )
     assert response.status_code == 200
     assert lane(small_map, "loyalty") == ["demo"]
     assert lane(small_map, "decision") == []
@@ -398,7 +445,7 @@ def test_touchpoint_moved_to_another_stage_shows_there_on_the_board(client, edit
     login(client, editor)
     client.post(reverse("touchpoint_move", args=["acme", "launch", "webinar", "right"]), **HX)
     body = client.get(reverse("map_board", args=["acme", "launch"]), **HX).content.decode()
-    decision_list = body[body.index('data-stage="decision"'):]
+    decision_list = body[body.index('data-stage="decision"') :]
     assert 'id="tp-demo"' in decision_list and 'id="tp-webinar"' in decision_list
     assert decision_list.index('id="tp-demo"') < decision_list.index('id="tp-webinar"')
 
@@ -417,7 +464,8 @@ def test_a_flow_back_to_an_earlier_stage_is_allowed_and_the_form_says_so(client,
     assert "or back to an earlier one (a loop)" in client.get(url, **HX).content.decode()
     demo = small_map.touchpoints.get(key="demo")
     ad = small_map.touchpoints.get(key="ad")
-    response = client.post(url, {"name": "Live demo", "key": "demo", "stage": demo.stage_id,
-                                 "next_touchpoints": [ad.pk]}, **HX)
+    response = client.post(
+        url, {"name": "Live demo", "key": "demo", "stage": demo.stage_id, "next_touchpoints": [ad.pk]}, **HX
+    )
     assert response.status_code == 200
     assert list(demo.flows_out.values_list("target__key", flat=True)) == ["ad"]

@@ -1,4 +1,5 @@
 """The trash: what is deleted can be brought back whole, with its links, for 30 days."""
+
 from __future__ import annotations
 
 import datetime

@@ -1,4 +1,5 @@
 """Home and the workspace's map list: who sees which maps, archived maps apart."""
+
 from __future__ import annotations
 
 import pytest
@@ -65,7 +66,9 @@ def test_workspace_lists_its_active_maps_with_their_size(client, request, small_
     JourneyMap.objects.create(workspace=small_map.workspace, key="old", name="Old journey", archived=True)
     login(client, request.getfixturevalue(role_name))
     response = client.get(reverse("workspace", args=["acme"]))
-    cards = [" ".join(card.text_content().split()) for card in html(response).xpath('//a[contains(@class, "map-card")]')]
+    cards = [
+        " ".join(card.text_content().split()) for card in html(response).xpath('//a[contains(@class, "map-card")]')
+    ]
     assert response.status_code == 200
     assert len(cards) == 1
     assert cards[0].startswith("Launch journey 2 stages · 3 touchpoints · updated")

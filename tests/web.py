@@ -1,11 +1,12 @@
 """What the view tests share: a table row describing one edit a person can make, a
 snapshot of every row the app stores (to show that a refused edit wrote nothing), the
 events an htmx answer sends, and the errors a form shows next to a field."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import lxml.html
 from django.apps import apps
@@ -120,12 +121,13 @@ def client_events(response) -> set[str]:
 def field_errors(response, name: str) -> list[str]:
     """The error messages shown in the form field that holds the input called `name`."""
     doc = html(response)
-    boxes = doc.xpath(
-        f'//div[contains(concat(" ", @class, " "), " field ")][.//*[@name="{name}"]]'
-    )
+    boxes = doc.xpath(f'//div[contains(concat(" ", @class, " "), " field ")][.//*[@name="{name}"]]')
     assert boxes, f"no form field holds an input named {name!r}"
-    return [" ".join(e.text_content().split()) for box in boxes
-            for e in box.xpath('.//*[contains(concat(" ", @class, " "), " error ")]')]
+    return [
+        " ".join(e.text_content().split())
+        for box in boxes
+        for e in box.xpath('.//*[contains(concat(" ", @class, " "), " error ")]')
+    ]
 
 
 def form_actions(response) -> list[str]:

@@ -1,4 +1,5 @@
 """Template access to maps.marks: `{% marks_css %}`, `{{ severity|mark_symbol }}`, `{{ severity|mark_word }}`."""
+
 from __future__ import annotations
 
 from django import template

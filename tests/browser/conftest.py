@@ -3,6 +3,7 @@
 Playwright cannot download its own browsers here, so it launches /usr/bin/chromium
 (or $CHROMIUM) with the flags this machine needs (shared/NOTES.md).
 """
+
 from __future__ import annotations
 
 import io
@@ -15,8 +16,13 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 
 

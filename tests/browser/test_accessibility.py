@@ -1,5 +1,6 @@
 """axe-core (vendored, see vendor/README.md) on the main pages of the demo, for WCAG 2.1
 A and AA: no serious or critical violation anywhere, and no error in the console."""
+
 from __future__ import annotations
 
 import datetime
@@ -31,8 +32,9 @@ def readable(found: dict[str, list[dict]]) -> str:
     for where, violations in found.items():
         for v in violations:
             lines.append(f"{where}: {v['impact']} {v['id']}: {v['help']}")
-            lines += [f"    {' '.join(n['target'])}: {n['failureSummary'].splitlines()[-1].strip()}"
-                      for n in v["nodes"][:5]]
+            lines += [
+                f"    {' '.join(n['target'])}: {n['failureSummary'].splitlines()[-1].strip()}" for n in v["nodes"][:5]
+            ]
     return "\n".join(lines)
 
 
@@ -40,6 +42,7 @@ def open_editor(name: str, opener: str):
     def action(page) -> None:
         page.locator(opener).first.click()
         expect(page.locator("#editor form").first).to_be_visible()
+
     action.__name__ = name
     return action
 
@@ -87,8 +90,10 @@ PAGES = [
 def test_main_pages_have_no_serious_accessibility_violations_and_no_console_errors(page, demo):
     console: list[str] = []
     page.on("console", lambda msg: console.append(f"{page.url}: {msg.text}") if msg.type == "error" else None)
-    page.on("response", lambda r: console.append(f"{page.url}: {r.status} {r.request.method} {r.url}")
-            if r.status >= 400 else None)
+    page.on(
+        "response",
+        lambda r: console.append(f"{page.url}: {r.status} {r.request.method} {r.url}") if r.status >= 400 else None,
+    )
     found: dict[str, list[dict]] = {}
 
     page.goto("/accounts/login/")
@@ -136,14 +141,25 @@ def test_long_titles_wrap_between_words_and_japanese_titles_still_wrap(page, dem
     workspace = Workspace.objects.get(slug="demo")
     acme = workspace.maps.get(key="acme-b2b")
     # Long words in a table cell: the column must widen (the table scrolls), not cut them.
-    guide = ContentAsset.objects.create(workspace=workspace, key="kzb", type="ebook", status=ContentAsset.LIVE,
-                                        title="Kundenzufriedenheitsbefragung: Auswertungsleitfaden",
-                                        last_reviewed=datetime.date.today())
+    guide = ContentAsset.objects.create(
+        workspace=workspace,
+        key="kzb",
+        type="ebook",
+        status=ContentAsset.LIVE,
+        title="Kundenzufriedenheitsbefragung: Auswertungsleitfaden",
+        last_reviewed=datetime.date.today(),
+    )
     guide.personas.add(workspace.personas.get(key="cfo"))
     acme.stages.get(key="nurture").content.add(guide)
     ja_map = workspace.maps.get(key="b2b-five-stage-ja")
-    Touchpoint.objects.create(map=ja_map, stage=ja_map.stages.first(), key="booth", order=1, emotion=1,
-                              name="展示会ブースでの製品デモと課題のヒアリングを行い資料を送付する")
+    Touchpoint.objects.create(
+        map=ja_map,
+        stage=ja_map.stages.first(),
+        key="booth",
+        order=1,
+        emotion=1,
+        name="展示会ブースでの製品デモと課題のヒアリングを行い資料を送付する",
+    )
     sign_in_to_demo(page)
     page.set_viewport_size({"width": 1280, "height": 900})
 

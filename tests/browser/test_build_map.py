@@ -1,6 +1,7 @@
 """The main path a person takes, in a real browser: sign in, create a map from a
 template, add personas, touchpoints, content and flows, reorder, and watch the diagram
 and the gap list follow every edit without a page reload."""
+
 from __future__ import annotations
 
 import datetime
@@ -22,10 +23,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def library(workspace, owner):
     ensure_workspace_defaults(workspace)
-    persona = Persona.objects.create(workspace=workspace, key="cfo", name="Carla CFO",
-                                     role=workspace.roles.get(key="decision-maker"))
-    ContentAsset.objects.create(workspace=workspace, key="roi-guide", title="ROI guide", type="ebook",
-                                status=ContentAsset.LIVE, last_reviewed=datetime.date.today())
+    persona = Persona.objects.create(
+        workspace=workspace, key="cfo", name="Carla CFO", role=workspace.roles.get(key="decision-maker")
+    )
+    ContentAsset.objects.create(
+        workspace=workspace,
+        key="roi-guide",
+        title="ROI guide",
+        type="ebook",
+        status=ContentAsset.LIVE,
+        last_reviewed=datetime.date.today(),
+    )
     return persona
 
 
@@ -52,7 +60,6 @@ def settle(page) -> None:
     """Wait until the regions that refresh after an edit have finished refreshing."""
     page.wait_for_timeout(50)
     page.wait_for_function("() => !document.querySelector('.htmx-request')")
-
 
 
 def stage_list(page, stage_key: str):
@@ -92,7 +99,9 @@ def test_a_team_builds_a_map_in_the_browser_without_reloading(page, live_server,
     expect(editor.get_by_role("region", name="Personas in this map")).to_contain_text("Ivan IT · Technical evaluator")
     ivan = Persona.objects.get(workspace__slug="acme", name="Ivan IT")
     assert (ivan.role.key, list(ivan.map_entries.values_list("map__name", flat=True))) == (
-        "technical-evaluator", ["Workshop journey"])
+        "technical-evaluator",
+        ["Workshop journey"],
+    )
     editor.get_by_role("link", name="Close").click()
     expect(editor).to_be_empty()
     settle(page)
@@ -104,23 +113,34 @@ def test_a_team_builds_a_map_in_the_browser_without_reloading(page, live_server,
             ed.get_by_role("textbox", name=re.compile("^Channel")).fill(channel)
             ed.get_by_role("combobox", name=re.compile("^Owner")).select_option(label="Marketing")
             ed.get_by_label("Carla CFO").check()
+
         return fill
 
-    open_editor_and_save(page, page.get_by_role("button", name="Add a touchpoint to Attract"),
-                         fill_touchpoint("Industry webinar", "webinar"))
+    open_editor_and_save(
+        page,
+        page.get_by_role("button", name="Add a touchpoint to Attract"),
+        fill_touchpoint("Industry webinar", "webinar"),
+    )
     expect(stage_list(page, "attract").locator(".tp-card", has_text="Industry webinar")).to_be_visible()
     expect(gaps.locator('[data-code="stage-empty"]')).to_have_count(4)
     expect(page.locator("#diagram svg", has_text="Industry webinar")).to_be_visible()
 
-    open_editor_and_save(page, page.get_by_role("button", name="Add a touchpoint to Attract"),
-                         fill_touchpoint("Search ad", "paid search"))
-    open_editor_and_save(page, page.get_by_role("button", name="Add a touchpoint to Capture"),
-                         fill_touchpoint("Pricing page", "website"))
+    open_editor_and_save(
+        page,
+        page.get_by_role("button", name="Add a touchpoint to Attract"),
+        fill_touchpoint("Search ad", "paid search"),
+    )
+    open_editor_and_save(
+        page, page.get_by_role("button", name="Add a touchpoint to Capture"), fill_touchpoint("Pricing page", "website")
+    )
 
     # Draw a flow from the webinar to the pricing page (a later stage).
     expect(gaps.locator('[data-code="no-path-forward"]', has_text="Attract")).to_have_count(1)
-    open_editor_and_save(page, page.locator(".tp-card a.name", has_text="Industry webinar"),
-                         lambda ed: ed.get_by_label("Capture › Pricing page").check())
+    open_editor_and_save(
+        page,
+        page.locator(".tp-card a.name", has_text="Industry webinar"),
+        lambda ed: ed.get_by_label("Capture › Pricing page").check(),
+    )
     webinar_card = page.locator(".tp-card", has_text="Industry webinar")
     expect(webinar_card.locator(".flows")).to_contain_text("Pricing page")
     expect(gaps.locator('[data-code="no-path-forward"]', has_text="Attract")).to_have_count(0)

@@ -1,6 +1,7 @@
 """Editing the demo map as a person does, by keyboard as well as by mouse: nothing typed
 is lost without the person choosing to, focus stays where the person was while the board
 redraws itself, menus behave like menus, and a renamed map shows its new name at once."""
+
 from __future__ import annotations
 
 import re
@@ -38,10 +39,12 @@ def test_focus_stays_with_the_card_through_moves_saves_and_deletes(page, demo):
     board = page.locator("#board")
 
     # Moves that cannot happen are not offered.
-    for name in ("Move LinkedIn thought-leadership ads up",
-                 "Move LinkedIn thought-leadership ads to the previous stage",
-                 "Move Referral and review request down",
-                 "Move Referral and review request to the next stage"):
+    for name in (
+        "Move LinkedIn thought-leadership ads up",
+        "Move LinkedIn thought-leadership ads to the previous stage",
+        "Move Referral and review request down",
+        "Move Referral and review request to the next stage",
+    ):
         expect(board.get_by_role("button", name=name)).to_be_disabled()
     expect(board.get_by_role("button", name="Move LinkedIn thought-leadership ads to the next stage")).to_be_enabled()
 
@@ -49,7 +52,8 @@ def test_focus_stays_with_the_card_through_moves_saves_and_deletes(page, demo):
     down = board.get_by_role("button", name="Move Welcome nurture track down")
     press(page, down)
     expect(card_names(page, "nurture")).to_have_text(
-        ["IT asks about security", "Welcome nurture track", "MQL hand-over to sales"])
+        ["IT asks about security", "Welcome nurture track", "MQL hand-over to sales"]
+    )
     expect(down).to_be_focused()
     press(page, down)
     expect(card_names(page, "nurture").last).to_have_text("Welcome nurture track")
@@ -111,7 +115,8 @@ def test_menus_close_on_escape_and_outside_clicks_and_never_stack(page, demo):
     page.get_by_label("View", exact=True).select_option(label="Departments")
     export.locator("summary").click()
     expect(export.get_by_role("link", name="Diagram as PDF")).to_have_attribute(
-        "href", re.compile(r"/export/pdf/\?view=departments$"))
+        "href", re.compile(r"/export/pdf/\?view=departments$")
+    )
     expect(export.get_by_role("link", name="Gap list (.csv)")).to_have_attribute("href", re.compile(r"/export/csv/$"))
 
 
@@ -151,7 +156,8 @@ def test_nothing_typed_in_the_stage_editor_is_lost(page, demo):
     expect(summary).to_contain_text("Entered: Ensure this value is greater than or equal to 0.")
     expect(editor.get_by_role("spinbutton", name="Entered")).to_be_focused()
     expect(editor.get_by_role("textbox", name="Hand-off SLA")).to_have_value(
-        "Customer success joins the last call; kickoff within 5 days")
+        "Customer success joins the last call; kickoff within 5 days"
+    )
     assert acme().stages.get(key="convert").handoff_sla == ""
 
     # Escape asks first; "Keep editing" keeps the editor and its input.

@@ -1,6 +1,7 @@
 """Undo and the trash in a real browser: a change taken back with Ctrl+Z puts the board
 and the diagram back as they were; a deleted touchpoint comes back from the trash with
 its flows and content."""
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,8 @@ def settle(page) -> None:
 
 def lane(page, stage: str) -> list[str]:
     return page.locator(f'.tp-list[data-stage="{stage}"] .tp-card').evaluate_all(
-        "cards => cards.map(card => card.dataset.key)")
+        "cards => cards.map(card => card.dataset.key)"
+    )
 
 
 def diagram_text(page) -> list[str]:
@@ -50,16 +52,22 @@ def test_ctrl_z_puts_the_board_and_the_diagram_back(page, small_map, owner):
     page.get_by_role("button", name="Move LinkedIn ad to the next stage").click()
     settle(page)
     expect(page.locator('.tp-list[data-stage="decision"] [data-key="ad"]')).to_be_visible()
-    page.wait_for_function("before => JSON.stringify(Array.from(document.querySelectorAll('#diagram svg text'),"
-                           " t => t.textContent)) !== before", arg=as_js(diagram_before))
+    page.wait_for_function(
+        "before => JSON.stringify(Array.from(document.querySelectorAll('#diagram svg text'),"
+        " t => t.textContent)) !== before",
+        arg=as_js(diagram_before),
+    )
 
     page.keyboard.press("Control+z")
     settle(page)
     expect(page.locator('.tp-list[data-stage="awareness"] [data-key="ad"]')).to_be_visible()
     assert (lane(page, "awareness"), lane(page, "decision")) == board_before
     # The diagram is laid out again after the board: wait for it rather than race it.
-    page.wait_for_function("before => JSON.stringify(Array.from(document.querySelectorAll('#diagram svg text'),"
-                           " t => t.textContent)) === before", arg=as_js(diagram_before))
+    page.wait_for_function(
+        "before => JSON.stringify(Array.from(document.querySelectorAll('#diagram svg text'),"
+        " t => t.textContent)) === before",
+        arg=as_js(diagram_before),
+    )
     assert diagram_text(page) == diagram_before
     expect(page.locator("#toast")).to_contain_text("Undone")
 

@@ -4,6 +4,7 @@
 reference or a file that cannot be written; the file is only opened once the document
 is complete, so a bad reference never empties an existing file.
 """
+
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand

@@ -3,6 +3,7 @@
 Exit 0 whether or not the map has gaps (finding them is the command's success);
 exit 2 on a bad map reference.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,10 +38,7 @@ def format_table(gaps: list[Gap]) -> str:
         return "No gaps."
     rows = [HEADER] + [(gap.severity, gap.stage, gap.code, gap.message) for gap in gaps]
     widths = [max(len(row[column]) for row in rows) for column in range(3)]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3]
-        for row in rows
-    ]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3] for row in rows]
     return "\n".join(lines + ["", summary_line(gaps)])
 
 
@@ -50,7 +48,4 @@ def summary_line(gaps: list[Gap]) -> str:
     for gap in gaps:
         counts[gap.severity] += 1
     plural = {"error": "errors", "warning": "warnings", "info": "info"}
-    return ", ".join(
-        f"{count} {severity if count == 1 else plural[severity]}"
-        for severity, count in counts.items()
-    )
+    return ", ".join(f"{count} {severity if count == 1 else plural[severity]}" for severity, count in counts.items())

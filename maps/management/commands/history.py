@@ -1,4 +1,5 @@
 """history WORKSPACE/MAP [--json]: the map's revisions, newest first."""
+
 from __future__ import annotations
 
 import json
@@ -18,12 +19,20 @@ class Command(BaseCommand):
 
     def handle(self, ref: str, **options) -> None:
         journey_map = get_map(ref, loaded=False)
-        rows = [{"revision": rev.number, "version": rev.number, "at": rev.at.isoformat(),
-                 "user": rev.user.get_username() if rev.user else None, "summary": rev.summary}
-                for rev in history(journey_map)]
+        rows = [
+            {
+                "revision": rev.number,
+                "version": rev.number,
+                "at": rev.at.isoformat(),
+                "user": rev.user.get_username() if rev.user else None,
+                "summary": rev.summary,
+            }
+            for rev in history(journey_map)
+        ]
         if options["json"]:
             self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2))
             return
         for row in rows:
-            self.stdout.write(f'{row["revision"]:>5}  {row["at"][:19].replace("T", " ")}  '
-                              f'{row["user"] or "-":<16}  {row["summary"]}')
+            self.stdout.write(
+                f"{row['revision']:>5}  {row['at'][:19].replace('T', ' ')}  {row['user'] or '-':<16}  {row['summary']}"
+            )

@@ -9,6 +9,7 @@ fields differ from the file's is listed on stderr (`reused persona "cfo": role i
 file's version instead. Exit 2 with one line on a bad document, an unreadable file, an
 unknown workspace or map; nothing is written then. FILE `-` reads standard input.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,14 +28,15 @@ class Command(BaseCommand):
     help = "Import a journeymap/1 JSON document into a workspace and print the map key."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument(
-            "file", metavar="FILE", help="a journeymap/1 JSON file, - for standard input"
-        )
+        parser.add_argument("file", metavar="FILE", help="a journeymap/1 JSON file, - for standard input")
         parser.add_argument("--workspace", required=True, metavar="SLUG")
         parser.add_argument("--into", metavar="MAP", help="replace the content of this existing map")
-        parser.add_argument("--update-library", action="store_true",
-                            help="library items the workspace has under the same key take the file's fields "
-                                 "(without it they are kept, and each that differs is listed on stderr)")
+        parser.add_argument(
+            "--update-library",
+            action="store_true",
+            help="library items the workspace has under the same key take the file's fields "
+            "(without it they are kept, and each that differs is listed on stderr)",
+        )
 
     def handle(self, *args, **options) -> None:
         workspace = get_workspace(options["workspace"])

@@ -1,4 +1,5 @@
 """render_map WORKSPACE/MAP --format svg|png|pdf|dot|pptx|csv -o FILE [--view VIEW]"""
+
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
@@ -32,4 +33,3 @@ class Command(BaseCommand):
             stream.flush()
             return
         write_file(output, content)
-

@@ -1,4 +1,5 @@
 """restore_map WORKSPACE/MAP --revision N: the map as it was at revision N, as a new revision."""
+
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand

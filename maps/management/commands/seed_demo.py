@@ -4,6 +4,7 @@
 touches what exists: a demo user's new password, a renamed stage or a deleted
 touchpoint all survive the next run.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -44,9 +45,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{'Created' if created else 'Kept existing'} {what}")
 
     def ensure_workspace(self) -> Workspace:
-        workspace, created = Workspace.objects.get_or_create(
-            slug=WORKSPACE_SLUG, defaults={"name": WORKSPACE_NAME}
-        )
+        workspace, created = Workspace.objects.get_or_create(slug=WORKSPACE_SLUG, defaults={"name": WORKSPACE_NAME})
         self.say(created, f'workspace "{workspace.slug}"')
         return workspace
 
@@ -76,7 +75,8 @@ class Command(BaseCommand):
 
     def ensure_japanese_map(self, workspace: Workspace) -> None:
         journey_map, created = JourneyMap.objects.get_or_create(
-            workspace=workspace, key=JAPANESE_MAP_KEY,
+            workspace=workspace,
+            key=JAPANESE_MAP_KEY,
             defaults={"name": JAPANESE_MAP_NAME, "description": JAPANESE_MAP_DESCRIPTION},
         )
         if created:
