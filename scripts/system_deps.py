@@ -4,6 +4,7 @@ Run by `make setup`. Exits 0 when everything is present or installed; on a machi
 without apt it says what to install by hand and exits 1, so `make` stops with that
 message instead of failing later in a confusing way.
 """
+
 from __future__ import annotations
 
 import os
@@ -41,8 +42,12 @@ def main(packages: list[str]) -> int:
         print(HELP.format(missing=", ".join(missing)), file=sys.stderr)
         return 1
     if os.geteuid() != 0 and shutil.which("sudo") is None:
-        print(HELP.replace("This machine has no apt-get", "apt-get needs root and there is no sudo")
-              .format(missing=", ".join(missing)), file=sys.stderr)
+        print(
+            HELP.replace("This machine has no apt-get", "apt-get needs root and there is no sudo").format(
+                missing=", ".join(missing)
+            ),
+            file=sys.stderr,
+        )
         return 1
     prefix = [] if os.geteuid() == 0 else ["sudo"]
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
@@ -50,8 +55,7 @@ def main(packages: list[str]) -> int:
     steps = [prefix + ["apt-get", "update", "-qq"], prefix + ["apt-get", "install", "-y", "-qq", *missing]]
     for step in steps:
         if subprocess.run(step, env=env).returncode != 0:
-            print(f"Could not run: {' '.join(step)}. Install {', '.join(missing)} and try again.",
-                  file=sys.stderr)
+            print(f"Could not run: {' '.join(step)}. Install {', '.join(missing)} and try again.", file=sys.stderr)
             return 1
     return 0
 
