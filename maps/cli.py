@@ -1,5 +1,5 @@
 """What the management commands share: naming a map as WORKSPACE/MAP, and bad input
-reported as exit status 2 with one line (DESIGN.md, command line)."""
+reported as exit status 2 with one line (docs/format.md, commands)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Gap analysis: a loaded journey map -> the list of gap rows (DESIGN.md, gap rules).
+"""Gap analysis: a loaded journey map -> the list of gap rows (docs/gaps.md).
 
 Pure Python over a map from `JourneyMap.objects.loaded()`: every relation is read
 through `.all()` of its prefetch, never `.filter()`/`.exists()`/`.count()`, so finding

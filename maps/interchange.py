@@ -1,5 +1,4 @@
-"""journeymap/1: one JSON document holds one map with everything it uses (DESIGN.md,
-"Interchange format").
+"""journeymap/1: one JSON document holds one map with everything it uses (docs/format.md).
 
 `parse` turns text into a document, `validate` refuses the first problem in document
 order with a one-line message that names its place (`touchpoints[3].next[0]: no
