@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.core.validators import slug_re
 from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -41,7 +42,8 @@ from .models import (
     Workspace,
 )
 
-KEY_MAX_LENGTH = 64
+# Every key of the domain is a SlugField of this length (the model says so, not we).
+KEY_MAX_LENGTH = JourneyMap._meta.get_field("key").max_length
 
 
 class Refused(Exception):
@@ -62,11 +64,11 @@ class AlreadyDone(Exception):
 def free_key(text: str, taken: Iterable[str], fallback: str = "item", max_length: int = KEY_MAX_LENGTH) -> str:
     """A slug made from `text` that is not in `taken`: `name`, then `name-2`, `name-3`...
 
-    Japanese names slugify to nothing, hence `fallback`. Suffixed keys are cut so that
-    they still fit `max_length`.
+    A `text` that is a key already is kept as it is; Japanese names slugify to nothing,
+    hence `fallback`. Suffixed keys are cut so that they still fit `max_length`.
     """
     taken = set(taken)
-    base = slugify(text)[:max_length] or fallback
+    base = (text if slug_re.fullmatch(text or "") else slugify(text))[:max_length] or fallback
     candidate, n = base, 2
     while candidate in taken:
         suffix = f"-{n}"

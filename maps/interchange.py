@@ -40,6 +40,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, validate_slug
 from django.db import models, transaction
 
+from .changes import free_key
 from .models import (
     BuyingRole,
     ContentAsset,
@@ -55,7 +56,7 @@ from .models import (
 )
 
 FORMAT = "journeymap/1"
-KEY_MAX_LENGTH = 64
+KEY_MAX_LENGTH = JourneyMap._meta.get_field("key").max_length
 DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 SLUG_RULE = "must be a slug (letters, digits, hyphens, underscores)"
 
@@ -514,7 +515,7 @@ def import_map(doc: dict, workspace: Workspace, update_library: bool = False) ->
     with transaction.atomic():
         journey_map = JourneyMap.objects.create(
             workspace=workspace,
-            key=_free_map_key(workspace, doc["map"]["key"]),
+            key=free_key(doc["map"]["key"], workspace.maps.values_list("key", flat=True)),
             name=doc["map"]["name"],
             description=doc["map"].get("description", ""),
             goal=doc["map"].get("goal", ""),
@@ -632,15 +633,6 @@ def _library_as_in(
                 setattr(obj, name, value)
             obj.save()
     return objects
-
-
-def _free_map_key(workspace: Workspace, key: str) -> str:
-    taken = set(workspace.maps.values_list("key", flat=True))
-    candidate, n = key, 2
-    while candidate in taken:
-        suffix = f"-{n}"
-        candidate, n = key[: KEY_MAX_LENGTH - len(suffix)] + suffix, n + 1
-    return candidate
 
 
 def _library(
