@@ -176,7 +176,7 @@ def changed_by_since(journey_map: JourneyMap, version: str | int | None) -> list
         .order_by("-number")
         .values_list("user__username", flat=True)
     )
-    return list(dict.fromkeys(name or _("someone") for name in names))
+    return list(dict.fromkeys(name or _("Someone") for name in names))
 
 
 def record_creation(journey_map: JourneyMap, user=None, summary: str = "") -> None:

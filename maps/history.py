@@ -45,7 +45,7 @@ def undo(journey_map: JourneyMap, user) -> Revision:
         mine = revisions.touched(delta)
         for later in Revision.objects.filter(map=journey_map, number__gt=target.number).order_by("number"):
             if revisions.touched(revision_delta(later)) & mine:
-                who = later.user.get_username() if later.user else _("someone")
+                who = later.user.get_username() if later.user else _("Someone")
                 raise changes.Refused(
                     _("%(who)s changed the same thing since (%(what)s); undoing “%(yours)s” would lose it.")
                     % {"who": who, "what": later.summary, "yours": target.summary}

@@ -981,7 +981,7 @@ def _library_form(request: HttpRequest, membership, kind: str, form, ctx: dict, 
         except conflicts.Conflict as conflict:
             form.data = conflict.data
             form._bound_fields_cache.clear()
-            ctx.update(conflict=conflict.clashes, conflict_by=[_("someone")])
+            ctx.update(conflict=conflict.clashes, conflict_by=[_("Someone")])
             status = 409
         else:
             return _library_saved(request, membership.workspace.slug, kind, message(item))
