@@ -17,7 +17,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.core.validators import slug_re
 from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -61,14 +60,17 @@ class AlreadyDone(Exception):
 # --- keys and order ----------------------------------------------------------------------
 
 
-def free_key(text: str, taken: Iterable[str], fallback: str = "item", max_length: int = KEY_MAX_LENGTH) -> str:
-    """A slug made from `text` that is not in `taken`: `name`, then `name-2`, `name-3`...
+def free_key(
+    text: str, taken: Iterable[str], fallback: str = "item", max_length: int = KEY_MAX_LENGTH, *, is_key: bool = False
+) -> str:
+    """A key for `text` that is not in `taken`: `name`, then `name-2`, `name-3`...
 
-    A `text` that is a key already is kept as it is; Japanese names slugify to nothing,
-    hence `fallback`. Suffixed keys are cut so that they still fit `max_length`.
+    A name is slugified (Japanese names slugify to nothing, hence `fallback`); a text
+    that `is_key` already (an imported key) is kept as it is. Suffixed keys are cut so
+    that they still fit `max_length`.
     """
     taken = set(taken)
-    base = (text if slug_re.fullmatch(text or "") else slugify(text))[:max_length] or fallback
+    base = (text if is_key else slugify(text))[:max_length] or fallback
     candidate, n = base, 2
     while candidate in taken:
         suffix = f"-{n}"

@@ -515,7 +515,7 @@ def import_map(doc: dict, workspace: Workspace, update_library: bool = False) ->
     with transaction.atomic():
         journey_map = JourneyMap.objects.create(
             workspace=workspace,
-            key=free_key(doc["map"]["key"], workspace.maps.values_list("key", flat=True)),
+            key=free_key(doc["map"]["key"], workspace.maps.values_list("key", flat=True), is_key=True),
             name=doc["map"]["name"],
             description=doc["map"].get("description", ""),
             goal=doc["map"].get("goal", ""),
