@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from .models import JourneyMap, Membership, Workspace
 
@@ -17,9 +18,9 @@ def get_membership(request: HttpRequest, workspace_slug: str, write: bool = Fals
             workspace__slug=workspace_slug, user=request.user
         )
     except Membership.DoesNotExist:
-        raise Http404("No such workspace") from None
+        raise Http404(_("No such workspace")) from None
     if write and not membership.can_edit:
-        raise PermissionDenied("Viewers cannot change this workspace.")
+        raise PermissionDenied(_("Viewers cannot change this workspace."))
     return membership
 
 

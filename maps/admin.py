@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.db import models
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from . import changes
 from .models import (
@@ -17,8 +17,76 @@ from .models import (
     Stage,
     Touchpoint,
     TrashItem,
+    UserSettings,
     Workspace,
 )
+from .said import Said
+
+# What a change made in the admin says, per kind of object and what was done to it:
+# whole sentences, since a translation may word each differently. A map made in the
+# admin is "created the map" and a deleted one goes to the trash (WritePathAdmin).
+ADMIN_SAYS = {
+    Department: {
+        "added": gettext_noop("added department ‘%(name)s’ in the admin"),
+        "changed": gettext_noop("changed department ‘%(name)s’ in the admin"),
+        "deleted": gettext_noop("deleted department ‘%(name)s’ in the admin"),
+    },
+    BuyingRole: {
+        "added": gettext_noop("added buying role ‘%(name)s’ in the admin"),
+        "changed": gettext_noop("changed buying role ‘%(name)s’ in the admin"),
+        "deleted": gettext_noop("deleted buying role ‘%(name)s’ in the admin"),
+    },
+    Persona: {
+        "added": gettext_noop("added persona ‘%(name)s’ in the admin"),
+        "changed": gettext_noop("changed persona ‘%(name)s’ in the admin"),
+        "deleted": gettext_noop("deleted persona ‘%(name)s’ in the admin"),
+    },
+    ContentAsset: {
+        "added": gettext_noop("added content asset ‘%(name)s’ in the admin"),
+        "changed": gettext_noop("changed content asset ‘%(name)s’ in the admin"),
+        "deleted": gettext_noop("deleted content asset ‘%(name)s’ in the admin"),
+    },
+    JourneyMap: {
+        "changed": gettext_noop("changed journey map ‘%(name)s’ in the admin"),
+    },
+    Stage: {
+        "added": gettext_noop("added stage ‘%(name)s’ in the admin"),
+        "changed": gettext_noop("changed stage ‘%(name)s’ in the admin"),
+        "deleted": gettext_noop("deleted stage ‘%(name)s’ in the admin"),
+    },
+    Touchpoint: {
+        "added": gettext_noop("added touchpoint ‘%(name)s’ in the admin"),
+        "changed": gettext_noop("changed touchpoint ‘%(name)s’ in the admin"),
+        "deleted": gettext_noop("deleted touchpoint ‘%(name)s’ in the admin"),
+    },
+    MapPersona: {
+        "added": gettext_noop("added persona in map ‘%(name)s’ in the admin"),
+        "changed": gettext_noop("changed persona in map ‘%(name)s’ in the admin"),
+        "deleted": gettext_noop("deleted persona in map ‘%(name)s’ in the admin"),
+    },
+    Metric: {
+        "added": gettext_noop("added KPI ‘%(name)s’ in the admin"),
+        "changed": gettext_noop("changed KPI ‘%(name)s’ in the admin"),
+        "deleted": gettext_noop("deleted KPI ‘%(name)s’ in the admin"),
+    },
+    Flow: {
+        "added": gettext_noop("added flow ‘%(name)s’ in the admin"),
+        "changed": gettext_noop("changed flow ‘%(name)s’ in the admin"),
+        "deleted": gettext_noop("deleted flow ‘%(name)s’ in the admin"),
+    },
+}
+# For anything the table lacks.
+ADMIN_SAYS_ANY = {
+    "added": gettext_noop("added ‘%(name)s’ in the admin"),
+    "changed": gettext_noop("changed ‘%(name)s’ in the admin"),
+    "deleted": gettext_noop("deleted ‘%(name)s’ in the admin"),
+}
+
+
+def admin_said(obj, done: str) -> Said:
+    """What `done` ("added", "changed", "deleted") to `obj` in the admin says."""
+    msgid = ADMIN_SAYS.get(type(obj), {}).get(done) or ADMIN_SAYS_ANY[done]
+    return Said(msgid, name=str(obj))
 
 
 class WritePathAdmin(admin.ModelAdmin):
@@ -34,12 +102,8 @@ class WritePathAdmin(admin.ModelAdmin):
             return obj.stage.map
         return getattr(obj, "map", None)
 
-    def _writing(self, request, obj, verb: str):
-        summary = _("%(verb)s %(kind)s ‘%(name)s’ in the admin") % {
-            "verb": verb,
-            "kind": obj._meta.verbose_name,
-            "name": obj,
-        }
+    def _writing(self, request, obj, done: str):
+        summary = admin_said(obj, done)
         journey_map = self._map_of(obj)
         if journey_map is not None:
             return changes.editing(journey_map, request.user, summary)
@@ -52,14 +116,14 @@ class WritePathAdmin(admin.ModelAdmin):
             super().save_related(request, form, formsets, change)
             changes.record_creation(form.instance, request.user)
             return
-        with self._writing(request, form.instance, _("changed") if change else _("added")):
+        with self._writing(request, form.instance, "changed" if change else "added"):
             super().save_related(request, form, formsets, change)
 
     def delete_model(self, request, obj) -> None:
         if isinstance(obj, JourneyMap):
             changes.delete_map(obj, user=request.user)
             return
-        with self._writing(request, obj, _("deleted")):
+        with self._writing(request, obj, "deleted"):
             super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset) -> None:
@@ -79,6 +143,14 @@ class WorkspaceAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+
+
+@admin.register(UserSettings)
+class UserSettingsAdmin(admin.ModelAdmin):
+    list_display = ["user", "language"]
+    list_filter = ["language"]
+    search_fields = ["user__username"]
+    autocomplete_fields = ["user"]
 
 
 @admin.register(Membership)
@@ -199,9 +271,15 @@ class RevisionAdmin(admin.ModelAdmin):
 
     list_display = ["map", "number", "at", "user", "summary"]
     list_filter = ["map__workspace"]
-    search_fields = ["summary", "map__name", "user__username"]
-    readonly_fields = ["map", "number", "user", "at", "summary", "stage", "undoes"]
+    # The text as its author read it: what the database can search.
+    search_fields = ["summary_text", "map__name", "user__username"]
+    readonly_fields = ["map", "number", "user", "at", "summary", "summary_text", "stage", "undoes"]
     exclude = ["delta", "checkpoint"]
+
+    @admin.display(description=gettext_lazy("summary"))
+    def summary(self, revision: Revision) -> str:
+        """In the reader's language."""
+        return revision.summary
 
     def has_add_permission(self, request) -> bool:
         return False

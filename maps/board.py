@@ -22,6 +22,12 @@ class Card:
     worst: str | None
     gap_count: int
     colour: int | None = None
+    gap_codes: list[str] = field(default_factory=list)
+
+    @property
+    def gap_labels(self) -> list[str]:
+        """The short label of each gap code of the card, in the active language."""
+        return [gap_rules.code_label(code) for code in self.gap_codes]
 
     @property
     def face(self) -> str:
@@ -69,13 +75,17 @@ class Column:
 def build_board(journey_map: JourneyMap, found: list) -> dict:
     stage_marks = gap_rules.stage_summary(found)
     tp_marks = gap_rules.touchpoint_summary(found)
+    tp_codes: dict[str, set[str]] = {}
+    for gap in found:
+        if gap.touchpoint is not None:
+            tp_codes.setdefault(gap.touchpoint, set()).add(gap.code)
     map_personas = [mp.persona for mp in journey_map.map_personas.all()]
     persona_rank = {p.pk: i for i, p in enumerate(map_personas)}
     colours = {d.pk: i % len(marks.DEPARTMENTS) for i, d in enumerate(journey_map.workspace.departments.all())}
     stages = list(journey_map.stages.all())
     columns = []
     for index, stage in enumerate(stages):
-        cards = [_card(tp, persona_rank, tp_marks, colours) for tp in stage.touchpoints.all()]
+        cards = [_card(tp, persona_rank, tp_marks, colours, tp_codes) for tp in stage.touchpoints.all()]
         reached = {p.pk: p for card in cards for p in card.personas}
         rated = [c.touchpoint.emotion for c in cards if c.touchpoint.emotion is not None]
         worst, count = stage_marks.get(stage.key, (None, 0))
@@ -105,7 +115,7 @@ def build_board(journey_map: JourneyMap, found: list) -> dict:
     }
 
 
-def _card(tp: Touchpoint, persona_rank: dict, tp_marks: dict, colours: dict) -> Card:
+def _card(tp: Touchpoint, persona_rank: dict, tp_marks: dict, colours: dict, tp_codes: dict) -> Card:
     worst, count = tp_marks.get(tp.key, (None, 0))
     personas = sorted(tp.personas.all(), key=lambda p: persona_rank.get(p.pk, 999))
     return Card(
@@ -116,6 +126,7 @@ def _card(tp: Touchpoint, persona_rank: dict, tp_marks: dict, colours: dict) -> 
         worst=worst,
         gap_count=count,
         colour=colours.get(tp.owner_id),
+        gap_codes=sorted(tp_codes.get(tp.key, ())),
     )
 
 

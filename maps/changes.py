@@ -13,16 +13,19 @@ before anything is written.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import pykakasi
 from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext_lazy
 
 from . import conflicts, revisions
 from .models import (
@@ -40,6 +43,7 @@ from .models import (
     TrashItem,
     Workspace,
 )
+from .said import Said
 
 # Every key of the domain is a SlugField of this length (the model says so, not we).
 KEY_MAX_LENGTH = JourneyMap._meta.get_field("key").max_length
@@ -60,17 +64,44 @@ class AlreadyDone(Exception):
 # --- keys and order ----------------------------------------------------------------------
 
 
+# Kanji, kana and the full-width forms: text that slugify() would drop entirely.
+_JAPANESE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+
+
+@functools.cache
+def _kakasi() -> pykakasi.kakasi:
+    # Loading its dictionaries takes half a second: once per process, when first needed.
+    return pykakasi.kakasi()
+
+
+def key_words(text: str) -> str:
+    """`text` with its Japanese spelt out in Hepburn romaji (認知から推奨まで ->
+    "ninchi kara suishou made"), so that a key made from it is readable; other text as it is."""
+    if not _JAPANESE.search(text):
+        return text
+    parts = _kakasi().convert(text)
+    words = []
+    for before, part in zip([None, *parts], parts):
+        # pykakasi reads some kanji with their okurigana (向け -> "muke") and then gives
+        # the kana again on its own ("ke"): skip the echo, or 日本向け reads "nihonmuke ke".
+        echo = before and part["orig"] == part["hira"] and before["hira"].endswith(part["orig"])
+        if not (echo and not before["orig"].endswith(part["orig"])):
+            words.append(part["hepburn"] or part["orig"])
+    return " ".join(words)
+
+
 def free_key(
     text: str, taken: Iterable[str], fallback: str = "item", max_length: int = KEY_MAX_LENGTH, *, is_key: bool = False
 ) -> str:
     """A key for `text` that is not in `taken`: `name`, then `name-2`, `name-3`...
 
-    A name is slugified (Japanese names slugify to nothing, hence `fallback`); a text
-    that `is_key` already (an imported key) is kept as it is. Suffixed keys are cut so
-    that they still fit `max_length`.
+    A name is slugified, Japanese romanised first (`key_words`); what has no letters
+    to spell gets `fallback`. A text that `is_key` already (an imported key) is kept as
+    it is. Suffixed keys are cut so that they still fit `max_length`. A key is made
+    once, when its object is: renaming never changes it.
     """
     taken = set(taken)
-    base = (text if is_key else slugify(text))[:max_length] or fallback
+    base = (text if is_key else slugify(key_words(text)))[:max_length].strip("-") or fallback
     candidate, n = base, 2
     while candidate in taken:
         suffix = f"-{n}"
@@ -100,20 +131,27 @@ class Change:
     """What the change being made will be recorded as; the change function fills it in."""
 
     user: object = None
-    summary: str = ""
+    # A Said, so that each reader reads it in their language; a text is kept as it is.
+    summary: Said | str = ""
     stage: str = ""
     undoes: Revision | None = None
     token: str = ""
 
 
+# The first revision of a map made before maps had a history.
+HISTORY_STARTS = Said(gettext_noop("History starts here."))
+
+
 @contextmanager
 def editing(
-    journey_map: JourneyMap, user=None, summary: str = "", stage: str = "", token: str = ""
+    journey_map: JourneyMap, user=None, summary: Said | str = "", stage: str = "", token: str = ""
 ) -> Iterator[Change]:
     """One transaction holding the map's row lock; every change to a map runs inside it.
 
     On the way out it records the change as a revision (maps.revisions) and bumps the
     map's version, unless the change changed nothing. `journey_map.version` is updated.
+    The summary is a Said (maps.said), so that each reader of the history reads it in
+    their own language; a plain text (an old caller's) is kept as it is.
     A `token` already recorded (the same form sent twice) raises AlreadyDone.
     """
     with transaction.atomic():
@@ -122,7 +160,7 @@ def editing(
         if token and Revision.objects.filter(map=locked, token=token).exists():
             raise AlreadyDone()
         if locked.version == 0:
-            _record(locked, Change(summary=_("History starts here.")))
+            _record(locked, Change(summary=HISTORY_STARTS))
         change = Change(user=user, summary=summary, stage=stage, token=token)
         yield change
         _record(locked, change)
@@ -142,7 +180,7 @@ def _record(journey_map: JourneyMap, change: Change) -> Revision | None:
         map=journey_map,
         number=number,
         user=user,
-        summary=change.summary[:500],
+        summary=change.summary,
         stage=change.stage,
         delta=revisions.pack(delta),
         undoes=change.undoes,
@@ -181,11 +219,11 @@ def changed_by_since(journey_map: JourneyMap, version: str | int | None) -> list
     return list(dict.fromkeys(name or _("Someone") for name in names))
 
 
-def record_creation(journey_map: JourneyMap, user=None, summary: str = "") -> None:
+def record_creation(journey_map: JourneyMap, user=None, summary: Said | str = "") -> None:
     """A new map's first revision: the whole map as it was created."""
     with transaction.atomic():
         locked = JourneyMap.objects.select_for_update().get(pk=journey_map.pk)
-        _record(locked, Change(user=user, summary=summary or _("created the map")))
+        _record(locked, Change(user=user, summary=summary or Said(gettext_noop("created the map"))))
         journey_map.version = locked.version
 
 
@@ -195,16 +233,12 @@ def _export(journey_map: JourneyMap) -> dict:
     return export_map(journey_map)
 
 
-def _quoted(name: str) -> str:
-    return f"‘{name}’"
-
-
 # --- the map itself -----------------------------------------------------------------------
 
 
 def create_map(workspace: Workspace, form, user=None) -> JourneyMap:
     """A new map from a valid MapCreateForm: blank, from a stage template, or a copy."""
-    from .stage_templates import apply_template
+    from .stage_templates import apply_template, ensure_workspace_defaults
 
     cleaned = form.cleaned_data
     with transaction.atomic():
@@ -219,7 +253,11 @@ def create_map(workspace: Workspace, form, user=None) -> JourneyMap:
             )
         journey_map = form.save()
         if cleaned["start"] == "template":
-            apply_template(journey_map, cleaned["template"], cleaned["language"])
+            workspace = journey_map.workspace
+            if not workspace.departments.exists() and not workspace.roles.exists():
+                # A new workspace's first map: its defaults in the map's language.
+                ensure_workspace_defaults(workspace, journey_map.language)
+            apply_template(journey_map, cleaned["template"], journey_map.language)
         record_creation(journey_map, user)
     return journey_map
 
@@ -237,19 +275,21 @@ def copy_map(source: JourneyMap, key: str, name: str, description: str = "", goa
         doc["map"]["goal"] = goal
     with transaction.atomic():
         journey_map = interchange.import_map(doc, source.workspace)
-        record_creation(journey_map, user, _("copied the map from %(map)s") % {"map": _quoted(source.name)})
+        record_creation(journey_map, user, Said(gettext_noop("copied the map from ‘%(map)s’"), map=source.name))
     return journey_map
 
 
 def save_map(journey_map: JourneyMap, form, user=None) -> JourneyMap:
     """Name, key, description and goal from a valid MapForm."""
-    with editing(journey_map, user, _("changed the map’s settings")):
+    with editing(journey_map, user, Said(gettext_noop("changed the map’s settings"))):
         conflicts.merge(form)
         return form.save()
 
 
 def set_archived(journey_map: JourneyMap, archived: bool, user=None) -> JourneyMap:
-    summary = _("archived the map") if archived else _("brought the map back from the archive")
+    summary = Said(
+        gettext_noop("archived the map") if archived else gettext_noop("brought the map back from the archive")
+    )
     with editing(journey_map, user, summary):
         journey_map.archived = archived
         journey_map.save(update_fields=["archived", "updated"])
@@ -278,9 +318,10 @@ def save_stage(journey_map: JourneyMap, form, user=None) -> Stage:
         else:
             conflicts.merge(form)
         stage = form.save()
-        change.summary = (_("added the stage %(stage)s") if new else _("edited the stage %(stage)s")) % {
-            "stage": _quoted(stage.name)
-        }
+        change.summary = Said(
+            gettext_noop("added the stage ‘%(stage)s’") if new else gettext_noop("edited the stage ‘%(stage)s’"),
+            stage=stage.name,
+        )
         change.stage = stage.key
         return stage
 
@@ -289,7 +330,8 @@ def delete_stage(journey_map: JourneyMap, stage: Stage, user=None) -> None:
     """The stage with its touchpoints, their flows and its KPIs; the rest close up."""
     from . import trash
 
-    with editing(journey_map, user, _("deleted the stage %(stage)s") % {"stage": _quoted(stage.name)}, stage.key):
+    summary = Said(gettext_noop("deleted the stage ‘%(stage)s’"), stage=stage.name)
+    with editing(journey_map, user, summary, stage.key):
         payload = trash.stage_payload(_export(journey_map), stage.key)
         trash.keep(journey_map, journey_map.workspace, TrashItem.STAGE, stage.name, payload, user)
         stage.delete()
@@ -303,22 +345,27 @@ def move_stage(journey_map: JourneyMap, stage_key: str, step: int, user=None) ->
         index = _index_of(stages, stage_key)
         other = index + step
         if not 0 <= other < len(stages):
-            where = _("first") if step < 0 else _("last")
-            raise Refused(
-                _("“%(stage)s” is already the %(where)s stage.") % {"stage": stages[index].name, "where": where}
+            refusal = (
+                _("“%(stage)s” is already the first stage.")
+                if step < 0
+                else _("“%(stage)s” is already the last stage.")
             )
+            raise Refused(refusal % {"stage": stages[index].name})
         stages[index], stages[other] = stages[other], stages[index]
         renumber(stages)
-        change.summary = (_("moved the stage %(stage)s left") if step < 0 else _("moved the stage %(stage)s right")) % {
-            "stage": _quoted(stages[other].name)
-        }
+        change.summary = Said(
+            gettext_noop("moved the stage ‘%(stage)s’ left")
+            if step < 0
+            else gettext_noop("moved the stage ‘%(stage)s’ right"),
+            stage=stages[other].name,
+        )
         return stages[other]
 
 
 def reorder_stages(journey_map: JourneyMap, keys: list[str], user=None, seen: str | None = None) -> None:
     """Drag and drop: `keys` is the whole new order of the map's stages, made on the page
     drawn at version `seen`."""
-    with editing(journey_map, user, _("reordered the stages")):
+    with editing(journey_map, user, Said(gettext_noop("reordered the stages"))):
         stages = {stage.key: stage for stage in journey_map.stages.all()}
         if sorted(keys) != sorted(stages):
             raise Refused(_("The stages changed meanwhile; reload the page and try again."))
@@ -360,17 +407,18 @@ def save_metric(journey_map: JourneyMap, form, user=None) -> Metric:
         else:
             conflicts.merge(form)
         metric = form.save()
-        change.summary = (
-            _("added the KPI %(kpi)s to %(stage)s") if new else _("edited the KPI %(kpi)s of %(stage)s")
-        ) % {"kpi": _quoted(metric.name), "stage": _quoted(stage.name)}
+        change.summary = Said(
+            gettext_noop("added the KPI ‘%(kpi)s’ to ‘%(stage)s’")
+            if new
+            else gettext_noop("edited the KPI ‘%(kpi)s’ of ‘%(stage)s’"),
+            kpi=metric.name,
+            stage=stage.name,
+        )
         return metric
 
 
 def delete_metric(journey_map: JourneyMap, metric: Metric, user=None) -> None:
-    summary = _("deleted the KPI %(kpi)s of %(stage)s") % {
-        "kpi": _quoted(metric.name),
-        "stage": _quoted(metric.stage.name),
-    }
+    summary = Said(gettext_noop("deleted the KPI ‘%(kpi)s’ of ‘%(stage)s’"), kpi=metric.name, stage=metric.stage.name)
     with editing(journey_map, user, summary, metric.stage.key):
         metric.delete()
 
@@ -394,12 +442,13 @@ def save_touchpoint(journey_map: JourneyMap, form, user=None) -> Touchpoint:
         touchpoint = form.save()
         if "next_touchpoints" in form.cleaned_data:  # not when the flows are someone else's change
             set_flows(touchpoint, form.cleaned_data["next_touchpoints"])
-        words = {"touchpoint": _quoted(touchpoint.name), "stage": _quoted(touchpoint.stage.name)}
-        change.summary = (
-            _("added the touchpoint %(touchpoint)s to %(stage)s")
+        change.summary = Said(
+            gettext_noop("added the touchpoint ‘%(touchpoint)s’ to ‘%(stage)s’")
             if new
-            else _("edited the touchpoint %(touchpoint)s in %(stage)s")
-        ) % words
+            else gettext_noop("edited the touchpoint ‘%(touchpoint)s’ in ‘%(stage)s’"),
+            touchpoint=touchpoint.name,
+            stage=touchpoint.stage.name,
+        )
         change.stage = touchpoint.stage.key
         return touchpoint
 
@@ -423,10 +472,11 @@ def set_flows(touchpoint: Touchpoint, targets: Iterable[Touchpoint]) -> None:
 def delete_touchpoint(journey_map: JourneyMap, touchpoint: Touchpoint, user=None) -> None:
     """The touchpoint and the flows from and to it; its stage closes up."""
     stage = touchpoint.stage
-    summary = _("deleted the touchpoint %(touchpoint)s from %(stage)s") % {
-        "touchpoint": _quoted(touchpoint.name),
-        "stage": _quoted(stage.name),
-    }
+    summary = Said(
+        gettext_noop("deleted the touchpoint ‘%(touchpoint)s’ from ‘%(stage)s’"),
+        touchpoint=touchpoint.name,
+        stage=stage.name,
+    )
     from . import trash
 
     with editing(journey_map, user, summary, stage.key):
@@ -444,26 +494,32 @@ def move_touchpoint(journey_map: JourneyMap, touchpoint: Touchpoint, direction: 
             index = _index_of(siblings, touchpoint.key)
             other = index + (-1 if direction == "up" else 1)
             if not 0 <= other < len(siblings):
-                raise Refused(
-                    _("“%(name)s” is already at the %(end)s of its stage.")
-                    % {"name": touchpoint.name, "end": _("top") if direction == "up" else _("bottom")}
+                refusal = (
+                    _("“%(name)s” is already at the top of its stage.")
+                    if direction == "up"
+                    else _("“%(name)s” is already at the bottom of its stage.")
                 )
+                raise Refused(refusal % {"name": touchpoint.name})
             siblings[index], siblings[other] = siblings[other], siblings[index]
             renumber(siblings)
-            change.summary = (
-                _("moved %(touchpoint)s up in %(stage)s")
+            change.summary = Said(
+                gettext_noop("moved ‘%(touchpoint)s’ up in ‘%(stage)s’")
                 if direction == "up"
-                else _("moved %(touchpoint)s down in %(stage)s")
-            ) % {"touchpoint": _quoted(touchpoint.name), "stage": _quoted(touchpoint.stage.name)}
+                else gettext_noop("moved ‘%(touchpoint)s’ down in ‘%(stage)s’"),
+                touchpoint=touchpoint.name,
+                stage=touchpoint.stage.name,
+            )
             return touchpoint
         stages = list(journey_map.stages.all())
         index = _index_of(stages, touchpoint.stage.key)
         other = index + (-1 if direction == "left" else 1)
         if not 0 <= other < len(stages):
-            where = _("first") if direction == "left" else _("last")
-            raise Refused(
-                _("“%(name)s” is already in the %(where)s stage.") % {"name": touchpoint.name, "where": where}
+            refusal = (
+                _("“%(name)s” is already in the first stage.")
+                if direction == "left"
+                else _("“%(name)s” is already in the last stage.")
             )
+            raise Refused(refusal % {"name": touchpoint.name})
         old_stage = touchpoint.stage
         touchpoint.stage = stages[other]
         touchpoint.order = next_order(stages[other].touchpoints)
@@ -473,12 +529,13 @@ def move_touchpoint(journey_map: JourneyMap, touchpoint: Touchpoint, direction: 
         return touchpoint
 
 
-def _moved(touchpoint: Touchpoint, old: Stage, new: Stage) -> str:
-    return _("moved %(touchpoint)s from %(old)s to %(new)s") % {
-        "touchpoint": _quoted(touchpoint.name),
-        "old": _quoted(old.name),
-        "new": _quoted(new.name),
-    }
+def _moved(touchpoint: Touchpoint, old: Stage, new: Stage) -> Said:
+    return Said(
+        gettext_noop("moved ‘%(touchpoint)s’ from ‘%(old)s’ to ‘%(new)s’"),
+        touchpoint=touchpoint.name,
+        old=old.name,
+        new=new.name,
+    )
 
 
 def reorder_touchpoints(
@@ -489,17 +546,16 @@ def reorder_touchpoints(
     of the stage that the list does not name (added meanwhile by someone else) keep
     their relative order after the named ones; if someone reordered or moved the named
     ones meanwhile, the drop is refused (Stale) rather than undoing their change."""
-    with editing(
-        journey_map, user, _("reordered the touchpoints of %(stage)s") % {"stage": _quoted(stage.name)}, stage.key
-    ) as change:
+    summary = Said(gettext_noop("reordered the touchpoints of ‘%(stage)s’"), stage=stage.name)
+    with editing(journey_map, user, summary, stage.key) as change:
         named = {tp.key: tp for tp in journey_map.touchpoints.select_related("stage").filter(key__in=keys)}
         if len(named) != len(keys) or len(set(keys)) != len(keys):
             raise Refused(_("The touchpoints changed meanwhile; reload the page and try again."))
         then = _seen_document(journey_map, seen)
         if then is not None and _touchpoints_moved_since(then, stage, named):
             raise Stale(
-                _("%(who)s moved touchpoints of %(stage)s meanwhile; the board now shows their order.")
-                % {"who": ", ".join(changed_by_since(journey_map, seen)), "stage": _quoted(stage.name)}
+                _("%(who)s moved touchpoints of ‘%(stage)s’ meanwhile; the board now shows their order.")
+                % {"who": ", ".join(changed_by_since(journey_map, seen)), "stage": stage.name}
             )
         left_behind = {tp.stage_id for tp in named.values() if tp.stage_id != stage.pk}
         for tp in named.values():
@@ -535,18 +591,18 @@ def add_flow(journey_map: JourneyMap, source: Touchpoint, target_key: str, user=
             raise Refused(
                 _("“%(source)s” already flows to “%(target)s”.") % {"source": source.name, "target": target.name}
             )
-        change.summary = _("added a flow from %(source)s to %(target)s") % {
-            "source": _quoted(source.name),
-            "target": _quoted(target.name),
-        }
+        change.summary = Said(
+            gettext_noop("added a flow from ‘%(source)s’ to ‘%(target)s’"), source=source.name, target=target.name
+        )
         return Flow.objects.create(source=source, target=target, order=next_order(source.flows_out))
 
 
 def remove_flow(journey_map: JourneyMap, flow: Flow, user=None) -> None:
-    summary = _("removed the flow from %(source)s to %(target)s") % {
-        "source": _quoted(flow.source.name),
-        "target": _quoted(flow.target.name),
-    }
+    summary = Said(
+        gettext_noop("removed the flow from ‘%(source)s’ to ‘%(target)s’"),
+        source=flow.source.name,
+        target=flow.target.name,
+    )
     with editing(journey_map, user, summary, flow.source.stage.key):
         flow.delete()
 
@@ -565,9 +621,12 @@ def save_map_persona(journey_map: JourneyMap, form, user=None) -> MapPersona:
         else:
             conflicts.merge(form)
         entry = form.save()
-        change.summary = (
-            _("added the persona %(persona)s to the map") if new else _("changed the stages of the persona %(persona)s")
-        ) % {"persona": _quoted(entry.persona.name)}
+        change.summary = Said(
+            gettext_noop("added the persona ‘%(persona)s’ to the map")
+            if new
+            else gettext_noop("changed the stages of the persona ‘%(persona)s’"),
+            persona=entry.persona.name,
+        )
         return entry
 
 
@@ -577,7 +636,7 @@ def create_persona_in_map(journey_map: JourneyMap, form, user=None) -> MapPerson
     with transaction.atomic():
         # The library first: it locks every map of the workspace in one order, this one included.
         persona = save_library_item(form, user=user)
-        summary = _("added the persona %(persona)s to the map") % {"persona": _quoted(persona.name)}
+        summary = Said(gettext_noop("added the persona ‘%(persona)s’ to the map"), persona=persona.name)
         with editing(journey_map, user, summary):
             return MapPersona.objects.create(
                 map=journey_map, persona=persona, order=next_order(journey_map.map_personas)
@@ -586,7 +645,7 @@ def create_persona_in_map(journey_map: JourneyMap, form, user=None) -> MapPerson
 
 def remove_map_persona(journey_map: JourneyMap, entry: MapPersona, user=None) -> None:
     """The persona leaves the map; it stays in the library."""
-    summary = _("removed the persona %(persona)s from the map") % {"persona": _quoted(entry.persona.name)}
+    summary = Said(gettext_noop("removed the persona ‘%(persona)s’ from the map"), persona=entry.persona.name)
     with editing(journey_map, user, summary):
         entry.delete()
 
@@ -595,7 +654,7 @@ def link_content(
     journey_map: JourneyMap, stage: Stage, content: ContentAsset, persona: Persona | None = None, user=None
 ) -> None:
     """The asset serves the stage and, if a persona is named, now targets it too."""
-    summary = _("linked %(content)s to %(stage)s") % {"content": _quoted(content.title), "stage": _quoted(stage.name)}
+    summary = Said(gettext_noop("linked ‘%(content)s’ to ‘%(stage)s’"), content=content.title, stage=stage.name)
     with editing(journey_map, user, summary, stage.key):
         stage.content.add(content)
         if persona is not None:
@@ -606,7 +665,7 @@ def link_content(
 
 
 @contextmanager
-def editing_library(workspace: Workspace, user=None, summary: str = "") -> Iterator[Change]:
+def editing_library(workspace: Workspace, user=None, summary: Said | str = "") -> Iterator[Change]:
     """A change to the workspace's library: every map that shows the item gets a revision.
 
     All the workspace's maps are locked first, in one order (by id), so that a library
@@ -617,7 +676,7 @@ def editing_library(workspace: Workspace, user=None, summary: str = "") -> Itera
         maps = list(JourneyMap.objects.select_for_update().filter(workspace=workspace, deleted=None).order_by("pk"))
         for journey_map in maps:
             if journey_map.version == 0:
-                _record(journey_map, Change(summary=_("History starts here.")))
+                _record(journey_map, Change(summary=HISTORY_STARTS))
         change = Change(user=user, summary=summary)
         yield change
         for journey_map in maps:
@@ -634,11 +693,41 @@ def save_library_item(form, user=None) -> models.Model:
         else:
             conflicts.merge(form)
         item = form.save()
-        words = {"kind": item._meta.verbose_name, "item": _quoted(str(item))}
-        change.summary = (
-            _("added the %(kind)s %(item)s to the library") if new else _("edited the %(kind)s %(item)s in the library")
-        ) % words
+        change.summary = Said(LIBRARY_SAYS[type(item)]["added" if new else "edited"], item=str(item))
         return item
+
+
+# What a library change says, per kind of item: whole sentences, since a translation
+# may put the kind in another place or word it differently for each.
+LIBRARY_SAYS = {
+    Department: {
+        "added": gettext_noop("added the department ‘%(item)s’ to the library"),
+        "edited": gettext_noop("edited the department ‘%(item)s’ in the library"),
+        "deleted": gettext_noop("deleted the department ‘%(item)s’ from the library"),
+    },
+    BuyingRole: {
+        "added": gettext_noop("added the buying role ‘%(item)s’ to the library"),
+        "edited": gettext_noop("edited the buying role ‘%(item)s’ in the library"),
+        "deleted": gettext_noop("deleted the buying role ‘%(item)s’ from the library"),
+    },
+    Persona: {
+        "added": gettext_noop("added the persona ‘%(item)s’ to the library"),
+        "edited": gettext_noop("edited the persona ‘%(item)s’ in the library"),
+        "deleted": gettext_noop("deleted the persona ‘%(item)s’ from the library"),
+    },
+    ContentAsset: {
+        "added": gettext_noop("added the content asset ‘%(item)s’ to the library"),
+        "edited": gettext_noop("edited the content asset ‘%(item)s’ in the library"),
+        "deleted": gettext_noop("deleted the content asset ‘%(item)s’ from the library"),
+    },
+}
+
+# What still uses a library item, counted (library_uses).
+TOUCHPOINTS_USING = ngettext_lazy("%(n)d touchpoint", "%(n)d touchpoints", "n")
+STAGES_REQUIRING = ngettext_lazy("%(n)d stage that requires it", "%(n)d stages that require it", "n")
+STAGES_LED = ngettext_lazy("%(n)d stage it leads", "%(n)d stages it leads", "n")
+STAGES_CONTRIBUTED_TO = ngettext_lazy("%(n)d stage it contributes to", "%(n)d stages it contributes to", "n")
+TOUCHPOINTS_OWNED = ngettext_lazy("%(n)d touchpoint it owns", "%(n)d touchpoints it owns", "n")
 
 
 def library_uses(item: models.Model) -> list[str]:
@@ -646,32 +735,28 @@ def library_uses(item: models.Model) -> list[str]:
     uses: list[str] = []
     if isinstance(item, Persona):
         uses += [_("the map “%(map)s”") % {"map": e.map.name} for e in item.map_entries.select_related("map")]
-        uses += _counted(item.touchpoints.count(), "%(n)d touchpoint", "%(n)d touchpoints")
+        uses += _counted(item.touchpoints.count(), TOUCHPOINTS_USING)
     elif isinstance(item, ContentAsset):
         uses += [_("a stage of “%(map)s”") % {"map": s.map.name} for s in item.stages.select_related("map")]
-        uses += _counted(item.touchpoints.count(), "%(n)d touchpoint", "%(n)d touchpoints")
+        uses += _counted(item.touchpoints.count(), TOUCHPOINTS_USING)
     elif isinstance(item, BuyingRole):
         uses += [_("persona “%(name)s”") % {"name": p.name} for p in item.personas.all()]
-        uses += _counted(item.stages.count(), "%(n)d stage that requires it", "%(n)d stages that require it")
+        uses += _counted(item.stages.count(), STAGES_REQUIRING)
     elif isinstance(item, Department):
-        uses += _counted(item.led_stages.count(), "%(n)d stage it leads", "%(n)d stages it leads")
-        uses += _counted(
-            item.contributed_stages.count(), "%(n)d stage it contributes to", "%(n)d stages it contributes to"
-        )
-        uses += _counted(item.touchpoints.count(), "%(n)d touchpoint it owns", "%(n)d touchpoints it owns")
+        uses += _counted(item.led_stages.count(), STAGES_LED)
+        uses += _counted(item.contributed_stages.count(), STAGES_CONTRIBUTED_TO)
+        uses += _counted(item.touchpoints.count(), TOUCHPOINTS_OWNED)
     return uses
 
 
-def _counted(n: int, singular: str, plural: str) -> list[str]:
-    return [ngettext(singular, plural, n) % {"n": n}] if n else []
+def _counted(n: int, words) -> list[str]:
+    """`words` (an ngettext_lazy keyed on "n") for `n`, if there are any."""
+    return [words % {"n": n}] if n else []
 
 
 def delete_library_item(item: models.Model, user=None) -> None:
     """Delete a library item that nothing uses; refuse, naming every use, otherwise."""
-    summary = _("deleted the %(kind)s %(item)s from the library") % {
-        "kind": item._meta.verbose_name,
-        "item": _quoted(str(item)),
-    }
+    summary = Said(LIBRARY_SAYS[type(item)]["deleted"], item=str(item))
     with editing_library(item.workspace, user, summary):
         uses = library_uses(item)
         if uses:

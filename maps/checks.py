@@ -6,6 +6,7 @@ import shutil
 
 from django.conf import settings
 from django.core.checks import Error, register
+from django.utils.translation import gettext as _
 
 
 @register()
@@ -14,8 +15,9 @@ def graphviz_is_installed(app_configs, **kwargs) -> list[Error]:
         return []
     return [
         Error(
-            f"Graphviz's dot was not found (GRAPHVIZ_DOT={settings.GRAPHVIZ_DOT!r}): diagrams and exports cannot be drawn.",
-            hint="Install Graphviz (apt-get install graphviz) or set GRAPHVIZ_DOT to the dot binary.",
+            _("Graphviz's dot was not found (GRAPHVIZ_DOT=%(dot)s): diagrams and exports cannot be drawn.")
+            % {"dot": repr(settings.GRAPHVIZ_DOT)},
+            hint=_("Install Graphviz (apt-get install graphviz) or set GRAPHVIZ_DOT to the dot binary."),
             id="maps.E001",
         )
     ]

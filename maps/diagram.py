@@ -6,7 +6,8 @@ cutting long texts for the picture only; `render` runs Graphviz's `dot` with fil
 loading switched off and caches the result by a hash of the DOT source.
 
 Every piece of user text reaches DOT through `_html`, inside HTML-like labels; no
-plain string attribute carries user text. Node ids come from primary keys, and the
+plain string attribute carries user text. Our own words are text too (a translation can
+hold anything): they go through the same escaping (`_words`, `_fill`). Node ids come from primary keys, and the
 only URL in the DOT is the one the caller builds for a touchpoint (through `_url`).
 """
 
@@ -15,17 +16,29 @@ from __future__ import annotations
 import hashlib
 import html
 import os
+import re
 import subprocess
-import textwrap
 import unicodedata
 from collections.abc import Callable
 
 import graphviz
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import marks
-from .gaps import CONTENT_GAP, SEVERITIES, Gap, find_gaps, stage_content, stage_summary, touchpoint_summary
+from .gaps import (
+    CONTENT_GAP,
+    SEVERITIES,
+    Gap,
+    code_label,
+    find_gaps,
+    stage_content,
+    stage_summary,
+    touchpoint_summary,
+)
 from .models import ContentAsset, JourneyMap, MapPersona
 
 VIEWS = ("stages", "departments", "persona:KEY")
@@ -86,11 +99,12 @@ def parse_view(view: str, journey_map: JourneyMap) -> tuple[str, MapPersona | No
         return view, None
     kind, sep, key = view.partition(":")
     if kind != "persona" or not sep:
-        raise DiagramError(f'unknown view "{view}": use stages, departments or persona:KEY')
+        # Translators: "stages", "departments" and "persona:KEY" are what to type; keep them as they are.
+        raise DiagramError(_('unknown view "%(view)s": use stages, departments or persona:KEY') % {"view": view})
     for map_persona in journey_map.map_personas.all():
         if map_persona.persona.key == key:
             return "persona", map_persona
-    raise DiagramError(f'no persona "{key}" in map "{journey_map.key}"')
+    raise DiagramError(_('no persona "%(persona)s" in map "%(map)s"') % {"persona": key, "map": journey_map.key})
 
 
 # -- plain data ------------------------------------------------------------------------
@@ -127,7 +141,7 @@ def build_graph_data(journey_map: JourneyMap, gaps: list[Gap], view: str = "stag
     lanes = [{"id": f"dep_{dep.pk}", "key": dep.key, "name": dep.name, "color": colors[dep.id]} for dep in departments]
     owners = {tp["owner"] for tp in shown.values()}
     if None in owners:
-        lanes.append({"id": "dep_none", "key": None, "name": "No owner", "color": NO_OWNER_COLOR})
+        lanes.append({"id": "dep_none", "key": None, "name": _("No owner"), "color": NO_OWNER_COLOR})
     if kind != "departments":
         lanes = [lane for lane in lanes if lane["key"] in owners]
     return {
@@ -171,7 +185,7 @@ def _touchpoint_data(tp, stage, colors, tp_marks, gaps) -> dict:
         "description": tp.description,
         "channel": tp.channel,
         "owner": tp.owner.key if tp.owner else None,
-        "owner_name": tp.owner.name if tp.owner else "No owner",
+        "owner_name": tp.owner.name if tp.owner else _("No owner"),
         "owner_id": tp.owner_id,
         "color": colors.get(tp.owner_id, NO_OWNER_COLOR),
         "personas": [p.name for p in tp.personas.all()],
@@ -185,7 +199,12 @@ def _serving_content(stage, persona) -> list[dict]:
     """Live content linked to the stage that targets the persona: what serves them here."""
     targeted = {asset.id for asset in persona.content.all()}
     return [
-        {"id": f"ct_{stage.pk}_{asset.pk}", "key": asset.key, "title": asset.title, "type": asset.get_type_display()}
+        {
+            "id": f"ct_{stage.pk}_{asset.pk}",
+            "key": asset.key,
+            "title": asset.title,
+            "type": str(asset.get_type_display()),
+        }
         for asset in stage_content(stage)
         if asset.status == ContentAsset.LIVE and asset.id in targeted
     ]
@@ -326,7 +345,8 @@ def _add_persona_notes(cluster, stage) -> list[str]:
             color=MARKS["error"]["color"],
             penwidth="2.5",
             label=f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2"><TR><TD ALIGN="LEFT">'
-            f'<FONT COLOR="{MARKS["error"]["color"]}"><B>{MARKS["error"]["symbol"]} content gap</B></FONT>'
+            f'<FONT COLOR="{MARKS["error"]["color"]}"><B>{MARKS["error"]["symbol"]} {_words(code_label(CONTENT_GAP))}'
+            "</B></FONT>"
             f"</TD></TR>{lines}</TABLE>>",
         )
         ids.append(gap_id)
@@ -402,7 +422,7 @@ def _add_card(graph, tp: dict, url_for_touchpoint) -> None:
         attrs["URL"] = _url(url_for_touchpoint(tp["key"]))
         # Graphviz 2.43 runs tooltips through two rounds of backslash escapes; without
         # one it shows the label's HTML source. A fixed text is the only safe choice.
-        attrs["tooltip"] = "Open this touchpoint"
+        attrs["tooltip"] = _plain(_("Open this touchpoint"))
         attrs["target"] = "_top"
     graph.node(tp["id"], **attrs)
 
@@ -414,50 +434,251 @@ def _edge_attrs(edge: dict, labelled: bool) -> dict:
     # Where lanes are the point, every hand-off also says so in words; in the stage view
     # the labels would only crowd the cards, and the legend explains the bold arrow.
     if labelled:
-        attrs.update(xlabel="hand-off", fontcolor=HANDOFF_COLOR)
+        attrs.update(xlabel=_plain(_("hand-off")), fontcolor=HANDOFF_COLOR)
     return attrs
 
 
 # -- labels: the only places user text enters the DOT ------------------------------------
 
+ZWJ = "\u200d"
+# Format characters that are part of what a person wrote: the zero-width (non-)joiner
+# of emoji ZWJ sequences (👩‍💻) and scripts that need it. Tag characters (the flags of
+# 🏴󠁧󠁢󠁳󠁣󠁴󠁿) are kept only right after the black flag they belong to.
+KEPT_FORMAT = {"\u200c", ZWJ}
+BLACK_FLAG = "\U0001f3f4"
+# Spaces that glue words together: never a place to break a line.
+NO_BREAK_SPACES = "\u00a0\u2007\u202f"
+# Japanese line breaking (kinsoku shori, JIS X 4051): no line starts with closing
+# punctuation, a small kana or a prolonged sound mark, and none ends with an opening
+# bracket. ASCII closers count too where they follow Japanese ("デモ)").
+NO_LINE_START = frozenset(
+    "、。，．,.）)」』】〉》〕］]｝}〙〗｠»！!？?：:；;％%‼⁇⁈⁉ー・‥…〜～゛゜ゝゞヽヾ々"
+    "ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ"
+    "ｧｨｩｪｫｯｬｭｮｰ｡､｣"
+)
+NO_LINE_END = frozenset("（(「『【〈《〔［[｛{〘〖｟«｢")
+
+
+def _printable(text: object) -> str:
+    """The text with newlines and control characters as spaces: they would break the
+    picture (and control characters the SVG's XML). Emoji stay whole: variation selectors
+    are marks (kept), and the joiners and flag tags of emoji sequences are kept too."""
+    out = []
+    for ch in str(text or ""):
+        category = unicodedata.category(ch)
+        if category[0] != "C" or ch in KEPT_FORMAT or _newer_emoji(ch, category):
+            out.append(ch)
+        elif 0xE0020 <= ord(ch) <= 0xE007F and out and (out[-1] == BLACK_FLAG or 0xE0020 <= ord(out[-1]) <= 0xE007F):
+            out.append(ch)
+        else:
+            out.append(" ")
+    return "".join(out)
+
+
+def _newer_emoji(ch: str, category: str) -> bool:
+    # Emoji newer than Python's Unicode tables are unassigned to it: keep those of the emoji blocks.
+    return category == "Cn" and 0x1F000 <= ord(ch) <= 0x1FAFF
+
 
 def _clean(text: object) -> str:
-    """One line of printable text: newlines and control characters would break the
-    picture (and control characters the SVG's XML)."""
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in str(text or ""))
-    return " ".join(text.split())
+    """One line of printable text, its runs of white space made one space."""
+    return " ".join(_printable(text).split())
+
+
+def _is_regional(ch: str) -> bool:
+    return 0x1F1E6 <= ord(ch) <= 0x1F1FF
+
+
+def _continues(cluster: str, ch: str) -> bool:
+    """Whether `ch` belongs to the character `cluster` shows: accents, variation
+    selectors, skin tones, ZWJ sequences, flag pairs and tags. Never splits these."""
+    if cluster[0].isspace() or ch.isspace():
+        return False
+    code = ord(ch)
+    if cluster[-1] == ZWJ or ch == ZWJ or unicodedata.category(ch) in ("Mn", "Me", "Mc"):
+        return True
+    if 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF or 0x1F3FB <= code <= 0x1F3FF:
+        return True
+    if 0xE0020 <= code <= 0xE007F:
+        return True
+    return _is_regional(ch) and len(cluster) == 1 and _is_regional(cluster)
+
+
+def _clusters(text: str) -> list[str]:
+    """The text as the characters a person sees (a simple take on grapheme clusters)."""
+    clusters: list[str] = []
+    for ch in text:
+        if clusters and _continues(clusters[-1], ch):
+            clusters[-1] += ch
+        else:
+            clusters.append(ch)
+    return clusters
+
+
+def _cluster_width(cluster: str) -> int:
+    base = cluster[0]
+    category = unicodedata.category(base)
+    if unicodedata.east_asian_width(base) in "WF" or "\ufe0f" in cluster or _is_regional(base):
+        return 2
+    if _newer_emoji(base, category):
+        return 2
+    if category in ("Mn", "Me", "Cf"):
+        return 0
+    return 1
 
 
 def _display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    """Columns on a line: East Asian wide characters and emoji take two."""
+    return sum(_cluster_width(cluster) for cluster in _clusters(text))
+
+
+def _breaks_around(cluster: str) -> bool:
+    """A line may break before and after this character, as between Japanese characters
+    (wide ones, half-width kana, emoji); narrow ones make words that never break."""
+    return _cluster_width(cluster) == 2 or unicodedata.east_asian_width(cluster[0]) == "H"
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    """(the breaking space before it, a word or a wide character) for the text."""
+    tokens: list[tuple[str, str]] = []
+    space = word = ""
+    for cluster in _clusters(text):
+        breaking_space = cluster.isspace() and cluster not in NO_BREAK_SPACES
+        if word and (breaking_space or _breaks_around(cluster)):
+            tokens.append((space, word))
+            space = word = ""
+        if breaking_space:
+            space += cluster
+        elif _breaks_around(cluster):
+            tokens.append((space, cluster))
+            space = ""
+        else:
+            word += cluster
+    if word:
+        tokens.append((space, word))
+    return tokens
+
+
+def _may_break(before: str, after: str) -> bool:
+    return before[-1] not in NO_LINE_END and after[0] not in NO_LINE_START
+
+
+def _units(text: str) -> list[list[tuple[str, str]]]:
+    """The tokens grouped where kinsoku forbids a break between them."""
+    units: list[list[tuple[str, str]]] = []
+    for space, token in _tokens(text):
+        if units and not _may_break(units[-1][-1][1], token):
+            units[-1].append((space, token))
+        else:
+            units.append([(space, token)])
+    return units
 
 
 def _wrap(text: str, width: int) -> list[str]:
-    """textwrap, then a hard split by display width for text without spaces (Japanese)."""
-    lines = []
-    for line in textwrap.wrap(text, width) or [""]:
-        while _display_width(line) > width:
-            cut = 1
-            while _display_width(line[: cut + 1]) <= width:
-                cut += 1
-            lines.append(line[:cut])
-            line = line[cut:]
-        lines.append(line)
+    """Lines of at most `width` columns (wide characters count two). Lines break at
+    spaces and between Japanese characters, following kinsoku; a word breaks only when
+    it alone is wider than a line, and a kinsoku rule gives way only when keeping it
+    would need more than a line. Spaces at a break go; nothing else is lost."""
+    width = max(1, width)
+    lines: list[str] = []
+    line = ""
+    for unit in _units(text):
+        line = _place(unit, line, lines, width)
+    lines.append(line)
     return lines
+
+
+def _place(unit: list[tuple[str, str]], line: str, lines: list[str], width: int) -> str:
+    """Put `unit` after `line`, moving full lines into `lines`; returns the open line."""
+    space, first = unit[0]
+    text = first + "".join(gap + token for gap, token in unit[1:])
+    if line and _display_width(line + space + text) <= width:
+        return line + space + text
+    if _display_width(text) <= width:
+        if line:
+            lines.append(line)
+        return text
+    if len(unit) > 1:
+        for part in unit:
+            line = _place([part], line, lines, width)
+        return line
+    if line:
+        lines.append(line)
+    chunks = _cut_to_width(text, width)
+    lines.extend(chunks[:-1])
+    return chunks[-1]
+
+
+def _cut_to_width(word: str, width: int) -> list[str]:
+    """A word wider than a line, hard-cut into pieces that fit (between characters)."""
+    chunks = [""]
+    used = 0
+    for cluster in _clusters(word):
+        columns = _cluster_width(cluster)
+        if chunks[-1] and used + columns > width:
+            chunks.append("")
+            used = 0
+        chunks[-1] += cluster
+        used += columns
+    return chunks
+
+
+def _escape(text: str) -> str:
+    """The one escaping of text inside an HTML-like label."""
+    # Graphviz 2.43 expands \N, \G, \L... even inside HTML-like labels (even as &#92;N);
+    # a doubled backslash comes out as one.
+    return html.escape(text, quote=True).replace("\\", "\\\\")
 
 
 def _html(text: object, width: int = WRAP, limit: int = NAME_LIMIT, max_lines: int = 3) -> str:
     """User text for an HTML-like label: cut to `limit` characters, wrapped, escaped."""
     text = _clean(text)
     if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
+        text = _first(text, limit - 1).rstrip() + "…"
     lines = _wrap(text, width)
     if len(lines) > max_lines:
         lines = lines[:max_lines]
-        lines[-1] = lines[-1][: max(1, len(lines[-1]) - 1)] + "…"
-    # Graphviz 2.43 expands \N, \G, \L... even inside HTML-like labels (even as &#92;N);
-    # a doubled backslash comes out as one.
-    return "<BR/>".join(html.escape(line, quote=True).replace("\\", "\\\\") for line in lines)
+        last = _clusters(lines[-1])
+        lines[-1] = "".join(last[: max(1, len(last) - 1)]) + "…"
+    return "<BR/>".join(_escape(line) for line in lines)
+
+
+def _first(text: str, count: int) -> str:
+    """At most `count` characters of the text, never half an emoji or an accent."""
+    kept = ""
+    for cluster in _clusters(text):
+        if len(kept) + len(cluster) > count:
+            break
+        kept += cluster
+    return kept
+
+
+def _words(text: object) -> str:
+    """Our own words (a translation, a mark's word) for an HTML-like label: one line,
+    escaped like user text, never cut."""
+    return _escape(_clean(text))
+
+
+def _fill(template: str, **values: str) -> str:
+    """A translated sentence for an HTML-like label: its words escaped, each
+    `%(name)s` replaced by `values[name]` (label HTML from `_html` or `_words`), a
+    newline in it a line break. One sentence per message, whatever its word order."""
+    parts = re.split(r"%\((\w+)\)s", template)
+    pieces = []
+    for index, part in enumerate(parts):
+        if index % 2:
+            pieces.append(values[part])
+        else:
+            lines = part.replace("%%", "%").split("\n")
+            pieces.append("<BR/>".join(_escape(_printable(line)) for line in lines))
+    return "".join(pieces)
+
+
+def _plain(text: object) -> str:
+    """Our own words for a plain string attribute (a tooltip, an edge's xlabel): one line
+    with no backslash (Graphviz expands \\N in these, in tooltips twice), never taken as
+    HTML; the graphviz package quotes it."""
+    return graphviz.escape(_clean(text).replace("\\", ""))
 
 
 def _url(url: str) -> str:
@@ -467,9 +688,12 @@ def _url(url: str) -> str:
 
 
 def _title_html(data: dict) -> str:
-    subtitle = {"stages": "Journey by stage", "departments": "Who owns each touchpoint"}.get(data["kind"], "")
+    subtitle = {"stages": _words(_("Journey by stage")), "departments": _words(_("Who owns each touchpoint"))}.get(
+        data["kind"], ""
+    )
     if data["persona"]:
-        subtitle = "Path of " + _html(data["persona"]["name"], 60, 60, 1)
+        # Translators: the subtitle of a persona's diagram, e.g. "Path of Carla CFO".
+        subtitle = _fill(_("Path of %(persona)s"), persona=_html(data["persona"]["name"], 60, 60, 1))
     return (
         f'<TABLE BORDER="0" CELLPADDING="2" CELLSPACING="0">'
         f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="22"><B>{_html(data["title"], 80, 80, 1)}'
@@ -481,12 +705,17 @@ def _title_html(data: dict) -> str:
 def _badge(severity: str | None, count: int) -> str:
     mark = MARKS[severity]
     if severity is None:
-        text = f"{mark['symbol']} no gaps"
+        text = f"{mark['symbol']} {mark['word']}"
     else:
-        text = f"{mark['symbol']} {count} gap{'s' if count != 1 else ''} · worst: {mark['word']}"
+        # Translators: a stage's badge in the diagram, e.g. "2 gaps · worst: error".
+        gaps = ngettext("%(count)s gap · worst: %(worst)s", "%(count)s gaps · worst: %(worst)s", count) % {
+            "count": number_format(count),
+            "worst": mark["word"],
+        }
+        text = f"{mark['symbol']} {gaps}"
     return (
         f'<TABLE BORDER="0" CELLPADDING="3" CELLSPACING="0"><TR>'
-        f'<TD BGCOLOR="{mark["color"]}"><FONT COLOR="white" POINT-SIZE="11"><B>{text}</B>'
+        f'<TD BGCOLOR="{mark["color"]}"><FONT COLOR="white" POINT-SIZE="11"><B>{_words(text)}</B>'
         f"</FONT></TD></TR></TABLE>"
     )
 
@@ -495,8 +724,11 @@ def _stage_html(stage: dict) -> str:
     rows = [f'<FONT POINT-SIZE="16"><B>{stage["number"]} · {_html(stage["name"], 26, 60, 2)}</B></FONT>']
     if stage["goal"]:
         rows.append(f'<FONT POINT-SIZE="10" COLOR="{TEXT_MUTED}"><I>{_html(stage["goal"], 36, 80, 2)}</I></FONT>')
-    lead = _html(stage["lead"], 30, 40, 1) if stage["lead"] else "<B>no lead department</B>"
-    rows.append(f'<FONT POINT-SIZE="10" COLOR="{TEXT_MUTED}">Lead: {lead}</FONT>')
+    no_lead = _words(_("no lead department"))
+    lead = _html(stage["lead"], 30, 40, 1) if stage["lead"] else f"<B>{no_lead}</B>"
+    # Translators: the department that leads a stage, e.g. "Lead: Marketing".
+    lead_line = _fill(_("Lead: %(lead)s"), lead=lead)
+    rows.append(f'<FONT POINT-SIZE="10" COLOR="{TEXT_MUTED}">{lead_line}</FONT>')
     rows.append(_badge(stage["severity"], stage["gap_count"]))
     cells = "".join(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{row}</TD></TR>' for row in rows)
     return f'<TABLE BORDER="0" CELLPADDING="2" CELLSPACING="1">{cells}</TABLE>'
@@ -511,13 +743,14 @@ def _card_html(tp: dict) -> str:
     ]
     if tp["personas"]:
         names = ", ".join(_clean(name) for name in tp["personas"])
-        rows.append(f'<TD ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="10">for {_html(names, 30, 60, 2)}</FONT></TD>')
+        # Translators: on a touchpoint card, the personas it reaches, e.g. "for Carla CFO, Ivan IT".
+        reached = _fill(_("for %(personas)s"), personas=_html(names, 30, 60, 2))
+        rows.append(f'<TD ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="10">{reached}</FONT></TD>')
     rows.append(f'<TD ALIGN="LEFT">{_emotion_html(tp["emotion"])}</TD>')
     for code in tp["gap_codes"]:
         mark = MARKS[tp["severity"]]
         rows.append(
-            f'<TD ALIGN="LEFT"><FONT POINT-SIZE="10" COLOR="{mark["color"]}">'
-            f"<B>! {html.escape(code.replace('-', ' '))}</B></FONT></TD>"
+            f'<TD ALIGN="LEFT"><FONT POINT-SIZE="10" COLOR="{mark["color"]}"><B>! {_words(code_label(code))}</B></FONT></TD>'
         )
     body = "".join(f"<TR>{row}</TR>" for row in rows)
     return (
@@ -529,7 +762,8 @@ def _card_html(tp: dict) -> str:
 def _emotion_html(emotion: int | None) -> str:
     """A diverging five-step bar plus the number and a word: readable without colour."""
     if emotion is None:
-        return f'<FONT POINT-SIZE="9" COLOR="{TEXT_MUTED}">feeling not rated</FONT>'
+        not_rated = _words(_("feeling not rated"))
+        return f'<FONT POINT-SIZE="9" COLOR="{TEXT_MUTED}">{not_rated}</FONT>'
     cells = []
     mood = marks.feeling(emotion)
     for step in range(marks.EMOTION_MIN, marks.EMOTION_MAX + 1):
@@ -540,24 +774,26 @@ def _emotion_html(emotion: int | None) -> str:
     emotion_text = f"{emotion:+d}" if emotion else "0"
     return (
         f'<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0"><TR><TD>{bar}</TD>'
-        f'<TD ALIGN="LEFT"><FONT POINT-SIZE="9" COLOR="{mood.color}"> {mood.symbol} {emotion_text} {mood.word}'
+        f'<TD ALIGN="LEFT"><FONT POINT-SIZE="9" COLOR="{mood.color}"> {mood.symbol} {emotion_text} {_words(mood.word)}'
         f"</FONT></TD></TR></TABLE>"
     )
 
 
 def _content_html(content: dict) -> str:
+    # Translators: under a content asset in a persona's diagram, e.g. "Case study · serves this stage".
+    serves = _fill(_("%(type)s · serves this stage"), type=_html(content["type"], 30, 30, 1))
     return (
         f'<TABLE BORDER="0" CELLPADDING="1" CELLSPACING="0">'
         f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="11">{_html(content["title"])}</FONT></TD></TR>'
-        f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="9" COLOR="{TEXT_MUTED}">'
-        f"{_html(content['type'], 30, 30, 1)} · serves this stage</FONT></TD></TR></TABLE>"
+        f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="9" COLOR="{TEXT_MUTED}">{serves}</FONT></TD></TR></TABLE>'
     )
 
 
 def _empty_html(data: dict) -> str:
     if data["persona"]:
-        return f"No touchpoint reaches<BR/>{_html(data['persona']['name'])}"
-    return "No touchpoints yet"
+        # Translators: an empty stage in a persona's diagram; the line break stays before the name.
+        return _fill(_("No touchpoint reaches\n%(persona)s"), persona=_html(data["persona"]["name"]))
+    return _words(_("No touchpoints yet"))
 
 
 def _lane_html(lane: dict) -> str:
@@ -571,28 +807,34 @@ def _lane_html(lane: dict) -> str:
 
 
 def _legend_html(data: dict) -> str:
-    rows = ['<TR><TD COLSPAN="2" ALIGN="LEFT"><FONT POINT-SIZE="13"><B>Legend</B></FONT></TD></TR>']
+    heading = _words(_("Legend"))
+    rows = [f'<TR><TD COLSPAN="2" ALIGN="LEFT"><FONT POINT-SIZE="13"><B>{heading}</B></FONT></TD></TR>']
+    borders = {"solid": _("thick solid border"), "dashed": _("dashed border"), "dotted": _("dotted border")}
     for severity in (*SEVERITIES, None):
         mark = MARKS[severity]
-        border = {"solid": "thick solid border", "dashed": "dashed border", "dotted": "dotted border"}[mark["style"]]
-        if severity is None:
-            border = "thin border"
+        border = _("thin border") if severity is None else borders[mark["style"]]
+        # Translators: a line of the diagram's legend, e.g. "stage: error, thick solid border".
+        line = _("stage: %(severity)s, %(border)s") % {"severity": mark["word"], "border": border}
         rows.append(
             f'<TR><TD BGCOLOR="{mark["color"]}" WIDTH="26"><FONT COLOR="white">'
-            f'{mark["symbol"]}</FONT></TD><TD ALIGN="LEFT">stage: {mark["word"]}, {border}</TD></TR>'
+            f'{mark["symbol"]}</FONT></TD><TD ALIGN="LEFT">{_words(line)}</TD></TR>'
         )
+    marked = _words(_("touchpoint with a gap (thick border)"))
     rows.append(
-        f'<TR><TD BORDER="3" COLOR="{MARKS["error"]["color"]}" WIDTH="26">!</TD>'
-        '<TD ALIGN="LEFT">touchpoint with a gap (thick border)</TD></TR>'
+        f'<TR><TD BORDER="3" COLOR="{MARKS["error"]["color"]}" WIDTH="26">!</TD><TD ALIGN="LEFT">{marked}</TD></TR>'
     )
-    rows.append(f'<TR><TD><FONT COLOR="{FLOW_COLOR}">→</FONT></TD><TD ALIGN="LEFT">flow</TD></TR>')
-    rows.append(
-        f'<TR><TD><FONT COLOR="{HANDOFF_COLOR}"><B>➜</B></FONT></TD>'
-        f'<TD ALIGN="LEFT"><B>hand-off</B> between departments</TD></TR>'
-    )
+    # Translators: in the legend, the arrow of a buyer's path from one touchpoint to the next.
+    flow = _words(_("flow"))
+    rows.append(f'<TR><TD><FONT COLOR="{FLOW_COLOR}">→</FONT></TD><TD ALIGN="LEFT">{flow}</TD></TR>')
+    bold_handoff = "<B>" + _words(_("hand-off")) + "</B>"
+    # Translators: in the legend; %(hand_off)s is the word "hand-off", in bold.
+    handoff = _fill(_("%(hand_off)s between departments"), hand_off=bold_handoff)
+    rows.append(f'<TR><TD><FONT COLOR="{HANDOFF_COLOR}"><B>➜</B></FONT></TD><TD ALIGN="LEFT">{handoff}</TD></TR>')
+    # Translators: in the legend, before an example of the feeling bar.
+    scale = _words(_("feeling, −2 to +2:"))
     rows.append(
         f'<TR><TD>{marks.EMOTIONS[1].symbol}</TD><TD ALIGN="LEFT"><TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0"><TR>'
-        f"<TD>feeling, −2 to +2:  </TD><TD>{_emotion_html(-1)}</TD></TR></TABLE></TD></TR>"
+        f"<TD>{scale}  </TD><TD>{_emotion_html(-1)}</TD></TR></TABLE></TD></TR>"
     )
     for name, (strong, tint) in data["legend"]["departments"]:
         rows.append(
@@ -620,7 +862,7 @@ def dot_etag(dot_source: str, fmt: str) -> str:
 def render(dot_source: str, fmt: str) -> bytes:
     """`dot_source` laid out as svg, png or pdf (or itself for dot), cached by its hash."""
     if fmt not in FORMATS:
-        raise DiagramError(f'unknown format "{fmt}": use {", ".join(FORMATS)}')
+        raise DiagramError(unknown_format(fmt, FORMATS))
     if fmt == "dot":
         return dot_source.encode()
     key = "diagram:" + _cache_hash(dot_source, fmt)
@@ -645,15 +887,27 @@ def _run_dot(dot_source: str, fmt: str) -> bytes:
             env=env,
         )
     except subprocess.TimeoutExpired:
-        raise DiagramError(
-            f"This map is too complex to lay out in {timeout} seconds; try the view of one persona, or split the map."
-        ) from None
+        message = ngettext(
+            "This map is too complex to lay out in %(seconds)s second; try the view of one persona, or split the map.",
+            "This map is too complex to lay out in %(seconds)s seconds; try the view of one persona, or split the map.",
+            timeout,
+        )
+        raise DiagramError(message % {"seconds": number_format(timeout)}) from None
     except OSError as exc:
-        raise DiagramError(f"Graphviz could not be started: {exc}") from None
+        raise DiagramError(_("Graphviz could not be started: %(error)s") % {"error": exc}) from None
     if result.returncode != 0:
         lines = result.stderr.decode(errors="replace").strip().splitlines()
-        raise DiagramError(f"Graphviz failed: {lines[0] if lines else 'exit status ' + str(result.returncode)}")
+        if lines:
+            # Translators: %(error)s is Graphviz's own (English) message.
+            raise DiagramError(_("Graphviz failed: %(error)s") % {"error": lines[0]})
+        raise DiagramError(_("Graphviz failed: exit status %(status)s") % {"status": result.returncode})
     return result.stdout
+
+
+def unknown_format(fmt: str, formats: tuple[str, ...]) -> str:
+    """The message for a format nobody offers, naming the ones there are."""
+    # Translators: %(formats)s lists what to type instead, e.g. "svg, png, pdf, dot".
+    return _('unknown format "%(format)s": use %(formats)s') % {"format": fmt, "formats": ", ".join(formats)}
 
 
 def diagram_for(

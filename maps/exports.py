@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
-import textwrap
 
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext_lazy
 from PIL import Image
 from pptx import Presentation
 from pptx.dml.color import RGBColor
@@ -18,7 +20,7 @@ from pptx.enum.shapes import MSO_SHAPE
 from pptx.util import Emu, Inches, Pt
 
 from . import marks
-from .diagram import build_dot, build_graph_data, render
+from .diagram import _wrap, build_dot, build_graph_data, render
 from .gaps import SEVERITIES, Gap, find_gaps, stage_content
 from .models import JourneyMap
 
@@ -39,6 +41,17 @@ def _style(severity: str | None) -> tuple[str, RGBColor]:
 
 
 CSV_FIELDS = ["code", "severity", "stage", "persona", "touchpoint", "content", "role", "message"]
+# The header row people read in a spreadsheet; the cells below stay codes and keys.
+CSV_HEADERS = {
+    "code": pgettext_lazy("gaps CSV column", "code"),
+    "severity": pgettext_lazy("gaps CSV column", "severity"),
+    "stage": pgettext_lazy("gaps CSV column", "stage"),
+    "persona": pgettext_lazy("gaps CSV column", "persona"),
+    "touchpoint": pgettext_lazy("gaps CSV column", "touchpoint"),
+    "content": pgettext_lazy("gaps CSV column", "content"),
+    "role": pgettext_lazy("gaps CSV column", "role"),
+    "message": pgettext_lazy("gaps CSV column", "message"),
+}
 
 
 def export_dot(journey_map: JourneyMap, view: str = "stages", gaps: list[Gap] | None = None) -> str:
@@ -111,9 +124,10 @@ def _title_slide(deck, journey_map: JourneyMap, gaps: list[Gap]) -> None:
     if journey_map.description:
         lines.append((_cut(journey_map.description, 240), 18, False, INK))
     if journey_map.goal:
-        lines.append(("Goal: " + _cut(journey_map.goal, 200), 18, False, INK))
-    lines.append((f"Gaps: {' · '.join(counts)}", 20, True, INK))
-    lines.append((timezone.localdate().isoformat(), 14, False, MUTED))
+        lines.append((_("Goal: %(goal)s") % {"goal": _cut(journey_map.goal, 200)}, 18, False, INK))
+    # Translators: on the deck's title slide, e.g. "Gaps: 1 error · 2 warnings · 0 info".
+    lines.append((_("Gaps: %(counts)s") % {"counts": " · ".join(counts)}, 20, True, INK))
+    lines.append((date_format(timezone.localdate(), "DATE_FORMAT"), 14, False, MUTED))
     _text(slide, MARGIN * 2, Inches(2), SLIDE_WIDTH - MARGIN * 4, Inches(4.5), lines)
 
 
@@ -140,9 +154,11 @@ def _stage_slide(deck, number: int, stage, gaps: list[Gap]) -> None:
     _text(slide, MARGIN, Inches(0.2), SLIDE_WIDTH - 2 * MARGIN - Inches(3), Inches(0.8), title)
     worst = next((s for s in SEVERITIES if any(gap.severity == s for gap in gaps)), None)
     symbol, colour = _style(worst)
-    badge = (
-        f"{symbol} {len(gaps)} gap{'s' if len(gaps) != 1 else ''}" if gaps else f"{symbol} {marks.SEVERITY[None].word}"
-    )
+    if gaps:
+        count = ngettext("%(count)s gap", "%(count)s gaps", len(gaps)) % {"count": number_format(len(gaps))}
+        badge = f"{symbol} {count}"
+    else:
+        badge = f"{symbol} {marks.SEVERITY[None].word}"
     _badge(slide, badge, colour)
     if stage.goal:
         _text(
@@ -153,23 +169,36 @@ def _stage_slide(deck, number: int, stage, gaps: list[Gap]) -> None:
             Inches(0.6),
             [(_cut(stage.goal, 150), 16, False, MUTED)],
         )
+    no_owner = _("no owner")
     touchpoints = [
-        " — ".join(filter(None, [tp.name, tp.channel, tp.owner.name if tp.owner else "no owner"]))
+        " — ".join(filter(None, [tp.name, tp.channel, tp.owner.name if tp.owner else no_owner]))
         for tp in stage.touchpoints.all()
     ]
-    content = [f"{asset.title} ({asset.get_status_display().lower()})" for asset in stage_content(stage)]
+    # Translators: a content asset and its status on a stage slide, e.g. "ROI calculator (live)".
+    with_status = _("%(content)s (%(status)s)")
+    content = [
+        with_status % {"content": asset.title, "status": asset.get_status_display().lower()}
+        for asset in stage_content(stage)
+    ]
     column_width = (SLIDE_WIDTH - 3 * MARGIN) // 2
     top, height = Inches(1.9), SLIDE_HEIGHT - Inches(1.9) - MARGIN
-    left_lines = _section("Touchpoints", touchpoints, COLUMN_LINES // 2 + 1) + _section(
-        "Content", content, COLUMN_LINES // 2 - 1
+    # Translators: the headings of a stage slide's lists.
+    headings = _("Touchpoints"), _("Content")
+    left_lines = _section(headings[0], touchpoints, COLUMN_LINES // 2 + 1) + _section(
+        headings[1], content, COLUMN_LINES // 2 - 1
     )
     _text(slide, MARGIN, top, column_width, height, left_lines)
-    gap_lines = [f"{_style(gap.severity)[0]} {marks.SEVERITY[gap.severity].word}: {gap.message}" for gap in gaps]
-    lines = _section("Gaps", gap_lines or [f"{_style(None)[0]} {marks.SEVERITY[None].word}"], COLUMN_LINES)
+    gap_lines = [f"{_style(gap.severity)[0]} {_gap_line(gap)}" for gap in gaps]
+    lines = _section(_("Gaps"), gap_lines or [f"{_style(None)[0]} {marks.SEVERITY[None].word}"], COLUMN_LINES)
     for index, gap in enumerate(gaps[: len(lines) - 1], 1):
         if lines[index][0].startswith("• "):
             lines[index] = (*lines[index][:3], _style(gap.severity)[1])
     _text(slide, MARGIN * 2 + column_width, top, column_width, height, lines)
+
+
+def _gap_line(gap: Gap) -> str:
+    # Translators: a gap on a stage slide: its severity ("error") and its message.
+    return _("%(severity)s: %(message)s") % {"severity": marks.SEVERITY[gap.severity].word, "message": gap.message}
 
 
 def _badge(slide, text: str, colour: RGBColor) -> None:
@@ -193,15 +222,19 @@ def _section(heading: str, items: list[str], max_lines: int) -> list[tuple]:
     used = 1
     for index, item in enumerate(items):
         text = "• " + _cut(item, CHARS_PER_LINE * 2)
-        needed = len(textwrap.wrap(text, CHARS_PER_LINE))
+        needed = len(_wrap(text, CHARS_PER_LINE))  # by display width: Japanese takes two columns
         more_after = index < len(items) - 1  # then a line stays free for "+ N more"
         if used + needed + more_after > max_lines:
-            lines.append((f"+ {len(items) - index} more", BODY_PT, False, MUTED))
+            rest = len(items) - index
+            # Translators: the end of a cut list on a slide, e.g. "+ 3 more".
+            more = ngettext("+ %(count)s more", "+ %(count)s more", rest) % {"count": number_format(rest)}
+            lines.append((more, BODY_PT, False, MUTED))
             break
         lines.append((text, BODY_PT, False, INK))
         used += needed
     if not items:
-        lines.append(("none", BODY_PT, False, MUTED))
+        # Translators: an empty list on a slide (no touchpoints, no content).
+        lines.append((_("none"), BODY_PT, False, MUTED))
     return lines
 
 
@@ -220,7 +253,7 @@ def gaps_csv(journey_map: JourneyMap, gaps: list[Gap] | None = None) -> str:
     output = io.StringIO()
     output.write("\ufeff")
     writer = csv.writer(output, lineterminator="\r\n")
-    writer.writerow(CSV_FIELDS)
+    writer.writerow([str(CSV_HEADERS[field]) for field in CSV_FIELDS])
     for gap in gaps:
         row = gap.as_dict()
         writer.writerow([_inert(row[field]) for field in CSV_FIELDS])

@@ -6,7 +6,8 @@ the map's workspace, and keys made from the name and unique in their list."""
 from __future__ import annotations
 
 from django import forms
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 
 from .changes import free_key
 from .models import (
@@ -56,7 +57,7 @@ class PercentField(forms.FloatField):
         if number is None:
             return None
         if not 0 <= number <= 100:
-            raise forms.ValidationError(_lazy("Enter a percentage from 0 to 100."), code="percent_range")
+            raise forms.ValidationError(_("Enter a percentage from 0 to 100."), code="percent_range")
         return number / 100
 
     def validate(self, value):
@@ -78,7 +79,9 @@ class KeyedForm(forms.ModelForm):
         if self.instance.pk:
             taken.discard(self.instance.key)
         if key and key in taken:
-            raise forms.ValidationError(f'"{key}" is already used here; keys must be unique.')
+            raise forms.ValidationError(
+                _('"%(key)s" is already used here; keys must be unique.'), code="taken", params={"key": key}
+            )
         return key
 
     def clean(self):
@@ -96,51 +99,66 @@ class MapForm(KeyedForm):
 
     class Meta:
         model = JourneyMap
-        fields = ["name", "key", "description", "goal"]
+        fields = ["name", "key", "description", "goal", "language"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2}), "goal": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, workspace: Workspace, **kwargs):
         self.workspace = workspace
         super().__init__(*args, **kwargs)
         self.fields["key"].required = False
-        self.fields["key"].help_text = "Used in URLs and exports; made from the name if left blank."
+        self.fields["key"].help_text = _("Used in URLs and exports; made from the name if left blank.")
+        # Left out of the data, the map keeps its language (for a new one, the person's).
+        self.fields["language"].required = False
+
+    def clean_language(self) -> str:
+        return self.cleaned_data.get("language") or self.instance.language
 
     def sibling_keys(self) -> set[str]:
         return set(self.workspace.maps.values_list("key", flat=True))
 
 
 class MapCreateForm(MapForm):
-    START_CHOICES = [("template", "From a stage template"), ("blank", "Blank map"), ("copy", "Copy of another map")]
+    START_CHOICES = [
+        ("template", gettext_lazy("From a stage template")),
+        ("blank", gettext_lazy("Blank map")),
+        ("copy", gettext_lazy("Copy of another map")),
+    ]
 
-    start = forms.ChoiceField(choices=START_CHOICES, initial="template", widget=forms.RadioSelect)
-    template = forms.ChoiceField(choices=(), required=False)
-    language = forms.ChoiceField(choices=[("en", "English"), ("ja", "日本語 (Japanese)")], required=False, initial="en")
-    source = forms.ModelChoiceField(queryset=JourneyMap.objects.none(), required=False, label="Map to copy")
+    start = forms.ChoiceField(
+        # Translators: how a new map starts (from a template, blank, or as a copy).
+        label=gettext_lazy("Start"),
+        choices=START_CHOICES,
+        initial="template",
+        widget=forms.RadioSelect,
+    )
+    template = forms.ChoiceField(label=gettext_lazy("Template"), choices=(), required=False)
+    source = forms.ModelChoiceField(
+        queryset=JourneyMap.objects.none(), required=False, label=gettext_lazy("Map to copy")
+    )
 
     class Meta(MapForm.Meta):
-        fields = ["name", "key", "description", "goal"]
+        fields = ["name", "key", "description", "goal", "language"]
 
     def __init__(self, *args, workspace: Workspace, **kwargs):
         super().__init__(*args, workspace=workspace, **kwargs)
-        self.fields["template"].choices = template_choices()
+        # The templates are named in the person's language; their stages come in the map's.
+        language = get_language()
+        self.fields["template"].choices = template_choices(language if language in LANGUAGES else "en")
         self.fields["source"].queryset = workspace.maps.filter(deleted=None)
 
     def clean(self):
         cleaned = super().clean()
         start = cleaned.get("start")
-        if start == "template":
-            if not cleaned.get("template"):
-                self.add_error("template", "Pick a template.")
-            if cleaned.get("language") not in LANGUAGES and "language" not in self.errors:
-                self.add_error("language", "Pick a language.")
+        if start == "template" and not cleaned.get("template"):
+            self.add_error("template", _("Pick a template."))
         if start == "copy" and not cleaned.get("source"):
-            self.add_error("source", "Pick the map to copy.")
+            self.add_error("source", _("Pick the map to copy."))
         return cleaned
 
 
 class StageForm(KeyedForm):
     key_fallback = "stage"
-    questions = LinesField(required=False, help_text="One question per line.")
+    questions = LinesField(required=False, help_text=gettext_lazy("One question per line."))
 
     class Meta:
         model = Stage
@@ -172,20 +190,25 @@ class StageForm(KeyedForm):
         workspace = journey_map.workspace
         self.fields["key"].required = False
         self.fields["lead"].queryset = workspace.departments.all()
-        self.fields["lead"].empty_label = "— no lead yet —"
+        self.fields["lead"].empty_label = _("— no lead yet —")
         self.fields["contributors"].queryset = workspace.departments.all()
         self.fields["required_roles"].queryset = workspace.roles.all()
         self.fields["content"].queryset = workspace.content.all()
-        self.fields["content"].label = "Content linked to this stage"
-        self.fields["content"].label_from_instance = lambda c: f"{c.title} ({c.get_status_display().lower()})"
+        self.fields["content"].label = _("Content linked to this stage")
+        self.fields["content"].label_from_instance = _with_status
         self.fields["target_conversion"] = PercentField(
             required=False,
-            label=_lazy("Target conversion (%)"),
-            help_text=_lazy("The share of those who enter that should go on, e.g. 20 for 20 %."),
+            label=_("Target conversion (%)"),
+            help_text=_("The share of those who enter that should go on, e.g. 20 for 20 %."),
         )
 
     def sibling_keys(self) -> set[str]:
         return set(self.journey_map.stages.values_list("key", flat=True))
+
+
+def _with_status(asset: ContentAsset) -> str:
+    # Translators: a content asset in a list to tick: its title and its status ("draft").
+    return _("%(title)s (%(status)s)") % {"title": asset.title, "status": asset.get_status_display().lower()}
 
 
 class MetricForm(forms.ModelForm):
@@ -199,11 +222,11 @@ class TouchpointForm(KeyedForm):
     next_touchpoints = forms.ModelMultipleChoiceField(
         queryset=Touchpoint.objects.none(),
         required=False,
-        label="Flows to",
+        label=gettext_lazy("Flows to"),
         widget=forms.CheckboxSelectMultiple,
         # Loops are allowed: a buyer may go back (a failed trial returns to nurture). Only a
         # flow to a later stage counts as a path forward (docs/gaps.md, no-path-forward).
-        help_text=_lazy(
+        help_text=gettext_lazy(
             "The touchpoints a buyer goes to next: in this stage, a later one, or back to an earlier one (a loop)."
         ),
     )
@@ -231,12 +254,13 @@ class TouchpointForm(KeyedForm):
             "content": forms.CheckboxSelectMultiple,
             "emotion": forms.Select(
                 choices=[
-                    ("", "— not rated —"),
-                    (2, "+2 delighted"),
-                    (1, "+1 positive"),
-                    (0, "0 neutral"),
-                    (-1, "−1 frustrated"),
-                    (-2, "−2 very frustrated"),
+                    # Translators: how a buyer feels at a touchpoint, from +2 to −2.
+                    ("", gettext_lazy("— not rated —")),
+                    (2, gettext_lazy("+2 delighted")),
+                    (1, gettext_lazy("+1 positive")),
+                    (0, gettext_lazy("0 neutral")),
+                    (-1, gettext_lazy("−1 frustrated")),
+                    (-2, gettext_lazy("−2 very frustrated")),
                 ]
             ),
         }
@@ -249,11 +273,11 @@ class TouchpointForm(KeyedForm):
         self.fields["stage"].queryset = journey_map.stages.all()
         self.fields["stage"].empty_label = None
         self.fields["owner"].queryset = workspace.departments.all()
-        self.fields["owner"].empty_label = "— no owner yet —"
+        self.fields["owner"].empty_label = _("— no owner yet —")
         self.fields["personas"].queryset = Persona.objects.filter(map_entries__map=journey_map).order_by(
             "map_entries__order"
         )
-        self.fields["personas"].help_text = "Personas of this map; add more from the library."
+        self.fields["personas"].help_text = _("Personas of this map; add more from the library.")
         self.fields["content"].queryset = workspace.content.all()
         others = journey_map.touchpoints.select_related("stage").order_by("stage__order", "order")
         if self.instance.pk:
@@ -293,7 +317,7 @@ class PersonaForm(KeyedForm):
         super().__init__(*args, **kwargs)
         self.fields["key"].required = False
         self.fields["role"].queryset = workspace.roles.all()
-        self.fields["role"].empty_label = "— no buying role —"
+        self.fields["role"].empty_label = _("— no buying role —")
         self.fields["influence"].widget = forms.Select(choices=[("", "—")] + [(i, str(i)) for i in range(1, 6)])
 
     def sibling_keys(self) -> set[str]:
@@ -303,8 +327,8 @@ class PersonaForm(KeyedForm):
 class ContentAssetForm(KeyedForm):
     key_source = "title"
     key_fallback = "content"
-    questions = LinesField(required=False, help_text="Questions it answers, one per line.")
-    url = forms.URLField(label="URL", max_length=1000, required=False, assume_scheme="https")
+    questions = LinesField(required=False, help_text=gettext_lazy("Questions it answers, one per line."))
+    url = forms.URLField(label=gettext_lazy("URL"), max_length=1000, required=False, assume_scheme="https")
 
     class Meta:
         model = ContentAsset
@@ -319,7 +343,7 @@ class ContentAssetForm(KeyedForm):
         super().__init__(*args, **kwargs)
         self.fields["key"].required = False
         self.fields["personas"].queryset = workspace.personas.all()
-        self.fields["personas"].label = "Target personas"
+        self.fields["personas"].label = _("Target personas")
 
     def sibling_keys(self) -> set[str]:
         return set(self.workspace.content.values_list("key", flat=True))
@@ -364,7 +388,7 @@ class MapPersonaForm(forms.ModelForm):
         used = journey_map.map_personas.exclude(pk=self.instance.pk).values_list("persona_id", flat=True)
         self.fields["persona"].queryset = journey_map.workspace.personas.exclude(pk__in=list(used))
         self.fields["stages"].queryset = journey_map.stages.all()
-        self.fields["stages"].label = "In scope for"
-        self.fields["stages"].help_text = "Leave all unticked for every stage."
+        self.fields["stages"].label = _("In scope for")
+        self.fields["stages"].help_text = _("Leave all unticked for every stage.")
         if self.instance.pk:
             self.fields["persona"].disabled = True

@@ -13,8 +13,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
-from .marks import SEVERITIES, percent
+from .marks import SEVERITIES, decimal, percent
 from .models import ContentAsset, JourneyMap, MapPersona, Stage, Touchpoint
 
 ERROR, WARNING, INFO = SEVERITIES  # worst first
@@ -44,6 +48,29 @@ CODES = (
     PAIN_HOTSPOT,
     STALE_CONTENT,
 )
+# What a person reads for a code where a whole message would not fit (the cards of the
+# board and the diagram, the deck): one short label per code. Codes never change with the
+# language; these labels do. str() them before they go into data, DOT or JSON.
+CODE_LABELS: dict[str, Promise] = {
+    STAGE_EMPTY: pgettext_lazy("gap code", "stage empty"),
+    NO_LEAD: pgettext_lazy("gap code", "no lead"),
+    CONTENT_GAP: pgettext_lazy("gap code", "content gap"),
+    DROP_OFF: pgettext_lazy("gap code", "drop off"),
+    ROLE_MISSING: pgettext_lazy("gap code", "role missing"),
+    NO_METRIC: pgettext_lazy("gap code", "no metric"),
+    NO_PATH_FORWARD: pgettext_lazy("gap code", "no path forward"),
+    NO_HANDOFF: pgettext_lazy("gap code", "no handoff"),
+    TOUCHPOINT_NO_OWNER: pgettext_lazy("gap code", "touchpoint no owner"),
+    PAIN_HOTSPOT: pgettext_lazy("gap code", "pain hotspot"),
+    STALE_CONTENT: pgettext_lazy("gap code", "stale content"),
+}
+
+
+def code_label(code: str) -> str:
+    """The short label of a gap code in the active language (the code's words for an
+    unknown code)."""
+    return str(CODE_LABELS.get(code, code.replace("-", " ")))
+
 
 HOTSPOT_EMOTION = -2  # a touchpoint this bad is a hotspot on its own
 HOTSPOT_AVERAGE = -1  # a stage whose rated touchpoints average this or worse
@@ -115,17 +142,18 @@ def _stage_gaps(
     today: datetime.date,
 ) -> Iterator[Gap]:
     touchpoints = list(stage.touchpoints.all())
+    names = {"stage": stage.name}
     if not touchpoints:
-        yield _gap(STAGE_EMPTY, ERROR, stage, f"{stage.name} has no touchpoints.")
+        yield _gap(STAGE_EMPTY, ERROR, stage, _("%(stage)s has no touchpoints.") % names)
     if stage.lead is None:
-        yield _gap(NO_LEAD, ERROR, stage, f"{stage.name} has no lead department.")
+        yield _gap(NO_LEAD, ERROR, stage, _("%(stage)s has no lead department.") % names)
     yield from _content_gaps(stage, map_personas)
     yield from _drop_off(stage)
     yield from _missing_roles(stage, touchpoints)
     if not stage.metrics.all():
-        yield _gap(NO_METRIC, WARNING, stage, f"{stage.name} has no KPI.")
+        yield _gap(NO_METRIC, WARNING, stage, _("%(stage)s has no KPI.") % names)
     if touchpoints and next_stage is not None and not _flows_forward(stage, touchpoints, position):
-        yield _gap(NO_PATH_FORWARD, WARNING, stage, f"{stage.name}: no touchpoint leads on to a later stage.")
+        yield _gap(NO_PATH_FORWARD, WARNING, stage, _("%(stage)s: no touchpoint leads on to a later stage.") % names)
     yield from _missing_handoff(stage, next_stage)
     for touchpoint in touchpoints:
         if touchpoint.owner is None:
@@ -133,7 +161,8 @@ def _stage_gaps(
                 TOUCHPOINT_NO_OWNER,
                 WARNING,
                 stage,
-                f"{stage.name}: touchpoint {touchpoint.name} has no owner department.",
+                _("%(stage)s: touchpoint %(touchpoint)s has no owner department.")
+                % {**names, "touchpoint": touchpoint.name},
                 touchpoint=touchpoint.key,
             )
     yield from _pain_hotspots(stage, touchpoints)
@@ -165,8 +194,16 @@ def _content_gaps(stage: Stage, map_personas: list[MapPersona]) -> Iterator[Gap]
         # persona.content is the reverse of ContentAsset.personas, prefetched by loaded().
         if live & {asset.id for asset in persona.content.all()}:
             continue
-        who = f"{persona.name} ({persona.role.name})" if persona.role else persona.name
-        yield _gap(CONTENT_GAP, ERROR, stage, f"{stage.name}: no live content for {who}.", persona=persona.key)
+        if persona.role:
+            # Translators: "Awareness: no live content for Carla CFO (Decision maker)."
+            message = _("%(stage)s: no live content for %(persona)s (%(role)s).") % {
+                "stage": stage.name,
+                "persona": persona.name,
+                "role": persona.role.name,
+            }
+        else:
+            message = _("%(stage)s: no live content for %(persona)s.") % {"stage": stage.name, "persona": persona.name}
+        yield _gap(CONTENT_GAP, ERROR, stage, message, persona=persona.key)
 
 
 def _drop_off(stage: Stage) -> Iterator[Gap]:
@@ -176,13 +213,15 @@ def _drop_off(stage: Stage) -> Iterator[Gap]:
     rate = stage.conversion
     if rate is None or stage.target_conversion is None or rate >= stage.target_conversion:
         return
-    yield _gap(
-        DROP_OFF,
-        ERROR,
-        stage,
-        f"{stage.name} converts {_percent(rate)} ({stage.converted} of {stage.entered}),"
-        f" below the {_percent(stage.target_conversion)} target.",
-    )
+    # Translators: "Awareness converts 19 % (19 of 100), below the 20 % target."
+    message = _("%(stage)s converts %(rate)s (%(converted)s of %(entered)s), below the %(target)s target.") % {
+        "stage": stage.name,
+        "rate": _percent(rate),
+        "converted": number_format(stage.converted),
+        "entered": number_format(stage.entered),
+        "target": _percent(stage.target_conversion),
+    }
+    yield _gap(DROP_OFF, ERROR, stage, message)
 
 
 def _percent(rate: float) -> str:
@@ -197,7 +236,8 @@ def _missing_roles(stage: Stage, touchpoints: list[Touchpoint]) -> Iterator[Gap]
                 ROLE_MISSING,
                 WARNING,
                 stage,
-                f"{stage.name}: no touchpoint reaches the {role.name} role.",
+                # Translators: %(role)s is a buying role, e.g. "Technical evaluator".
+                _("%(stage)s: no touchpoint reaches the %(role)s role.") % {"stage": stage.name, "role": role.name},
                 role=role.key,
             )
 
@@ -217,13 +257,14 @@ def _missing_handoff(stage: Stage, next_stage: Stage | None) -> Iterator[Gap]:
         return
     if stage.lead_id == next_stage.lead_id or stage.handoff_sla.strip():
         return
-    yield _gap(
-        NO_HANDOFF,
-        WARNING,
-        stage,
-        f"{stage.name} hands over from {stage.lead.name} to {next_stage.lead.name}"
-        f" ({next_stage.name}) with no hand-off SLA.",
-    )
+    # Translators: "Awareness hands over from Marketing to Sales (Evaluation) with no hand-off SLA."
+    message = _("%(stage)s hands over from %(lead)s to %(next_lead)s (%(next_stage)s) with no hand-off SLA.") % {
+        "stage": stage.name,
+        "lead": stage.lead.name,
+        "next_lead": next_stage.lead.name,
+        "next_stage": next_stage.name,
+    }
+    yield _gap(NO_HANDOFF, WARNING, stage, message)
 
 
 def _pain_hotspots(stage: Stage, touchpoints: list[Touchpoint]) -> Iterator[Gap]:
@@ -232,38 +273,46 @@ def _pain_hotspots(stage: Stage, touchpoints: list[Touchpoint]) -> Iterator[Gap]
     rated = [tp.emotion for tp in touchpoints if tp.emotion is not None]
     if rated and sum(rated) / len(rated) <= HOTSPOT_AVERAGE:
         average = sum(rated) / len(rated)
-        yield _gap(
-            PAIN_HOTSPOT, WARNING, stage, f"{stage.name}: touchpoints average emotion {average:+.2g}, a pain hotspot."
-        )
+        message = _("%(stage)s: touchpoints average emotion %(average)s, a pain hotspot.") % {
+            "stage": stage.name,
+            "average": decimal(f"{average:+.2g}"),
+        }
+        yield _gap(PAIN_HOTSPOT, WARNING, stage, message)
     for touchpoint in touchpoints:
         if touchpoint.emotion == HOTSPOT_EMOTION:
             yield _gap(
                 PAIN_HOTSPOT,
                 WARNING,
                 stage,
-                f"{stage.name}: {touchpoint.name} is a pain point (emotion {HOTSPOT_EMOTION}).",
+                _("%(stage)s: %(touchpoint)s is a pain point (emotion %(emotion)d).")
+                % {"stage": stage.name, "touchpoint": touchpoint.name, "emotion": HOTSPOT_EMOTION},
                 touchpoint=touchpoint.key,
             )
 
 
 def _stale_content(stage: Stage, today: datetime.date) -> Iterator[Gap]:
     for asset in stage_content(stage):
-        problem = _staleness(asset, today)
-        if problem:
-            yield _gap(STALE_CONTENT, INFO, stage, f"{stage.name}: {asset.title} {problem}.", content=asset.key)
+        message = _staleness(stage, asset, today)
+        if message:
+            yield _gap(STALE_CONTENT, INFO, stage, message, content=asset.key)
 
 
-def _staleness(asset: ContentAsset, today: datetime.date) -> str | None:
-    """Why the asset needs attention, or None. Draft content is work in progress."""
+def _staleness(stage: Stage, asset: ContentAsset, today: datetime.date) -> str | None:
+    """Why the asset needs attention, as a message, or None. Draft content is work in progress."""
+    names = {"stage": stage.name, "content": asset.title}
     if asset.status == ContentAsset.RETIRED:
-        return "is retired"
+        return _("%(stage)s: %(content)s is retired.") % names
     if asset.status != ContentAsset.LIVE:
         return None
     # Live content nobody has ever reviewed is as unknown as content reviewed long ago.
     if asset.last_reviewed is None:
-        return "is live and has never been reviewed"
+        return _("%(stage)s: %(content)s is live and has never been reviewed.") % names
     if (today - asset.last_reviewed).days > STALE_AFTER_DAYS:
-        return f"was last reviewed on {asset.last_reviewed.isoformat()}, more than a year ago"
+        # The date stays ISO 8601 (2025-05-01): the same in every language, and sortable.
+        return _("%(stage)s: %(content)s was last reviewed on %(date)s, more than a year ago.") % {
+            **names,
+            "date": asset.last_reviewed.isoformat(),
+        }
     return None
 
 

@@ -13,12 +13,14 @@ import uuid
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from . import changes, interchange, revisions
 from .diagram import DiagramError
 from .gaps import find_gaps
 from .models import JourneyMap, Revision, Workspace
 from .rendering import render_map
+from .said import Said
 
 
 def revision_delta(revision: Revision) -> dict:
@@ -54,7 +56,8 @@ def undo(journey_map: JourneyMap, user) -> Revision:
         wanted = revisions.apply(current, delta, backwards=True)
         _keep_key(journey_map, wanted)
         interchange.replace_content(journey_map, wanted)
-        change.summary = _("undid: %(summary)s") % {"summary": target.summary}
+        # What was undone is said as it was said, so that it reads in each reader's language too.
+        change.summary = Said(gettext_noop("undid: %(summary)s"), summary=target.summary_value)
         change.stage = target.stage
         change.undoes = target
     return target
@@ -62,7 +65,8 @@ def undo(journey_map: JourneyMap, user) -> Revision:
 
 def restore(journey_map: JourneyMap, number: int, user=None) -> None:
     """The map's content as it was after revision `number`; its key stays."""
-    with changes.editing(journey_map, user, _("restored the map as it was at revision %(n)s") % {"n": number}):
+    summary = Said(gettext_noop("restored the map as it was at revision %(n)s"), n=str(number))
+    with changes.editing(journey_map, user, summary):
         if not Revision.objects.filter(map=journey_map, number=number).exists():
             raise changes.Refused(_("This map has no revision %(number)s.") % {"number": number})
         wanted = changes.document_at(journey_map, number)
@@ -70,11 +74,11 @@ def restore(journey_map: JourneyMap, number: int, user=None) -> None:
         interchange.replace_content(journey_map, wanted)
 
 
-def replace(journey_map: JourneyMap, doc: dict, user=None, summary: str = "") -> None:
+def replace(journey_map: JourneyMap, doc: dict, user=None, summary: Said | str = "") -> None:
     """Replace the map's content with `doc` (validated first); its key and history stay."""
     doc = dict(doc, map=dict(doc.get("map") or {}))
     interchange.validate(doc)
-    with changes.editing(journey_map, user, summary or _("replaced the map’s content")):
+    with changes.editing(journey_map, user, summary or Said(gettext_noop("replaced the map’s content"))):
         _keep_key(journey_map, doc)
         interchange.replace_content(journey_map, doc)
 

@@ -24,6 +24,11 @@ Decisions the format leaves open:
   reaches or content targets but that was never added to the map, a flow into another
   map. So every export imports again.
 - Text fields may not contain NUL characters (PostgreSQL refuses them).
+
+Messages are for people and translated (Django's gettext, in the language active when
+the error is raised); the place is not: it is the document's own structure, written in
+its field names. Keys, field names and the values of the format ("journeymap/1", "draft",
+"en") stay as they are inside translated messages.
 """
 
 from __future__ import annotations
@@ -39,9 +44,13 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, validate_slug
 from django.db import models, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext, pgettext
 
 from .changes import free_key
 from .models import (
+    DEFAULT_LANGUAGE,
+    LANGUAGE_CODES,
     BuyingRole,
     ContentAsset,
     Department,
@@ -58,11 +67,18 @@ from .models import (
 FORMAT = "journeymap/1"
 KEY_MAX_LENGTH = JourneyMap._meta.get_field("key").max_length
 DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-SLUG_RULE = "must be a slug (letters, digits, hyphens, underscores)"
+# Translators: a refusal of an imported journeymap/1 file, shown after the place in the
+# file ("map.key: "); "slug" names the kind of key: letters, digits, hyphens, underscores.
+SLUG_RULE = gettext_noop("must be a slug (letters, digits, hyphens, underscores)")
 
 
 class InterchangeError(Exception):
-    """A document refused: `str(err)` is one line, "<place>: <message>"."""
+    """A document refused: `str(err)` is one line, "<place>: <message>".
+
+    The place is a path into the document in its own field names
+    (`touchpoints[3].next[0]`) and is never translated; the message is, by the caller,
+    in the language active when the error is raised.
+    """
 
     def __init__(self, place: str, message: str) -> None:
         super().__init__(f"{place}: {message}")
@@ -79,18 +95,40 @@ def parse(text: str | bytes) -> dict:
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as err:
-            raise InterchangeError(f"byte {err.start + 1}", "not UTF-8 text") from None
+            # Translators: the place of a refusal in a file that is not UTF-8 text: the
+            # number of the first byte that is not. Followed by ": not UTF-8 text".
+            place = _("byte %(number)s") % {"number": err.start + 1}
+            # Translators: refusal of an imported file, after its place ("byte 45: ").
+            raise InterchangeError(place, _("not UTF-8 text")) from None
     try:
         # Editors on Windows save a byte order mark; it is not part of the JSON.
         doc = json.loads(text.removeprefix("\ufeff"), object_pairs_hook=_refuse_repeated_fields)
     except json.JSONDecodeError as err:
-        place = f"line {err.lineno} column {err.colno}"
-        raise InterchangeError(place, f"not valid JSON: {err.msg}") from None
+        # Translators: the place of a refusal in a file that is not valid JSON: where in
+        # the text the JSON reader stopped. Followed by ": not valid JSON: ...".
+        place = _("line %(line)s column %(column)s") % {"line": err.lineno, "column": err.colno}
+        # Translators: refusal of an imported file, after its place ("line 3 column 11: ").
+        # %(reason)s is the JSON reader's own reason, in English.
+        raise InterchangeError(place, _("not valid JSON: %(reason)s") % {"reason": err.msg}) from None
     except RecursionError:
-        raise InterchangeError("document", "nested too deeply") from None
+        # Translators: refusal of an imported file whose objects and lists are nested
+        # more deeply than can be read, after "document: ".
+        raise InterchangeError(_document(), _("nested too deeply")) from None
     if not isinstance(doc, dict):
-        raise InterchangeError("document", "must be a JSON object")
+        raise InterchangeError(_document(), _json_object())
     return doc
+
+
+def _document() -> str:
+    # Translators: the place of a refusal that concerns an imported file as a whole
+    # ("document: must be a JSON object").
+    return _("document")
+
+
+def _json_object() -> str:
+    # Translators: refusal of an imported file (after "document: ") whose top level is
+    # not a JSON object ({...}); "JSON" is the name of the format.
+    return _("must be a JSON object")
 
 
 def _refuse_repeated_fields(pairs: list[tuple[str, object]]) -> dict:
@@ -98,7 +136,10 @@ def _refuse_repeated_fields(pairs: list[tuple[str, object]]) -> dict:
     obj = {}
     for name, value in pairs:
         if name in obj:
-            raise InterchangeError("document", f'field "{name}" appears twice in one object')
+            # Translators: refusal of an imported file, after "document: ". %(name)s is a
+            # field name of the file: keep it as it is, in its quotes.
+            message = _('field "%(name)s" appears twice in one object') % {"name": name}
+            raise InterchangeError(_document(), message)
         obj[name] = value
     return obj
 
@@ -109,13 +150,69 @@ def _refuse_repeated_fields(pairs: list[tuple[str, object]]) -> dict:
 Keys = dict[str, dict[str, tuple[int, dict]]]
 Check = Callable[[object, str, dict, Keys], None]
 
-NOUNS = {
-    "departments": "department",
-    "roles": "role",
-    "personas": "persona",
-    "content": "content",
-    "stages": "stage",
-    "touchpoints": "touchpoint",
+# The refusals of a reference to an item of a list, one message per list: the noun and its
+# place in the sentence differ between languages. Translated when raised (`_(...)`).
+# In every message, %(key)s is the key written in the file, in its quotes: not translated.
+MUST_BE_KEY = {
+    # Translators: refusal of an imported journeymap/1 file, after the place in the file
+    # where a reference is ("stages[0].lead: "); a key is the identifier of an item.
+    "departments": gettext_noop("must be a department key"),
+    # Translators: refusal of an imported file, after the place of a reference.
+    "roles": gettext_noop("must be a role key"),
+    # Translators: refusal of an imported file, after the place of a reference.
+    "personas": gettext_noop("must be a persona key"),
+    # Translators: refusal of an imported file, after the place of a reference.
+    "content": gettext_noop("must be a content key"),
+    # Translators: refusal of an imported file, after the place of a reference.
+    "stages": gettext_noop("must be a stage key"),
+    # Translators: refusal of an imported file, after the place of a reference.
+    "touchpoints": gettext_noop("must be a touchpoint key"),
+}
+MUST_BE_KEY_OR_NULL = {
+    # Translators: refusal of an imported file, after the place of a reference that may be
+    # left empty; "null" is the JSON word for no value: keep it as it is.
+    "departments": gettext_noop("must be a department key or null"),
+    # Translators: refusal of an imported file, after the place of a reference; keep "null".
+    "roles": gettext_noop("must be a role key or null"),
+    # Translators: refusal of an imported file, after the place of a reference; keep "null".
+    "personas": gettext_noop("must be a persona key or null"),
+    # Translators: refusal of an imported file, after the place of a reference; keep "null".
+    "content": gettext_noop("must be a content key or null"),
+    # Translators: refusal of an imported file, after the place of a reference; keep "null".
+    "stages": gettext_noop("must be a stage key or null"),
+    # Translators: refusal of an imported file, after the place of a reference; keep "null".
+    "touchpoints": gettext_noop("must be a touchpoint key or null"),
+}
+MUST_BE_KEYS = {
+    # Translators: refusal of an imported file, after the place of a list of references
+    # ("stages[0].contributors: ").
+    "departments": gettext_noop("must be a list of department keys"),
+    # Translators: refusal of an imported file, after the place of a list of references.
+    "roles": gettext_noop("must be a list of role keys"),
+    # Translators: refusal of an imported file, after the place of a list of references.
+    "personas": gettext_noop("must be a list of persona keys"),
+    # Translators: refusal of an imported file, after the place of a list of references.
+    "content": gettext_noop("must be a list of content keys"),
+    # Translators: refusal of an imported file, after the place of a list of references.
+    "stages": gettext_noop("must be a list of stage keys"),
+    # Translators: refusal of an imported file, after the place of a list of references.
+    "touchpoints": gettext_noop("must be a list of touchpoint keys"),
+}
+NO_SUCH = {
+    # Translators: refusal of an imported file, after the place of a reference
+    # ("stages[0].lead: "): the file has no item with this key. %(key)s is the key as
+    # written in the file: keep it as it is, in its quotes.
+    "departments": gettext_noop('no department "%(key)s"'),
+    # Translators: refusal of an imported file: no item has this key. Keep "%(key)s" as it is.
+    "roles": gettext_noop('no role "%(key)s"'),
+    # Translators: refusal of an imported file: no item has this key. Keep "%(key)s" as it is.
+    "personas": gettext_noop('no persona "%(key)s"'),
+    # Translators: refusal of an imported file: no item has this key. Keep "%(key)s" as it is.
+    "content": gettext_noop('no content "%(key)s"'),
+    # Translators: refusal of an imported file: no item has this key. Keep "%(key)s" as it is.
+    "stages": gettext_noop('no stage "%(key)s"'),
+    # Translators: refusal of an imported file: no item has this key. Keep "%(key)s" as it is.
+    "touchpoints": gettext_noop('no touchpoint "%(key)s"'),
 }
 
 
@@ -141,9 +238,11 @@ def _text(model: type[models.Model], name: str, required: bool = False) -> Check
 
     def check(value: object, place: str, obj: dict, keys: Keys) -> None:
         if not isinstance(value, str):
-            raise InterchangeError(place, "must be text")
+            # Translators: refusal of an imported file, after the place of a field ("map.name: ").
+            raise InterchangeError(place, _("must be text"))
         if required and not value.strip():
-            raise InterchangeError(place, "must not be empty")
+            # Translators: refusal of an imported file, after the place of a field ("map.name: ").
+            raise InterchangeError(place, _("must not be empty"))
         if field.max_length is not None and len(value) > field.max_length:
             raise InterchangeError(place, _too_long(field.max_length, value))
         _rules(field, value, place, skip=(MaxLengthValidator,))
@@ -152,7 +251,13 @@ def _text(model: type[models.Model], name: str, required: bool = False) -> Check
 
 
 def _too_long(max_length: int, value: str) -> str:
-    return f"must be at most {max_length} characters (is {len(value)})"
+    return ngettext(
+        # Translators: refusal of an imported file, after the place of a text field
+        # ("map.key: "); %(length)s is the length of the text in the file.
+        "must be at most %(limit)s character (is %(length)s)",
+        "must be at most %(limit)s characters (is %(length)s)",
+        max_length,
+    ) % {"limit": max_length, "length": len(value)}
 
 
 def _texts(model: type[models.Model], name: str) -> Check:
@@ -167,10 +272,10 @@ def _texts(model: type[models.Model], name: str) -> Check:
 def _slug(value: object, place: str, obj: dict, keys: Keys) -> None:
     try:
         if not isinstance(value, str):
-            raise ValidationError("not text")
+            raise InterchangeError(place, _(SLUG_RULE))
         validate_slug(value)
     except ValidationError:
-        raise InterchangeError(place, SLUG_RULE) from None
+        raise InterchangeError(place, _(SLUG_RULE)) from None
     if len(value) > KEY_MAX_LENGTH:
         raise InterchangeError(place, _too_long(KEY_MAX_LENGTH, value))
 
@@ -182,7 +287,11 @@ def _key(list_name: str) -> Check:
         _slug(value, place, obj, keys)
         index, first = keys[list_name][value]
         if first is not obj:
-            raise InterchangeError(place, f'"{value}" is already the key of {list_name}[{index}]')
+            # Translators: refusal of an imported file, after the place of a key
+            # ("roles[4].key: "). %(key)s is the key as written in the file (keep it, in its
+            # quotes); %(place)s is the place of the earlier item ("roles[0]"), not translated.
+            message = _('"%(key)s" is already the key of %(place)s') % {"key": value, "place": f"{list_name}[{index}]"}
+            raise InterchangeError(place, message)
 
     return check
 
@@ -202,7 +311,10 @@ def _whole(model: type[models.Model], name: str) -> Check:
             return
         # bool is an int to Python, never to the person who wrote `true`.
         if type(value) is not int or not low <= value <= high:
-            raise InterchangeError(place, f"must be a whole number from {low} to {high}")
+            # Translators: refusal of an imported file, after the place of a field
+            # ("personas[0].influence: ").
+            message = _("must be a whole number from %(low)s to %(high)s") % {"low": low, "high": high}
+            raise InterchangeError(place, message)
 
     return check
 
@@ -214,18 +326,28 @@ def _converted(value: object, place: str, obj: dict, keys: Keys) -> None:
         try:
             Stage(entered=entered, converted=value).clean()  # the model's rule, not a copy
         except ValidationError:
-            raise InterchangeError(place, f"must not be more than entered ({entered})") from None
+            # Translators: refusal of an imported file, after the place of a stage's
+            # "converted" count ("stages[0].converted: "); "entered" is the name of the field
+            # in the file that holds %(entered)s: keep it as it is.
+            message = _("must not be more than entered (%(entered)s)") % {"entered": entered}
+            raise InterchangeError(place, message) from None
 
 
 def _number(model: type[models.Model], name: str) -> Check:
     low, high = _bounds(model._meta.get_field(name))
-    expected = "must be a number" if low is None else f"must be a number from {low:g} to {high:g}"
+    limits = None if low is None else {"low": f"{low:g}", "high": f"{high:g}"}
 
     def check(value: object, place: str, obj: dict, keys: Keys) -> None:
         if value is None:
             return
         if not _is_finite_number(value) or (low is not None and not low <= value <= high):
-            raise InterchangeError(place, expected)
+            if limits is None:
+                # Translators: refusal of an imported file, after the place of a field
+                # ("stages[0].metrics[1].target: ").
+                raise InterchangeError(place, _("must be a number"))
+            # Translators: refusal of an imported file, after the place of a field
+            # ("stages[1].target_conversion: ").
+            raise InterchangeError(place, _("must be a number from %(low)s to %(high)s") % limits)
 
     return check
 
@@ -242,16 +364,21 @@ def _is_finite_number(value: object) -> bool:
 def _choice(values: list[str]) -> Check:
     def check(value: object, place: str, obj: dict, keys: Keys) -> None:
         if not isinstance(value, str) or value not in values:
-            raise InterchangeError(place, "must be one of " + ", ".join(values))
+            # Translators: refusal of an imported file, after the place of a field
+            # ("content[1].status: "); %(values)s lists the values the format allows
+            # ("draft, live, retired"), written in the file as they are: not translated.
+            raise InterchangeError(place, _("must be one of %(values)s") % {"values": ", ".join(values)})
 
     return check
 
 
 def _content_type(value: object, place: str, obj: dict, keys: Keys) -> None:
     if ContentAsset.type_from_word(value) is None:
-        raise InterchangeError(
-            place, "must be one of the content types (any case, spaces or hyphens): " + ContentAsset.type_words()
-        )
+        # Translators: refusal of an imported file, after the place of a content item's type
+        # ("content[1].type: "); %(types)s lists the words the file may use ("blog post,
+        # ebook, ..."), written in any case, with spaces or hyphens.
+        message = _("must be one of the content types (any case, spaces or hyphens): %(types)s")
+        raise InterchangeError(place, message % {"types": ContentAsset.type_words()})
 
 
 def _date(value: object, place: str, obj: dict, keys: Keys) -> None:
@@ -262,7 +389,10 @@ def _date(value: object, place: str, obj: dict, keys: Keys) -> None:
             raise ValueError
         datetime.date.fromisoformat(value)
     except ValueError:
-        raise InterchangeError(place, "must be a date as YYYY-MM-DD, or null") from None
+        # Translators: refusal of an imported file, after the place of a date field
+        # ("content[0].last_reviewed: "); YYYY-MM-DD is how the file writes dates and "null"
+        # is the JSON word for no value: keep both as they are.
+        raise InterchangeError(place, _("must be a date as YYYY-MM-DD, or null")) from None
 
 
 _url_text = _text(ContentAsset, "url")
@@ -276,37 +406,38 @@ def _url(value: object, place: str, obj: dict, keys: Keys) -> None:
 
 
 def _ref(list_name: str, required: bool = False) -> Check:
-    noun = NOUNS[list_name]
-
     def check(value: object, place: str, obj: dict, keys: Keys) -> None:
         if value is None and not required:
             return
         if not isinstance(value, str):
-            expected = f"must be a {noun} key" if required else f"must be a {noun} key or null"
-            raise InterchangeError(place, expected)
+            expected = MUST_BE_KEY[list_name] if required else MUST_BE_KEY_OR_NULL[list_name]
+            raise InterchangeError(place, _(expected))
         if value not in keys[list_name]:
-            raise InterchangeError(place, f'no {noun} "{value}"')
+            raise InterchangeError(place, _(NO_SUCH[list_name]) % {"key": value})
 
     return check
 
 
 def _refs(list_name: str, not_to_itself: bool = False) -> Check:
-    noun = NOUNS[list_name]
-
     def check(value: object, place: str, obj: dict, keys: Keys) -> None:
         if not isinstance(value, list):
-            raise InterchangeError(place, f"must be a list of {noun} keys")
+            raise InterchangeError(place, _(MUST_BE_KEYS[list_name]))
         seen = set()
         for i, ref in enumerate(value):
             here = f"{place}[{i}]"
             if not isinstance(ref, str):
-                raise InterchangeError(here, f"must be a {noun} key")
+                raise InterchangeError(here, _(MUST_BE_KEY[list_name]))
             if ref not in keys[list_name]:
-                raise InterchangeError(here, f'no {noun} "{ref}"')
+                raise InterchangeError(here, _(NO_SUCH[list_name]) % {"key": ref})
             if not_to_itself and ref == obj.get("key"):
-                raise InterchangeError(here, "a touchpoint cannot flow to itself")
+                # Translators: refusal of an imported file, after the place of a flow
+                # ("touchpoints[3].next[0]: ").
+                raise InterchangeError(here, _("a touchpoint cannot flow to itself"))
             if ref in seen:
-                raise InterchangeError(here, f'"{ref}" listed twice')
+                # Translators: refusal of an imported file, after the place of a reference
+                # ("touchpoints[2].next[1]: "). %(key)s is the key as written in the file:
+                # keep it as it is, in its quotes.
+                raise InterchangeError(here, _('"%(key)s" listed twice') % {"key": ref})
             seen.add(ref)
 
     return check
@@ -318,6 +449,7 @@ MAP_FIELDS = {
     "name": _text(JourneyMap, "name", required=True),
     "description": _text(JourneyMap, "description"),
     "goal": _text(JourneyMap, "goal"),
+    "language": _choice(LANGUAGE_CODES),
 }
 METRIC_FIELDS = {
     "name": _text(Metric, "name", required=True),
@@ -418,18 +550,22 @@ def validate(doc: object, workspace: Workspace | None = None) -> None:
     depends on `workspace` today; it is taken so that callers state their target.
     """
     if not isinstance(doc, dict):
-        raise InterchangeError("document", "must be a JSON object")
+        raise InterchangeError(_document(), _json_object())
     if "format" not in doc:
-        raise InterchangeError("format", f'is missing (must be "{FORMAT}")')
+        # Translators: refusal of an imported file, after "format: " (the field that names
+        # the file's format); %(format)s is the format's name, "journeymap/1": keep it.
+        raise InterchangeError("format", _('is missing (must be "%(format)s")') % {"format": FORMAT})
     if doc["format"] != FORMAT:
-        raise InterchangeError("format", f'must be "{FORMAT}"')
+        # Translators: refusal of an imported file, after "format: "; %(format)s is the
+        # format's name, "journeymap/1": keep it, in its quotes.
+        raise InterchangeError("format", _('must be "%(format)s"') % {"format": FORMAT})
     for name in doc:
         if name not in TOP_LEVEL:
-            raise InterchangeError(name, "unknown field")
+            raise InterchangeError(name, _unknown_field())
     if "map" not in doc:
-        raise InterchangeError("map", "is missing")
+        raise InterchangeError("map", _missing())
     if not isinstance(doc["map"], dict):
-        raise InterchangeError("map", "must be an object")
+        raise InterchangeError("map", _must_be_an_object())
     # References may point into any list, so the lists' shape is checked before any field.
     for list_name in LISTS:
         list(_objects(doc.get(list_name, []), list_name))
@@ -455,51 +591,95 @@ def _collect_keys(doc: dict) -> Keys:
 
 def _objects(items: object, place: str) -> Iterator[tuple[int, dict]]:
     if not isinstance(items, list):
-        raise InterchangeError(place, "must be a list")
+        # Translators: refusal of an imported file, after the place of a field that must
+        # hold a JSON list [...] ("stages: ").
+        raise InterchangeError(place, _("must be a list"))
     for i, obj in enumerate(items):
         if not isinstance(obj, dict):
-            raise InterchangeError(f"{place}[{i}]", "must be an object")
+            raise InterchangeError(f"{place}[{i}]", _must_be_an_object())
         yield i, obj
 
 
 def _check_object(obj: dict, place: str, fields: dict[str, Check], required: tuple[str, ...], keys: Keys) -> None:
     for name in obj:
         if name not in fields:
-            raise InterchangeError(f"{place}.{name}", "unknown field")
+            raise InterchangeError(f"{place}.{name}", _unknown_field())
     for name, check in fields.items():
         if name in obj:
             check(obj[name], f"{place}.{name}", obj, keys)
         elif name in required:
-            raise InterchangeError(f"{place}.{name}", "is missing")
+            raise InterchangeError(f"{place}.{name}", _missing())
+
+
+def _unknown_field() -> str:
+    # Translators: refusal of an imported file, after the place of a field the format does
+    # not have ("map.archived: "); the place is the field's name as written in the file.
+    return _("unknown field")
+
+
+def _missing() -> str:
+    # Translators: refusal of an imported file, after the place of a field it must have
+    # and does not ("map.key: ").
+    return _("is missing")
+
+
+def _must_be_an_object() -> str:
+    # Translators: refusal of an imported file, after the place of a field or list item
+    # that must be a JSON object {...} ("personas[1]: ").
+    return _("must be an object")
 
 
 # --- import ----------------------------------------------------------------------------
 
 
+# The line that reports a reused library item, one message per list of the document (the
+# noun and its place in the sentence differ between languages).
+REUSED = {
+    # Translators: a line of the import report: the workspace already had a department
+    # with this key, so the import used it as it is, although it differs from the file.
+    # %(key)s is the key (keep it, in its quotes); %(differences)s lists the differing
+    # fields, each as "name is "Sales" here, "営業" in the file".
+    "departments": gettext_noop('reused department "%(key)s": %(differences)s'),
+    # Translators: a line of the import report, as for a department; keep "%(key)s".
+    "roles": gettext_noop('reused buying role "%(key)s": %(differences)s'),
+    # Translators: a line of the import report, as for a department; keep "%(key)s".
+    "personas": gettext_noop('reused persona "%(key)s": %(differences)s'),
+    # Translators: a line of the import report, as for a department; keep "%(key)s".
+    "content": gettext_noop('reused content asset "%(key)s": %(differences)s'),
+}
+LIST_OF_MODEL = {Department: "departments", BuyingRole: "roles", Persona: "personas", ContentAsset: "content"}
+
+
 @dataclass
 class Reused:
     """A library item the workspace already had under the document's key, whose fields
-    differ from the document's: (field, value here, value in the document)."""
+    differ from the document's: (field, value here, value in the document). `list_name`
+    is the document's list the item is in ("personas"). `str()` is in the active language."""
 
-    kind: str
+    list_name: str
     key: str
     differences: list[tuple[str, object, object]]
 
     def __str__(self) -> str:
         said = "; ".join(
-            f"{field} is {_said(here)} here, {_said(there)} in the file" for field, here, there in self.differences
+            # Translators: one difference in a line of the import report. %(field)s is the
+            # name of a field of the file ("role"): keep it as it is. %(here)s is its value in
+            # the workspace, %(there)s its value in the imported file (each quoted, or "empty").
+            _("%(field)s is %(here)s here, %(there)s in the file")
+            % {"field": field, "here": _said(here), "there": _said(there)}
+            for field, here, there in self.differences
         )
-        return f'reused {self.kind} "{self.key}": {said}'
+        return _(REUSED[self.list_name]) % {"key": self.key, "differences": said}
 
 
 def _said(value: object) -> str:
     if isinstance(value, models.Model):
         value = getattr(value, "key", value)
-    return (
-        "empty"
-        if value in (None, "", [])
-        else json.dumps(value if not isinstance(value, datetime.date) else value.isoformat(), ensure_ascii=False)
-    )
+    if value in (None, "", []):
+        # Translators: in the import report, in place of a value: the field has none
+        # ("goals is empty here, "..." in the file").
+        return pgettext("value of a field", "empty")
+    return json.dumps(value if not isinstance(value, datetime.date) else value.isoformat(), ensure_ascii=False)
 
 
 def import_map(doc: dict, workspace: Workspace, update_library: bool = False) -> JourneyMap:
@@ -519,6 +699,7 @@ def import_map(doc: dict, workspace: Workspace, update_library: bool = False) ->
             name=doc["map"]["name"],
             description=doc["map"].get("description", ""),
             goal=doc["map"].get("goal", ""),
+            language=doc["map"].get("language", DEFAULT_LANGUAGE),
         )
         departments = _library_checked(workspace, Department, lists["departments"], _named, reused, update_library)
         roles = _library_checked(workspace, BuyingRole, lists["roles"], _named, reused, update_library)
@@ -569,7 +750,7 @@ def _library_checked(
         if not differences:
             continue
         if not update:
-            reused.append(Reused(str(model._meta.verbose_name), item["key"], differences))
+            reused.append(Reused(LIST_OF_MODEL[model], item["key"], differences))
             continue
         for name, value in fields(item).items():
             setattr(obj, name, value)
@@ -594,7 +775,8 @@ def replace_content(journey_map: JourneyMap, doc: dict) -> None:
     with transaction.atomic():
         for name in ("name", "description", "goal"):
             setattr(journey_map, name, doc["map"].get(name, ""))
-        journey_map.save(update_fields=["name", "description", "goal", "updated"])
+        journey_map.language = doc["map"].get("language", DEFAULT_LANGUAGE)
+        journey_map.save(update_fields=["name", "description", "goal", "language", "updated"])
         # Touchpoints, flows and KPIs go with their stages.
         journey_map.stages.all().delete()
         journey_map.map_personas.all().delete()
@@ -786,7 +968,13 @@ def export_map(journey_map: JourneyMap) -> dict:
             personas_of[asset.id].append(entry.persona)
     return {
         "format": FORMAT,
-        "map": {"key": jm.key, "name": jm.name, "description": jm.description, "goal": jm.goal},
+        "map": {
+            "key": jm.key,
+            "name": jm.name,
+            "description": jm.description,
+            "goal": jm.goal,
+            "language": jm.language,
+        },
         "departments": [{"key": d.key, "name": d.name} for d in departments],
         "roles": [{"key": r.key, "name": r.name} for r in roles],
         "personas": [_export_persona(entry, at) for entry in entries],

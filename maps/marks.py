@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils import formats
 from django.utils.functional import Promise
+from django.utils.translation import get_language, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 
 @dataclass(frozen=True)
@@ -80,15 +81,15 @@ NOT_RATED = _("not rated")
 
 # "2 errors", "1 warning", "3 info": how many gaps of a severity, in words.
 COUNTED = {
-    "error": ("%(n)d error", "%(n)d errors"),
-    "warning": ("%(n)d warning", "%(n)d warnings"),
-    "info": ("%(n)d info", "%(n)d info"),
+    "error": ngettext_lazy("%(n)d error", "%(n)d errors", "n"),
+    "warning": ngettext_lazy("%(n)d warning", "%(n)d warnings", "n"),
+    # Translators: a number of gaps of severity "info", e.g. "3 info".
+    "info": ngettext_lazy("%(n)d info", "%(n)d info", "n"),
 }
 
 
 def counted(severity: str, n: int) -> str:
-    singular, plural = COUNTED[severity]
-    return ngettext(singular, plural, n) % {"n": n}
+    return str(COUNTED[severity] % {"n": n})
 
 
 def department_colour(index: int | None) -> DepartmentColour:
@@ -102,12 +103,25 @@ def feeling(emotion: float | None) -> Feeling | None:
     return EMOTIONS[max(EMOTION_MIN, min(EMOTION_MAX, round(emotion)))]
 
 
+# Languages that write a percent sign straight after the number ("5.95%"); the others
+# keep the space this app has always shown ("5.95 %").
+PERCENT_WITHOUT_SPACE = ("ja", "zh", "ko")
+
+
+def decimal(text: str) -> str:
+    """A number already formatted with a "." (`f"{x:.3g}"`) with the active language's
+    decimal separator instead."""
+    return text.replace(".", formats.get_format("DECIMAL_SEPARATOR"))
+
+
 def percent(rate: float | None) -> str:
     """A rate as people read it, the same on the page, in gap messages and in the deck:
-    three significant digits ("5.95 %", "20 %", "0.1 %")."""
+    three significant digits ("5.95 %", "20 %", "0.1 %"; in Japanese "5.95%")."""
     if rate is None:
         return "–"
-    return f"{rate * 100:.3g} %"
+    number = decimal(f"{rate * 100:.3g}")
+    language = (get_language() or "en").split("-")[0].lower()
+    return f"{number}%" if language in PERCENT_WITHOUT_SPACE else f"{number} %"
 
 
 def css_properties() -> str:

@@ -15,21 +15,28 @@ from django.db import models
 from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
+from .said import Said
 from .validators import COUNT_MAX, printable, text_lines, web_address
 
 EMOTION_MIN, EMOTION_MAX = -2, 2
+# The languages of the interface (settings.LANGUAGES) are the languages a map can be in.
+LANGUAGE_CODES = tuple(code for code, _name in settings.LANGUAGES)
+DEFAULT_LANGUAGE = settings.LANGUAGE_CODE
 INFLUENCE_MIN, INFLUENCE_MAX = 1, 5
 
 
 class Workspace(models.Model):
-    slug = models.SlugField(max_length=64, unique=True)
-    name = models.CharField(max_length=200)
-    created = models.DateTimeField(auto_now_add=True)
+    slug = models.SlugField(_("slug"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("workspace")
+        verbose_name_plural = _("workspaces")
 
     def __str__(self) -> str:
         return self.name
@@ -37,21 +44,34 @@ class Workspace(models.Model):
 
 class Membership(models.Model):
     OWNER, EDITOR, VIEWER = "owner", "editor", "viewer"
-    ROLE_CHOICES = [(OWNER, "Owner"), (EDITOR, "Editor"), (VIEWER, "Viewer")]
+    ROLE_CHOICES = [
+        # Translators: a person's role in a workspace (owner, editor, viewer).
+        (OWNER, _("Owner")),
+        (EDITOR, _("Editor")),
+        (VIEWER, _("Viewer")),
+    ]
 
-    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=10, choices=ROLE_CHOICES, default=EDITOR)
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="memberships", verbose_name=_("workspace"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    role = models.CharField(_("role"), max_length=10, choices=ROLE_CHOICES, default=EDITOR)
 
     class Meta:
         ordering = ["workspace", "user"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(fields=["workspace", "user"], name="membership_unique_user"),
             models.CheckConstraint(condition=Q(role__in=["owner", "editor", "viewer"]), name="membership_role_valid"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} ({self.role}) in {self.workspace}"
+        return gettext("%(user)s (%(role)s) in %(workspace)s") % {
+            "user": self.user,
+            "role": self.role,
+            "workspace": self.workspace,
+        }
 
     @property
     def can_edit(self) -> bool:
@@ -59,13 +79,15 @@ class Membership(models.Model):
 
 
 class Department(models.Model):
-    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="departments")
-    key = models.SlugField(max_length=64)
-    name = models.CharField(max_length=200, validators=[printable])
-    order = models.PositiveIntegerField(default=0)
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="departments", verbose_name=_("workspace"))
+    key = models.SlugField(_("key"), max_length=64)
+    name = models.CharField(_("name"), max_length=200, validators=[printable])
+    order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:
         ordering = ["workspace", "order", "id"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
         constraints = [
             models.UniqueConstraint(fields=["workspace", "key"], name="department_unique_key"),
         ]
@@ -75,13 +97,15 @@ class Department(models.Model):
 
 
 class BuyingRole(models.Model):
-    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="roles")
-    key = models.SlugField(max_length=64)
-    name = models.CharField(max_length=200, validators=[printable])
-    order = models.PositiveIntegerField(default=0)
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="roles", verbose_name=_("workspace"))
+    key = models.SlugField(_("key"), max_length=64)
+    name = models.CharField(_("name"), max_length=200, validators=[printable])
+    order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:
         ordering = ["workspace", "order", "id"]
+        verbose_name = _("buying role")
+        verbose_name_plural = _("buying roles")
         constraints = [
             models.UniqueConstraint(fields=["workspace", "key"], name="role_unique_key"),
         ]
@@ -91,26 +115,36 @@ class BuyingRole(models.Model):
 
 
 class Persona(models.Model):
-    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="personas")
-    key = models.SlugField(max_length=64)
-    name = models.CharField(max_length=200, validators=[printable])
-    role = models.ForeignKey(BuyingRole, models.PROTECT, null=True, blank=True, related_name="personas")
-    title = models.CharField("job title", max_length=200, blank=True, validators=[printable])
-    goals = models.TextField(blank=True, validators=[printable])
-    motivations = models.TextField(blank=True, validators=[printable])
-    triggers = models.TextField(blank=True, validators=[printable])
-    fears = models.TextField("fears / pain points", blank=True, validators=[printable])
-    background = models.TextField(blank=True, validators=[printable])
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="personas", verbose_name=_("workspace"))
+    key = models.SlugField(_("key"), max_length=64)
+    name = models.CharField(_("name"), max_length=200, validators=[printable])
+    role = models.ForeignKey(
+        BuyingRole,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="personas",
+        verbose_name=pgettext_lazy("the buying role of a persona", "role"),
+    )
+    title = models.CharField(_("job title"), max_length=200, blank=True, validators=[printable])
+    goals = models.TextField(_("goals"), blank=True, validators=[printable])
+    motivations = models.TextField(_("motivations"), blank=True, validators=[printable])
+    triggers = models.TextField(_("triggers"), blank=True, validators=[printable])
+    fears = models.TextField(_("fears / pain points"), blank=True, validators=[printable])
+    background = models.TextField(_("background"), blank=True, validators=[printable])
     influence = models.PositiveSmallIntegerField(
+        _("influence"),
         null=True,
         blank=True,
         validators=[MinValueValidator(INFLUENCE_MIN), MaxValueValidator(INFLUENCE_MAX)],
-        help_text="1 (little) to 5 (decides)",
+        help_text=_("1 (little) to 5 (decides)"),
     )
-    order = models.PositiveIntegerField(default=0)
+    order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:
         ordering = ["workspace", "order", "id"]
+        verbose_name = _("persona")
+        verbose_name_plural = _("personas")
         constraints = [
             models.UniqueConstraint(fields=["workspace", "key"], name="persona_unique_key"),
             models.CheckConstraint(
@@ -124,46 +158,60 @@ class Persona(models.Model):
 
 
 class ContentAsset(models.Model):
-    TYPE_CHOICES = [
-        ("blog-post", "Blog post"),
-        ("ebook", "eBook"),
-        ("white-paper", "White paper"),
-        ("case-study", "Case study"),
-        ("solution-brief", "Solution brief"),
-        ("video", "Video"),
-        ("demo", "Demo"),
-        ("webinar", "Webinar"),
-        ("tool", "Tool"),
-        ("email", "Email"),
-        ("survey", "Survey"),
-        ("testimonial", "Testimonial"),
-        ("referral-program", "Referral program"),
-        ("how-to", "How-to"),
-        ("landing-page", "Landing page"),
-        ("ad", "Ad"),
-        ("infographic", "Infographic"),
-        ("event", "Event"),
-        ("other", "Other"),
+    # The types in the words of the journeymap/1 format, which are English whatever
+    # language the interface speaks (type_from_word); people see them translated.
+    TYPE_WORDS = [
+        ("blog-post", gettext_noop("Blog post")),
+        ("ebook", gettext_noop("eBook")),
+        ("white-paper", gettext_noop("White paper")),
+        ("case-study", gettext_noop("Case study")),
+        ("solution-brief", gettext_noop("Solution brief")),
+        ("video", gettext_noop("Video")),
+        ("demo", gettext_noop("Demo")),
+        ("webinar", gettext_noop("Webinar")),
+        ("tool", gettext_noop("Tool")),
+        ("email", gettext_noop("Email")),
+        ("survey", gettext_noop("Survey")),
+        ("testimonial", gettext_noop("Testimonial")),
+        ("referral-program", gettext_noop("Referral program")),
+        ("how-to", gettext_noop("How-to")),
+        ("landing-page", gettext_noop("Landing page")),
+        # Translators: a content type, an advertisement.
+        ("ad", gettext_noop("Ad")),
+        ("infographic", gettext_noop("Infographic")),
+        ("event", gettext_noop("Event")),
+        # Translators: a content type that is none of the others.
+        ("other", gettext_noop("Other")),
     ]
-    TYPES = [value for value, _ in TYPE_CHOICES]
+    TYPE_CHOICES = [(value, _(word)) for value, word in TYPE_WORDS]
+    TYPES = [value for value, _word in TYPE_WORDS]
     DRAFT, LIVE, RETIRED = "draft", "live", "retired"
-    STATUS_CHOICES = [(DRAFT, "Draft"), (LIVE, "Live"), (RETIRED, "Retired")]
-    STATUSES = [value for value, _ in STATUS_CHOICES]
+    STATUS_CHOICES = [
+        # Translators: the status of a content asset (draft, live, retired).
+        (DRAFT, _("Draft")),
+        (LIVE, _("Live")),
+        (RETIRED, _("Retired")),
+    ]
+    STATUSES = [value for value, _label in STATUS_CHOICES]
 
-    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="content")
-    key = models.SlugField(max_length=64)
-    title = models.CharField(max_length=300, validators=[printable])
-    type = models.CharField(max_length=32, choices=TYPE_CHOICES, default="other")
-    url = models.URLField("URL", max_length=1000, blank=True, validators=[web_address])
-    personas = models.ManyToManyField(Persona, blank=True, related_name="content")
-    questions = models.JSONField(default=list, blank=True, help_text="Questions it answers", validators=[text_lines])
-    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=DRAFT)
-    last_reviewed = models.DateField(null=True, blank=True)
-    order = models.PositiveIntegerField(default=0)
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="content", verbose_name=_("workspace"))
+    key = models.SlugField(_("key"), max_length=64)
+    title = models.CharField(_("title"), max_length=300, validators=[printable])
+    # Translators: the kind of a content asset (blog post, eBook...).
+    type = models.CharField(_("type"), max_length=32, choices=TYPE_CHOICES, default="other")
+    url = models.URLField(_("URL"), max_length=1000, blank=True, validators=[web_address])
+    personas = models.ManyToManyField(Persona, blank=True, related_name="content", verbose_name=_("personas"))
+    questions = models.JSONField(
+        _("questions"), default=list, blank=True, help_text=_("Questions it answers"), validators=[text_lines]
+    )
+    status = models.CharField(_("status"), max_length=10, choices=STATUS_CHOICES, default=DRAFT)
+    last_reviewed = models.DateField(_("last reviewed"), null=True, blank=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:
         ordering = ["workspace", "order", "id"]
-        verbose_name = "content asset"
+        verbose_name = _("content asset")
+        verbose_name_plural = _("content assets")
         constraints = [
             models.UniqueConstraint(fields=["workspace", "key"], name="content_unique_key"),
             models.CheckConstraint(condition=Q(status__in=["draft", "live", "retired"]), name="content_status_valid"),
@@ -179,15 +227,15 @@ class ContentAsset(models.Model):
         if not isinstance(word, str):
             return None
         wanted = "-".join(word.replace("_", " ").replace("-", " ").lower().split())
-        for key, label in cls.TYPE_CHOICES:
-            if wanted in (key, "-".join(str(label).lower().replace("-", " ").split())):
+        for key, english in cls.TYPE_WORDS:
+            if wanted in (key, "-".join(english.lower().replace("-", " ").split())):
                 return key
         return None
 
     @classmethod
     def type_words(cls) -> str:
-        """The accepted words, for a message that refuses one."""
-        return ", ".join(str(label).lower() for _, label in cls.TYPE_CHOICES)
+        """The accepted words, for a message that refuses one: the format's, in English."""
+        return ", ".join(english.lower() for _key, english in cls.TYPE_WORDS)
 
 
 class JourneyMapQuerySet(models.QuerySet):
@@ -217,24 +265,34 @@ class JourneyMapQuerySet(models.QuerySet):
 
 
 class JourneyMap(models.Model):
-    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="maps")
-    key = models.SlugField(max_length=64)
-    name = models.CharField(max_length=200, validators=[printable])
-    description = models.TextField(blank=True, validators=[printable])
-    goal = models.TextField(blank=True, validators=[printable])
-    archived = models.BooleanField(default=False)
-    created = models.DateTimeField(auto_now_add=True)
-    updated = models.DateTimeField(auto_now=True)
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="maps", verbose_name=_("workspace"))
+    key = models.SlugField(_("key"), max_length=64)
+    name = models.CharField(_("name"), max_length=200, validators=[printable])
+    description = models.TextField(_("description"), blank=True, validators=[printable])
+    goal = models.TextField(_("goal"), blank=True, validators=[printable])
+    # The language the map is written in: what the command line and a deck made without
+    # a person asking default to. A map made from a Japanese template is "ja".
+    language = models.CharField(
+        _("language of the map"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=DEFAULT_LANGUAGE,
+        help_text=_("Stage templates, default departments and exports use it."),
+    )
+    archived = models.BooleanField(_("archived"), default=False)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
     # Bumped by every change (maps.changes): what an edit was made on, and what caches key on.
-    version = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(_("version"), default=0)
     # A deleted map waits in the trash (maps.trash) until this is 30 days old.
-    deleted = models.DateTimeField(null=True, blank=True)
+    deleted = models.DateTimeField(_("deleted"), null=True, blank=True)
 
     objects = JourneyMapQuerySet.as_manager()
 
     class Meta:
         ordering = ["workspace", "name"]
-        verbose_name = "journey map"
+        verbose_name = _("journey map")
+        verbose_name_plural = _("journey maps")
         constraints = [
             models.UniqueConstraint(fields=["workspace", "key"], name="map_unique_key"),
         ]
@@ -252,28 +310,57 @@ class JourneyMap(models.Model):
 
 
 class Stage(models.Model):
-    map = models.ForeignKey(JourneyMap, models.CASCADE, related_name="stages")
-    key = models.SlugField(max_length=64)
-    name = models.CharField(max_length=200, validators=[printable])
-    goal = models.TextField(blank=True, validators=[printable])
-    questions = models.JSONField(default=list, blank=True, help_text="Key questions", validators=[text_lines])
-    lead = models.ForeignKey(Department, models.PROTECT, null=True, blank=True, related_name="led_stages")
-    contributors = models.ManyToManyField(Department, blank=True, related_name="contributed_stages")
-    required_roles = models.ManyToManyField(BuyingRole, blank=True, related_name="stages")
-    content = models.ManyToManyField(ContentAsset, blank=True, related_name="stages")
-    entered = models.PositiveIntegerField(null=True, blank=True, validators=[MaxValueValidator(COUNT_MAX)])
-    converted = models.PositiveIntegerField(null=True, blank=True, validators=[MaxValueValidator(COUNT_MAX)])
+    map = models.ForeignKey(JourneyMap, models.CASCADE, related_name="stages", verbose_name=_("map"))
+    key = models.SlugField(_("key"), max_length=64)
+    name = models.CharField(_("name"), max_length=200, validators=[printable])
+    goal = models.TextField(_("goal"), blank=True, validators=[printable])
+    questions = models.JSONField(
+        _("questions"), default=list, blank=True, help_text=_("Key questions"), validators=[text_lines]
+    )
+    lead = models.ForeignKey(
+        Department,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="led_stages",
+        # Translators: the department that leads a stage.
+        verbose_name=_("lead"),
+    )
+    contributors = models.ManyToManyField(
+        Department, blank=True, related_name="contributed_stages", verbose_name=_("contributors")
+    )
+    required_roles = models.ManyToManyField(
+        BuyingRole, blank=True, related_name="stages", verbose_name=_("required roles")
+    )
+    content = models.ManyToManyField(ContentAsset, blank=True, related_name="stages", verbose_name=_("content"))
+    entered = models.PositiveIntegerField(
+        # Translators: how many buyers entered a stage.
+        _("entered"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(COUNT_MAX)],
+    )
+    converted = models.PositiveIntegerField(
+        # Translators: how many buyers went on from a stage to the next.
+        _("converted"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(COUNT_MAX)],
+    )
     target_conversion = models.FloatField(
+        _("target conversion"),
         null=True,
         blank=True,
         validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
-        help_text="0 to 1, e.g. 0.2 for 20 %",
+        help_text=_("0 to 1, e.g. 0.2 for 20 %"),
     )
-    handoff_sla = models.TextField("hand-off SLA", blank=True, validators=[printable])
-    order = models.PositiveIntegerField(default=0)
+    handoff_sla = models.TextField(_("hand-off SLA"), blank=True, validators=[printable])
+    order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:
         ordering = ["map", "order", "id"]
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
         constraints = [
             models.UniqueConstraint(fields=["map", "key"], name="stage_unique_key"),
             models.CheckConstraint(
@@ -292,7 +379,7 @@ class Stage(models.Model):
     def clean(self) -> None:
         if self.entered is not None and self.converted is not None and self.converted > self.entered:
             raise ValidationError(
-                {"converted": _("Cannot be more than entered (%(entered)s).") % {"entered": self.entered}}
+                {"converted": gettext("Cannot be more than entered (%(entered)s).") % {"entered": self.entered}}
             )
 
     @property
@@ -305,17 +392,20 @@ class Stage(models.Model):
 class Metric(models.Model):
     """A KPI of a stage: name, target, actual."""
 
-    stage = models.ForeignKey(Stage, models.CASCADE, related_name="metrics")
-    name = models.CharField(max_length=200, validators=[printable])
-    target = models.FloatField(null=True, blank=True)
-    actual = models.FloatField(null=True, blank=True)
-    unit = models.CharField(max_length=32, blank=True, validators=[printable])
-    order = models.PositiveIntegerField(default=0)
+    stage = models.ForeignKey(Stage, models.CASCADE, related_name="metrics", verbose_name=_("stage"))
+    name = models.CharField(_("name"), max_length=200, validators=[printable])
+    # Translators: the value a KPI should reach.
+    target = models.FloatField(_("target"), null=True, blank=True)
+    # Translators: the value a KPI has reached.
+    actual = models.FloatField(_("actual"), null=True, blank=True)
+    # Translators: the unit of a KPI's values (%, leads, €).
+    unit = models.CharField(_("unit"), max_length=32, blank=True, validators=[printable])
+    order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:
         ordering = ["stage", "order", "id"]
-        verbose_name = "KPI"
-        verbose_name_plural = "KPIs"
+        verbose_name = _("KPI")
+        verbose_name_plural = _("KPIs")
 
     def __str__(self) -> str:
         return self.name
@@ -324,48 +414,63 @@ class Metric(models.Model):
 class MapPersona(models.Model):
     """A library persona added to a map, with the stages it is in scope for."""
 
-    map = models.ForeignKey(JourneyMap, models.CASCADE, related_name="map_personas")
-    persona = models.ForeignKey(Persona, models.PROTECT, related_name="map_entries")
+    map = models.ForeignKey(JourneyMap, models.CASCADE, related_name="map_personas", verbose_name=_("map"))
+    persona = models.ForeignKey(Persona, models.PROTECT, related_name="map_entries", verbose_name=_("persona"))
     stages = models.ManyToManyField(
-        Stage, blank=True, related_name="scoped_personas", help_text="Empty means every stage"
+        Stage,
+        blank=True,
+        related_name="scoped_personas",
+        verbose_name=_("stages"),
+        help_text=_("Empty means every stage"),
     )
-    order = models.PositiveIntegerField(default=0)
+    order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:
         ordering = ["map", "order", "id"]
-        verbose_name = "persona in map"
-        verbose_name_plural = "personas in maps"
+        verbose_name = _("persona in map")
+        verbose_name_plural = _("personas in maps")
         constraints = [
             models.UniqueConstraint(fields=["map", "persona"], name="map_persona_unique"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.persona} in {self.map}"
+        return gettext("%(persona)s in %(map)s") % {"persona": self.persona, "map": self.map}
 
 
 class Touchpoint(models.Model):
     # The map is stored beside the stage so that the database can keep keys unique per map.
-    map = models.ForeignKey(JourneyMap, models.CASCADE, related_name="touchpoints")
-    stage = models.ForeignKey(Stage, models.CASCADE, related_name="touchpoints")
-    key = models.SlugField(max_length=64)
-    name = models.CharField(max_length=200, validators=[printable])
-    description = models.TextField(blank=True, validators=[printable])
-    channel = models.CharField(max_length=100, blank=True, validators=[printable])
-    owner = models.ForeignKey(Department, models.PROTECT, null=True, blank=True, related_name="touchpoints")
-    personas = models.ManyToManyField(Persona, blank=True, related_name="touchpoints")
+    map = models.ForeignKey(JourneyMap, models.CASCADE, related_name="touchpoints", verbose_name=_("map"))
+    stage = models.ForeignKey(Stage, models.CASCADE, related_name="touchpoints", verbose_name=_("stage"))
+    key = models.SlugField(_("key"), max_length=64)
+    name = models.CharField(_("name"), max_length=200, validators=[printable])
+    description = models.TextField(_("description"), blank=True, validators=[printable])
+    channel = models.CharField(_("channel"), max_length=100, blank=True, validators=[printable])
+    owner = models.ForeignKey(
+        Department,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="touchpoints",
+        # Translators: the department that owns a touchpoint.
+        verbose_name=_("owner"),
+    )
+    personas = models.ManyToManyField(Persona, blank=True, related_name="touchpoints", verbose_name=_("personas"))
     emotion = models.SmallIntegerField(
+        _("emotion"),
         null=True,
         blank=True,
         validators=[MinValueValidator(EMOTION_MIN), MaxValueValidator(EMOTION_MAX)],
-        help_text="-2 (very negative) to +2 (very positive)",
+        help_text=_("-2 (very negative) to +2 (very positive)"),
     )
-    pain_point = models.TextField(blank=True, validators=[printable])
-    opportunity = models.TextField(blank=True, validators=[printable])
-    content = models.ManyToManyField(ContentAsset, blank=True, related_name="touchpoints")
-    order = models.PositiveIntegerField(default=0)
+    pain_point = models.TextField(_("pain point"), blank=True, validators=[printable])
+    opportunity = models.TextField(_("opportunity"), blank=True, validators=[printable])
+    content = models.ManyToManyField(ContentAsset, blank=True, related_name="touchpoints", verbose_name=_("content"))
+    order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:
         ordering = ["stage__order", "order", "id"]
+        verbose_name = _("touchpoint")
+        verbose_name_plural = _("touchpoints")
         constraints = [
             models.UniqueConstraint(fields=["map", "key"], name="touchpoint_unique_key"),
             models.CheckConstraint(
@@ -381,12 +486,26 @@ class Touchpoint(models.Model):
 class Flow(models.Model):
     """The path a buyer takes: from one touchpoint to the next, within or across stages."""
 
-    source = models.ForeignKey(Touchpoint, models.CASCADE, related_name="flows_out")
-    target = models.ForeignKey(Touchpoint, models.CASCADE, related_name="flows_in")
-    order = models.PositiveIntegerField(default=0)
+    source = models.ForeignKey(
+        Touchpoint,
+        models.CASCADE,
+        related_name="flows_out",
+        # Translators: the touchpoint a flow starts from.
+        verbose_name=pgettext_lazy("flow", "source"),
+    )
+    target = models.ForeignKey(
+        Touchpoint,
+        models.CASCADE,
+        related_name="flows_in",
+        # Translators: the touchpoint a flow goes to.
+        verbose_name=pgettext_lazy("flow", "target"),
+    )
+    order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:
         ordering = ["source", "order", "id"]
+        verbose_name = _("flow")
+        verbose_name_plural = _("flows")
         constraints = [
             models.UniqueConstraint(fields=["source", "target"], name="flow_unique_pair"),
             models.CheckConstraint(condition=~Q(source=models.F("target")), name="flow_not_to_itself"),
@@ -397,30 +516,74 @@ class Flow(models.Model):
 
     def clean(self) -> None:
         if self.source_id is not None and self.source_id == self.target_id:
-            raise ValidationError({"target": _("A touchpoint cannot flow to itself.")})
+            raise ValidationError({"target": gettext("A touchpoint cannot flow to itself.")})
+
+
+SUMMARY_MAX_LENGTH = 500
+
+
+def _text_lookups(lookups: dict) -> dict:
+    """`summary` lookups as lookups of the stored text, the field's name before
+    summaries were kept as msgids."""
+    return {
+        ("summary_text" + name[len("summary") :] if name == "summary" or name.startswith("summary__") else name): value
+        for name, value in lookups.items()
+    }
+
+
+class RevisionQuerySet(models.QuerySet):
+    """Filtering by `summary` (and `summary__contains`...) filters by the text as written."""
+
+    def filter(self, *args, **kwargs) -> RevisionQuerySet:
+        return super().filter(*args, **_text_lookups(kwargs))
+
+    def exclude(self, *args, **kwargs) -> RevisionQuerySet:
+        return super().exclude(*args, **_text_lookups(kwargs))
 
 
 class Revision(models.Model):
     """One change to a map: who, when, a line saying what, and the difference it made to
-    the map's journeymap/1 document (maps.revisions), with the whole document now and then."""
+    the map's journeymap/1 document (maps.revisions), with the whole document now and then.
 
-    map = models.ForeignKey(JourneyMap, models.CASCADE, related_name="revisions")
-    number = models.PositiveIntegerField()  # the map's version after this change
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="revisions")
-    at = models.DateTimeField(default=timezone.now)
-    summary = models.CharField(max_length=500)
+    The line is kept twice: as it was said (`said`, a maps.said.Said as JSON: its English
+    msgid and values), so that each reader reads it in their own language, and as the
+    author read it (`summary_text`), for searching and for revisions from before `said`.
+    `summary` is the line in the active language.
+    """
+
+    map = models.ForeignKey(JourneyMap, models.CASCADE, related_name="revisions", verbose_name=_("map"))
+    # Translators: the number of a revision of a map.
+    number = models.PositiveIntegerField(_("number"))  # the map's version after this change
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="revisions",
+        verbose_name=_("user"),
+    )
+    # Translators: when a revision was made.
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    summary_text = models.CharField(_("summary as written"), max_length=SUMMARY_MAX_LENGTH)
+    said = models.JSONField(_("summary as said"), null=True, blank=True, editable=False)
     # The stage the change is about, for the history's filter; blank for the whole map.
-    stage = models.CharField(max_length=64, blank=True)
-    delta = models.BinaryField()
-    checkpoint = models.BinaryField(null=True, blank=True)
+    stage = models.CharField(_("stage"), max_length=64, blank=True)
+    delta = models.BinaryField(_("delta"))
+    checkpoint = models.BinaryField(_("checkpoint"), null=True, blank=True)
     # Set on a revision that undid another, and on the one it undid.
-    undoes = models.OneToOneField("self", models.SET_NULL, null=True, blank=True, related_name="undone_by")
+    undoes = models.OneToOneField(
+        "self", models.SET_NULL, null=True, blank=True, related_name="undone_by", verbose_name=_("undoes")
+    )
     # The form the change came from, so that the same form sent twice (a double click)
     # is saved once.
-    token = models.CharField(max_length=64, blank=True, db_index=True)
+    token = models.CharField(_("token"), max_length=64, blank=True, db_index=True)
+
+    objects = RevisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["map", "-number"]
+        verbose_name = _("revision")
+        verbose_name_plural = _("revisions")
         constraints = [
             models.UniqueConstraint(fields=["map", "number"], name="revision_unique_number"),
         ]
@@ -429,24 +592,90 @@ class Revision(models.Model):
     def __str__(self) -> str:
         return f"{self.map} #{self.number}: {self.summary}"
 
+    @property
+    def summary(self) -> str:
+        """What the change was, in the active language (as written, for an old revision)."""
+        said = self.summary_said
+        return self.summary_text if said is None else str(said)
+
+    @summary.setter
+    def summary(self, value: Said | str) -> None:
+        """A Said is kept as said and as the active language writes it; a text as it is."""
+        if isinstance(value, Said):
+            self.said, self.summary_text = value.as_json(), str(value)[:SUMMARY_MAX_LENGTH]
+        else:
+            self.said, self.summary_text = None, str(value)[:SUMMARY_MAX_LENGTH]
+
+    @property
+    def summary_said(self) -> Said | None:
+        """The summary as it was said; None for a revision that has only its text."""
+        if self.said is None:
+            return None
+        try:
+            return Said.from_json(self.said)
+        except ValueError:
+            return None
+
+    @property
+    def summary_value(self) -> Said | str:
+        """The summary as a value of another Said ("undid: ..."): said if it can be."""
+        return self.summary_said or self.summary_text
+
 
 class TrashItem(models.Model):
     """Something deleted, kept whole for 30 days so that it can be brought back with its
     links: a stage or touchpoint as document items (maps.trash), a library item, a map."""
 
     MAP, STAGE, TOUCHPOINT, LIBRARY = "map", "stage", "touchpoint", "library"
-    KIND_CHOICES = [(MAP, "map"), (STAGE, "stage"), (TOUCHPOINT, "touchpoint"), (LIBRARY, "library item")]
+    # What a thing in the trash is, shown under its name.
+    KIND_CHOICES = [(MAP, _("map")), (STAGE, _("stage")), (TOUCHPOINT, _("touchpoint")), (LIBRARY, _("library item"))]
 
-    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="trash")
-    map = models.ForeignKey(JourneyMap, models.CASCADE, null=True, blank=True, related_name="trash")
-    kind = models.CharField(max_length=12, choices=KIND_CHOICES)
-    name = models.CharField(max_length=300)
-    payload = models.JSONField(default=dict)
-    deleted = models.DateTimeField(default=timezone.now)
-    deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="trash", verbose_name=_("workspace"))
+    map = models.ForeignKey(
+        JourneyMap, models.CASCADE, null=True, blank=True, related_name="trash", verbose_name=_("map")
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=KIND_CHOICES)
+    name = models.CharField(_("name"), max_length=300)
+    payload = models.JSONField(_("payload"), default=dict)
+    deleted = models.DateTimeField(_("deleted"), default=timezone.now)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("deleted by")
+    )
 
     class Meta:
         ordering = ["workspace", "-deleted"]
+        verbose_name = _("trash item")
+        verbose_name_plural = _("trash items")
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.name}"
+        # Translators: a thing in the trash: what it is ("stage") and its name.
+        return gettext("%(kind)s %(name)s") % {"kind": self.get_kind_display(), "name": self.name}
+
+
+class UserSettings(models.Model):
+    """What a person chose for themselves, whatever browser they sign in from."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="journeymap_settings", verbose_name=_("user")
+    )
+    # Empty: follow the browser (Accept-Language).
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True)
+
+    class Meta:
+        verbose_name = _("user settings")
+        verbose_name_plural = _("user settings")
+
+    def __str__(self) -> str:
+        language = self.language or gettext("browser language")
+        return f"{self.user}: {language}"
+
+    @classmethod
+    def language_of(cls, user) -> str:
+        """The language `user` chose, or "" to follow the browser."""
+        if not user.is_authenticated:
+            return ""
+        return cls.objects.filter(user=user).values_list("language", flat=True).first() or ""
+
+    @classmethod
+    def choose_language(cls, user, language: str) -> None:
+        cls.objects.update_or_create(user=user, defaults={"language": language})

@@ -7,6 +7,7 @@ the deck, csv the gap list. Every format reads the same gap rows.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -49,7 +50,7 @@ def render_map(
     of an SVG shown in a page.
     """
     if fmt not in CONTENT_TYPES:
-        raise diagram.DiagramError(f'unknown format "{fmt}": use {", ".join(FORMATS)}')
+        raise diagram.DiagramError(diagram.unknown_format(fmt, FORMATS))
     diagram.parse_view(view, journey_map)
     gaps = find_gaps(journey_map) if gaps is None else gaps
     etag = None
@@ -65,4 +66,19 @@ def render_map(
 
 def _filename(journey_map: JourneyMap, view: str, fmt: str) -> str:
     suffix = "" if view == "stages" else "-" + view.replace(":", "-")
-    return f"{journey_map.key}{suffix}.{'gaps.csv' if fmt == 'csv' else fmt}"
+    return f"{download_stem(journey_map)}{suffix}.{'gaps.csv' if fmt == 'csv' else fmt}"
+
+
+# Characters no file system takes in a name, and the controls.
+_NOT_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+
+
+def download_stem(journey_map: JourneyMap) -> str:
+    """What a downloaded file of the map is called, before its suffix. The key, which is
+    made from the name; but a name in Japanese (or any script the key romanises or drops)
+    is kept as it is: `認知から推奨まで.pptx`, sent as RFC 6266 `filename*` (the views use
+    Django's content_disposition_header)."""
+    if journey_map.name.isascii():
+        return journey_map.key
+    stem = " ".join(_NOT_IN_FILE_NAMES.sub(" ", journey_map.name).split()).strip(". ")
+    return stem[:120] or journey_map.key

@@ -14,15 +14,15 @@ from django.db import transaction
 from django.db.models import Max
 
 from .changes import free_key
-from .models import BuyingRole, Department, JourneyMap, Stage, Workspace
+from .models import LANGUAGE_CODES, BuyingRole, Department, JourneyMap, Stage, Workspace
 
-LANGUAGES = ("en", "ja")
+LANGUAGES = LANGUAGE_CODES
 
 # (key, English name, Japanese name)
 DEFAULT_DEPARTMENTS = (
     ("marketing", "Marketing", "マーケティング"),
     ("sales", "Sales", "営業"),
-    ("service", "Service", "カスタマーサービス"),
+    ("service", "Service", "カスタマーサクセス"),
 )
 DEFAULT_ROLES = (
     ("decision-maker", "Decision maker", "意思決定者"),

@@ -15,12 +15,21 @@ import datetime
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from . import changes, interchange
 from .models import BuyingRole, ContentAsset, Department, JourneyMap, Persona, TrashItem, Workspace
+from .said import Said
 
 KEEP_DAYS = 30
 LIBRARY_MODELS = {model._meta.model_name: model for model in (Department, BuyingRole, Persona, ContentAsset)}
+# What bringing a library item back says, per kind: whole sentences for the translators.
+LIBRARY_BACK = {
+    Department: gettext_noop("brought back the department ‘%(name)s’ from the trash"),
+    BuyingRole: gettext_noop("brought back the buying role ‘%(name)s’ from the trash"),
+    Persona: gettext_noop("brought back the persona ‘%(name)s’ from the trash"),
+    ContentAsset: gettext_noop("brought back the content asset ‘%(name)s’ from the trash"),
+}
 
 
 def _by_key(items: list[dict]) -> dict[str, dict]:
@@ -93,18 +102,19 @@ def library_payload(item: models.Model) -> dict:
 # --- bringing things back --------------------------------------------------------------------------
 
 
-def restore(item: TrashItem, user=None) -> str:
+def restore(item: TrashItem, user=None) -> Said:
     """Bring `item` back as it was, with the links that can still be made; say what came back."""
     if item.kind == TrashItem.MAP:
         return _restore_map(item)
     if item.kind == TrashItem.LIBRARY:
         return _restore_library_item(item, user)
     journey_map = item.map
-    summary = (
-        _("brought back the stage %(name)s from the trash")
+    summary = Said(
+        gettext_noop("brought back the stage ‘%(name)s’ from the trash")
         if item.kind == TrashItem.STAGE
-        else _("brought back the touchpoint %(name)s from the trash")
-    ) % {"name": f"‘{item.name}’"}
+        else gettext_noop("brought back the touchpoint ‘%(name)s’ from the trash"),
+        name=item.name,
+    )
     with changes.editing(journey_map, user, summary) as change:
         doc = interchange.export_map(journey_map)
         if item.kind == TrashItem.STAGE:
@@ -123,11 +133,11 @@ def restore(item: TrashItem, user=None) -> str:
     return summary
 
 
-def _restore_map(item: TrashItem) -> str:
+def _restore_map(item: TrashItem) -> Said:
     with transaction.atomic():
         JourneyMap.objects.filter(pk=item.map_id).update(deleted=None)
         item.delete()
-    return _("brought back the map %(name)s from the trash") % {"name": f"‘{item.name}’"}
+    return Said(gettext_noop("brought back the map ‘%(name)s’ from the trash"), name=item.name)
 
 
 def _put_touchpoint(doc: dict, payload: dict) -> None:
@@ -220,14 +230,11 @@ def _add_flows_in(touchpoints: list[dict], flows: list) -> None:
             by_key[source]["next"].insert(min(index, len(by_key[source]["next"])), target)
 
 
-def _restore_library_item(item: TrashItem, user=None) -> str:
+def _restore_library_item(item: TrashItem, user=None) -> Said:
     payload = item.payload
     model = LIBRARY_MODELS[payload["model"]]
     workspace = item.workspace
-    summary = _("brought back the %(kind)s %(name)s from the trash") % {
-        "kind": model._meta.verbose_name,
-        "name": f"‘{item.name}’",
-    }
+    summary = Said(LIBRARY_BACK[model], name=item.name)
     with changes.editing_library(workspace, user, summary):
         fields = dict(payload["fields"])
         if model.objects.filter(workspace=workspace, key=fields["key"]).exists():

@@ -11,6 +11,7 @@ urlpatterns = [
     path(W + "maps/new/", views.map_create, name="map_create"),
     path(M, views.map_detail, name="map_detail"),
     path(M + "board/", views.map_board, name="map_board"),
+    path(M + "present/", views.map_present, name="map_present"),
     path(M + "gaps/", views.map_gaps, name="map_gaps"),
     path(M + "diagram/", views.map_diagram, name="map_diagram"),
     path(M + "export/<str:fmt>/", views.map_download, name="map_download"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -17,11 +18,11 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header, urlencode
+from django.utils import translation
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme, urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
@@ -41,7 +42,10 @@ from .forms import (
     StageForm,
     TouchpointForm,
 )
+from .middleware import remember_language
 from .models import (
+    DEFAULT_LANGUAGE,
+    LANGUAGE_CODES,
     BuyingRole,
     ContentAsset,
     Department,
@@ -53,8 +57,9 @@ from .models import (
     Stage,
     Touchpoint,
     TrashItem,
+    Workspace,
 )
-from .rendering import CONTENT_TYPES, render_map
+from .rendering import CONTENT_TYPES, download_stem, render_map
 
 
 def _fragment(request: HttpRequest) -> bool:
@@ -65,6 +70,31 @@ def _fragment(request: HttpRequest) -> bool:
 def changed(response: HttpResponse) -> HttpResponse:
     """Tell the other regions of the map page to refresh themselves."""
     return trigger_client_event(response, "map-changed", after="settle")
+
+
+# --- the interface language ----------------------------------------------------
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The header's language switch: remembered on the person (and, for the sign-in
+    page, in the language cookie), then back to the page it was used on."""
+    language = request.POST.get("language", "")
+    if language not in dict(settings.LANGUAGES):
+        return HttpResponse(_("Unknown language."), status=400, content_type="text/plain; charset=utf-8")
+    remember_language(request, language)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = reverse("home")
+    response = redirect(back)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+    return response
 
 
 # --- workspaces and the map list -------------------------------------------------
@@ -79,6 +109,12 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "maps/home.html", {"memberships": memberships})
 
 
+def _new_map(workspace: Workspace) -> JourneyMap:
+    """A map not yet saved, in the language the person is using (they may pick another)."""
+    language = translation.get_language() or DEFAULT_LANGUAGE
+    return JourneyMap(workspace=workspace, language=language if language in LANGUAGE_CODES else DEFAULT_LANGUAGE)
+
+
 @login_required
 @require_GET
 def workspace(request: HttpRequest, ws: str) -> HttpResponse:
@@ -87,7 +123,7 @@ def workspace(request: HttpRequest, ws: str) -> HttpResponse:
     maps = membership.workspace.maps.filter(archived=show_archived, deleted=None).annotate(
         stage_count=Count("stages", distinct=True), touchpoint_count=Count("touchpoints", distinct=True)
     )
-    form = MapCreateForm(workspace=membership.workspace, instance=JourneyMap(workspace=membership.workspace))
+    form = MapCreateForm(workspace=membership.workspace, instance=_new_map(membership.workspace))
     ctx = {
         "workspace": membership.workspace,
         "membership": membership,
@@ -102,13 +138,13 @@ def workspace(request: HttpRequest, ws: str) -> HttpResponse:
 @require_POST
 def map_create(request: HttpRequest, ws: str) -> HttpResponse:
     workspace_obj = get_workspace_for_user(request, ws, write=True)
-    form = MapCreateForm(request.POST, workspace=workspace_obj, instance=JourneyMap(workspace=workspace_obj))
+    form = MapCreateForm(request.POST, workspace=workspace_obj, instance=_new_map(workspace_obj))
     if not form.is_valid():
         ctx = {"workspace": workspace_obj, "form": form}
         template = "maps/_map_create_form.html" if request.htmx else "maps/map_create.html"
         return render(request, template, ctx, status=422 if request.htmx else 200)
     journey_map = changes.create_map(workspace_obj, form, user=request.user)
-    messages.success(request, f"Map “{journey_map.name}” created.")
+    messages.success(request, _("Map “%(name)s” created.") % {"name": journey_map.name})
     url = journey_map.get_absolute_url()
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
@@ -137,8 +173,11 @@ def _map_context(request: HttpRequest, journey_map: JourneyMap, board: bool = Tr
 
 
 def _diagram_views(journey_map: JourneyMap) -> list[tuple[str, str]]:
-    views = [("stages", "Stages"), ("departments", "Departments")]
-    views += [(f"persona:{mp.persona.key}", f"Persona: {mp.persona.name}") for mp in journey_map.map_personas.all()]
+    views = [("stages", _("Stages")), ("departments", _("Departments"))]
+    views += [
+        (f"persona:{mp.persona.key}", _("Persona: %(name)s") % {"name": mp.persona.name})
+        for mp in journey_map.map_personas.all()
+    ]
     return views
 
 
@@ -196,6 +235,18 @@ def map_gaps(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     return render(request, "maps/_gaps.html", _map_context(request, journey_map, board=False))
 
 
+@login_required
+@require_GET
+def map_present(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    """Presenter mode: the map full-screen for a projector, one stage at a time."""
+    journey_map = get_map_for_user(request, ws, key, loaded=True)
+    ctx = _map_context(request, journey_map)
+    rows = {group["stage"].key: group for group in ctx["gap_groups"]}
+    ctx["slides"] = [(column, rows[column.stage.key]) for column in ctx["board"]["columns"]]
+    ctx["show"] = "board" if request.GET.get("show") == "board" else "diagram"
+    return render(request, "maps/map_present.html", ctx)
+
+
 def _touchpoint_url_factory(journey_map: JourneyMap):
     ws, key = journey_map.workspace.slug, journey_map.key
     return lambda tp_key: reverse("touchpoint_edit", args=[ws, key, tp_key])
@@ -237,7 +288,7 @@ def _inline_svg(svg: bytes) -> str:
 @require_GET
 def map_download(request: HttpRequest, ws: str, key: str, fmt: str) -> HttpResponse:
     if fmt not in CONTENT_TYPES:
-        raise Http404("No such export format")
+        raise Http404(_("No such export format"))
     journey_map = get_map_for_user(request, ws, key, loaded=True)
     try:
         rendering = render_map(journey_map, request.GET.get("view", "stages"), fmt)
@@ -261,7 +312,7 @@ def map_export_json(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     response = HttpResponse(
         interchange.dumps(interchange.export_map(journey_map)), content_type="application/json; charset=utf-8"
     )
-    response["Content-Disposition"] = content_disposition_header(True, f"{journey_map.key}.journeymap.json")
+    response["Content-Disposition"] = content_disposition_header(True, f"{download_stem(journey_map)}.journeymap.json")
     return response
 
 
@@ -359,7 +410,7 @@ def _write_map(request: HttpRequest, ws: str, key: str) -> JourneyMap:
     return get_map_for_user(request, ws, key, write=request.method == "POST")
 
 
-TRASH_NOTE = _lazy("It goes to the trash, where it waits 30 days to be brought back whole.")
+TRASH_NOTE = gettext_lazy("It goes to the trash, where it waits 30 days to be brought back whole.")
 
 
 def _confirm_delete(
@@ -524,7 +575,7 @@ def stage_move(request: HttpRequest, ws: str, key: str, stage: str, direction: s
     journey_map = get_map_for_user(request, ws, key, write=True)
     step = {"left": -1, "right": 1}.get(direction)
     if step is None:
-        raise Http404("No such direction")
+        raise Http404(_("No such direction"))
     stage_obj = _get_stage(journey_map, stage)
     return _change(
         request,
@@ -698,7 +749,7 @@ def touchpoint_move(request: HttpRequest, ws: str, key: str, tp: str, direction:
     """Keyboard-usable moves: up/down within the stage, left/right to the next stage."""
     journey_map = get_map_for_user(request, ws, key, write=True)
     if direction not in ("up", "down", "left", "right"):
-        raise Http404("No such direction")
+        raise Http404(_("No such direction"))
     touchpoint = _get_touchpoint(journey_map, tp)
     return _change(
         request,
@@ -898,26 +949,36 @@ def funnel(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 # --- the workspace library -------------------------------------------------------------------
 
 LIBRARY = {
-    "personas": {"model": Persona, "form": PersonaForm, "title": _lazy("Personas"), "one": _lazy("persona")},
+    "personas": {
+        "model": Persona,
+        "form": PersonaForm,
+        "title": gettext_lazy("Personas"),
+        "one": gettext_lazy("persona"),
+    },
     "content": {
         "model": ContentAsset,
         "form": ContentAssetForm,
-        "title": _lazy("Content assets"),
-        "one": _lazy("content asset"),
+        "title": gettext_lazy("Content assets"),
+        "one": gettext_lazy("content asset"),
     },
-    "roles": {"model": BuyingRole, "form": BuyingRoleForm, "title": _lazy("Buying roles"), "one": _lazy("buying role")},
+    "roles": {
+        "model": BuyingRole,
+        "form": BuyingRoleForm,
+        "title": gettext_lazy("Buying roles"),
+        "one": gettext_lazy("buying role"),
+    },
     "departments": {
         "model": Department,
         "form": DepartmentForm,
-        "title": _lazy("Departments"),
-        "one": _lazy("department"),
+        "title": gettext_lazy("Departments"),
+        "one": gettext_lazy("department"),
     },
 }
 
 
 def _library_kind(kind: str) -> dict:
     if kind not in LIBRARY:
-        raise Http404("No such library")
+        raise Http404(_("No such library"))
     return LIBRARY[kind]
 
 

@@ -16,14 +16,19 @@ import sys
 PROBES = {
     "graphviz": lambda: shutil.which("dot") is not None,
     "fonts-noto-cjk": lambda: _font_present("Noto Sans CJK"),
+    # Emoji in labels come out of Graphviz as empty boxes without a font that has them.
+    "fonts-noto-color-emoji": lambda: _font_present("Noto Color Emoji"),
+    # msgfmt: `make messages` compiles the translations (locale/*/django.mo).
+    "gettext": lambda: shutil.which("msgfmt") is not None and shutil.which("xgettext") is not None,
     "chromium": lambda: shutil.which("chromium") is not None,
 }
 
 HELP = """\
-journeymap needs: Graphviz (the `dot` command), a CJK font (Noto Sans CJK) and Chromium
-(for the browser tests). This machine has no apt-get, so install them yourself:
-  macOS:   brew install graphviz chromium && brew install --cask font-noto-sans-cjk
-  Fedora:  sudo dnf install graphviz google-noto-sans-cjk-fonts chromium
+journeymap needs: Graphviz (the `dot` command), a CJK font (Noto Sans CJK), an emoji font
+(Noto Color Emoji), GNU gettext (msgfmt) and Chromium (for the browser tests). This machine
+has no apt-get, so install them yourself:
+  macOS:   brew install graphviz gettext chromium && brew install --cask font-noto-sans-cjk font-noto-color-emoji
+  Fedora:  sudo dnf install graphviz gettext google-noto-sans-cjk-fonts google-noto-color-emoji-fonts chromium
 Then run the make command again. Missing now: {missing}"""
 
 

@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import translation
 
 from maps.models import (
     BuyingRole,
@@ -24,6 +25,14 @@ from maps.models import (
 )
 
 PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(autouse=True)
+def _english_between_tests():
+    """A request in Japanese leaves its thread speaking Japanese (LocaleMiddleware
+    activates and never deactivates): each test starts and ends in English."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from maps import changes
-from maps.models import Stage, Touchpoint
+from maps.forms import MapCreateForm
+from maps.models import JourneyMap, Stage, Touchpoint
+from maps.stage_templates import TEMPLATES
 
 from .web import snapshot
 
@@ -20,8 +22,9 @@ def test_free_key_is_made_from_the_name_and_avoids_taken_keys():
     assert changes.free_key("Live demo", ["live-demo", "live-demo-2"]) == "live-demo-3"
 
 
-def test_free_key_of_a_japanese_name_falls_back_to_the_given_word():
-    assert changes.free_key("認知", ["stage"], fallback="stage") == "stage-2"
+def test_free_key_of_a_japanese_name_is_romanised_and_of_no_letters_falls_back_to_the_given_word():
+    assert changes.free_key("認知", ["stage"], fallback="stage") == "ninchi"
+    assert changes.free_key("。", ["stage"], fallback="stage") == "stage-2"
 
 
 def test_free_key_with_a_suffix_still_fits_the_key_length():
@@ -77,3 +80,38 @@ def test_a_library_item_in_use_cannot_be_deleted_and_says_by_what(small_map, wor
     with pytest.raises(changes.Refused, match="1 stage it leads, 2 touchpoints it owns"):
         changes.delete_library_item(marketing)
     assert workspace.departments.filter(key="marketing").exists()
+
+
+def new_map_form(workspace, data: dict, language: str = "en") -> MapCreateForm:
+    form = MapCreateForm(data, workspace=workspace, instance=JourneyMap(workspace=workspace, language=language))
+    assert form.is_valid(), form.errors
+    return form
+
+
+def test_a_japanese_map_in_a_new_workspace_gets_the_defaults_in_japanese(workspace):
+    form = new_map_form(workspace, {"name": "日本向け", "start": "template", "template": "b2b-five-stage"}, "ja")
+    journey_map = changes.create_map(workspace, form)
+    assert journey_map.language == "ja"
+    assert list(workspace.departments.values_list("name", flat=True)) == [
+        "マーケティング",
+        "営業",
+        "カスタマーサクセス",
+    ]
+    assert workspace.roles.get(key="decision-maker").name == "意思決定者"
+    assert journey_map.stages.first().name == TEMPLATES["b2b-five-stage"].stages[0].text["ja"].name
+
+
+def test_the_language_chosen_in_the_form_is_the_maps_and_its_templates(workspace):
+    data = {"name": "Q3", "start": "template", "template": "act-on-lifecycle", "language": "en"}
+    journey_map = changes.create_map(workspace, new_map_form(workspace, data, language="ja"))
+    assert journey_map.language == "en"
+    assert journey_map.stages.first().name == "Attract"
+    assert workspace.departments.get(key="sales").name == "Sales"
+
+
+def test_a_map_in_a_workspace_with_a_library_leaves_the_library_as_it_is(small_map, workspace):
+    before = list(workspace.departments.values_list("key", "name"))
+    form = new_map_form(workspace, {"name": "Japan", "start": "template", "template": "b2b-five-stage"}, "ja")
+    changes.create_map(workspace, form)
+    assert list(workspace.departments.values_list("key", "name")) == before
+    assert not workspace.roles.filter(name="意思決定者").exists()

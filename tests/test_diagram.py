@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import uuid
 
@@ -14,6 +16,7 @@ from maps.diagram import DiagramError, build_dot, build_graph_data, diagram_for,
 from maps.gaps import Gap, find_gaps
 from maps.models import JourneyMap, Stage, Touchpoint, Workspace
 from tests.bench import build_map
+from tests.test_gaps import translated
 
 
 def loaded(journey_map: JourneyMap) -> JourneyMap:
@@ -303,3 +306,73 @@ def test_graphviz_error_is_reported_with_its_first_line():
 def test_unknown_format_is_refused():
     with pytest.raises(DiagramError, match='unknown format "gif"'):
         render("digraph { a }", "gif")
+
+
+# -- languages and emoji -------------------------------------------------------------------
+
+
+def plain(value) -> bool:
+    """Whether the data holds only JSON-able plain values (no lazy translations)."""
+    if isinstance(value, dict):
+        return all(isinstance(key, str | None) and plain(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return all(plain(item) for item in value)
+    return value is None or type(value) in (str, int, float, bool)
+
+
+def test_graph_data_is_plain_in_any_language(small_map):
+    Touchpoint.objects.filter(key="demo").update(owner=None)
+    journey_map = loaded(small_map)
+    with translated({"No owner": "担当なし"}):
+        data = build_graph_data(journey_map, find_gaps(journey_map), "departments")
+    assert plain(data)
+    json.dumps(data)
+    assert data["lanes"][-1]["name"] == "担当なし"
+    assert next(tp for tp in data["touchpoints"] if tp["key"] == "demo")["owner_name"] == "担当なし"
+
+
+def test_diagram_words_are_translated_whole_and_keys_and_structure_stay(small_map):
+    gaps = [gap("pain-hotspot", "warning", "decision", touchpoint="demo"), gap("no-metric", "warning", "decision")]
+    data = build_graph_data(loaded(small_map), gaps, "stages")
+    english = build_dot(data)
+    japanese_words = {
+        "Journey by stage": "ステージ別のジャーニー",
+        "Lead: %(lead)s": "主担当：%(lead)s",
+        ("%(count)s gap · worst: %(worst)s", 0): "ギャップ%(count)s件・最も重い：%(worst)s",
+        "warning": "警告",
+        "gap code\x04pain hotspot": "不満の集中",
+        "for %(personas)s": "%(personas)s向け",
+    }
+    with translated(japanese_words):
+        japanese = build_dot(data)
+    for text in (
+        "ステージ別のジャーニー",
+        "主担当：Sales",
+        "▲ ギャップ2件・最も重い：警告",
+        "! 不満の集中",
+        "Carla CFO, Ivan IT向け",
+    ):
+        assert text in japanese
+    assert "Journey by stage" in english and "▲ 2 gaps · worst: warning" in english
+    tags = re.compile(r"<[^>]*>")
+    assert tags.findall(japanese) == tags.findall(english)  # the same DOT and HTML, other words
+
+
+def test_persona_subtitle_and_empty_stage_are_whole_sentences(small_map):
+    data = build_graph_data(loaded(small_map), [], "persona:it-lead")
+    data["stages"][0]["touchpoints"] = []
+    words = {
+        "Path of %(persona)s": "%(persona)sの道筋",
+        "No touchpoint reaches\n%(persona)s": "%(persona)sに\n届くタッチポイントなし",
+    }
+    with translated(words):
+        dot = build_dot(data)
+    assert "Ivan ITの道筋" in dot and "Ivan ITに<BR/>届くタッチポイントなし" in dot
+    assert "No touchpoint reaches<BR/>Ivan IT" in build_dot(data)
+
+
+def test_emoji_and_zwj_sequences_reach_the_picture_whole(small_map):
+    Touchpoint.objects.filter(key="demo").update(name="🚀 Live demo 👩‍💻 ❤️")
+    dot = build_dot(build_graph_data(loaded(small_map), [], "stages"))
+    assert "🚀 Live demo 👩\u200d💻 ❤\ufe0f" in dot
+    assert "🚀 Live demo 👩\u200d💻 ❤\ufe0f" in render(unique(dot), "svg").decode()

@@ -29,6 +29,7 @@ from maps.models import (
     Stage,
     Touchpoint,
 )
+from tests.test_gaps import translated
 
 PIECES = [
     '<IMG SRC="/etc/passwd"/>',
@@ -210,3 +211,26 @@ def test_hostile_map_exports_a_deck_and_a_csv_with_its_text_intact(hostile_map):
     assert len(deck.slides) == 2 + hostile_map.stages.count()
     rows = list(csv.DictReader(StringIO(gaps_csv(hostile_map).lstrip("\ufeff"))))
     assert rows and any('<IMG SRC="/etc/passwd"/>' in row["message"] for row in rows)
+
+
+HOSTILE_WORDS = {
+    "Journey by stage": '<IMG SRC="/etc/passwd"/> \\N',
+    "Lead: %(lead)s": '%(lead)s"]; image="/etc/passwd"',
+    "gap code\x04pain hotspot": "<b>x</b>{}->;",
+    "hand-off": '"]; image="/etc/passwd" x="\\',
+    "Open this touchpoint": '"]; image="/etc/passwd" \\N',
+    "Legend": "\\G<TABLE>",
+    "No owner": '<IMG SRC="/etc/passwd"/>',
+}
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_a_hostile_translation_is_text_too(hostile_map, view):
+    with translated(HOSTILE_WORDS):
+        dot = build_dot(build_graph_data(hostile_map, find_gaps(hostile_map), view), url_for)
+        svg = render(dot, "svg")
+    for obj in graphviz_objects(dot):
+        assert not FILE_ATTRIBUTES & set(obj), obj.get("name")
+    root = etree.fromstring(svg, etree.XMLParser(resolve_entities=False, no_network=True))
+    assert {etree.QName(element).localname for element in root.iter(etree.Element)} <= SVG_ELEMENTS
+    assert "<IMG" not in dot and "\\G" not in dot.replace("\\\\G", "")

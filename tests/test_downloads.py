@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import urllib.parse
+
 import pytest
 from django.urls import reverse
 
@@ -118,3 +120,17 @@ def test_json_export_is_the_interchange_document(client, viewer, small_map):
     doc = response.json()
     assert doc["format"] == "journeymap/1"
     assert [s["key"] for s in doc["stages"]] == ["awareness", "decision"]
+
+
+def test_a_japanese_map_downloads_under_its_own_name(client, viewer, small_map):
+    small_map.name = "認知から推奨まで: 2027/Q1"
+    small_map.save()
+    login(client, viewer)
+    response = client.get(reverse("map_download", args=["acme", "launch", "pptx"]))
+    # RFC 6266: an ASCII fallback for old clients, the UTF-8 name for everyone else; the
+    # characters no file system takes (: and /) become spaces.
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment; filename*=utf-8''")
+    assert urllib.parse.unquote(disposition.split("''", 1)[1]) == "認知から推奨まで 2027 Q1.pptx"
+    json_disposition = client.get(reverse("map_export_json", args=["acme", "launch"]))["Content-Disposition"]
+    assert urllib.parse.unquote(json_disposition.split("''", 1)[1]) == "認知から推奨まで 2027 Q1.journeymap.json"

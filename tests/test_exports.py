@@ -6,12 +6,14 @@ import csv
 import io
 import re
 
+from django.utils import translation
 from PIL import Image
 from pptx import Presentation
 from pptx.util import Pt
 
 from maps import exports
 from maps.gaps import find_gaps
+from maps.marks import counted
 from maps.models import JourneyMap, Stage, Touchpoint
 
 
@@ -116,3 +118,27 @@ def test_gaps_csv_cannot_run_a_formula(small_map):
     messages = [row[7] for row in rows[1:]]
     assert '\'=HYPERLINK("http://evil") has no KPI.' in messages
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+def test_the_deck_speaks_the_active_language(small_map):
+    with translation.override("ja"):
+        deck = open_deck(small_map)
+        decision_gaps = [gap.message for gap in find_gaps(loaded(small_map)) if gap.stage == "decision"]
+        counts = [counted(severity, n) for severity, n in (("error", 1), ("warning", 2), ("info", 0))]
+    title, decision = slide_text(deck.slides[0]), slide_text(deck.slides[3])
+    assert all(count in title for count in counts) and "ギャップ" in title  # each count is its own message
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日", title)  # the date as Japanese write it
+    assert "タッチポイント" in decision
+    assert all(message in decision for message in decision_gaps)  # the rows' own Japanese messages
+    assert "ROI calculator（公開中）" in decision
+    english = re.compile(r"\b(Gaps|Touchpoints|error|warning|info|Lead|Content)\b")
+    assert not english.findall(title + decision)
+
+
+def test_gaps_csv_headers_follow_the_language_and_its_cells_stay_codes(small_map):
+    journey_map = loaded(small_map)
+    english = read_csv(exports.gaps_csv(journey_map))
+    with translation.override("ja"):
+        japanese = read_csv(exports.gaps_csv(journey_map))
+    assert japanese[0][0] == "コード" and japanese[0] != english[0] and len(japanese[0]) == len(english[0])
+    assert [row[:7] for row in japanese[1:]] == [row[:7] for row in english[1:]]

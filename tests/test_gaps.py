@@ -7,12 +7,18 @@ thing, so each test shows exactly which change makes which row appear.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import trans_real
 
+from maps import gaps as gap_rules
 from maps.gaps import Gap, find_gaps, stage_summary, touchpoint_summary
 from maps.models import (
     BuyingRole,
@@ -28,6 +34,23 @@ from maps.models import (
 )
 
 TODAY = datetime.date(2026, 6, 1)
+
+
+@contextmanager
+def translated(entries: dict, language: str = "ja") -> Iterator[None]:
+    """`language` active, its catalogue holding `entries` for the block: msgid -> text,
+    (msgid, index) -> plural form, "context\x04msgid" -> text. The real catalogues come
+    from the .po files; these tests only need to know that each sentence is looked up whole."""
+    catalog = trans_real.translation(language)._catalog._catalogs[0]
+    saved = {key: catalog[key] for key in entries if key in catalog}
+    catalog.update(entries)
+    try:
+        with translation.override(language):
+            yield
+    finally:
+        for key in entries:
+            catalog.pop(key, None)
+        catalog.update(saved)
 
 
 def gaps_of(journey_map: JourneyMap) -> list[Gap]:
@@ -572,3 +595,42 @@ def test_content_linked_both_ways_is_one_stale_row(small_map):
         if g.code == "stale-content" and g.content == "guide"
     ]
     assert [g.stage for g in rows] == ["awareness"]
+
+
+# -- languages ----------------------------------------------------------------------------
+
+
+def test_every_code_has_a_short_label_that_is_translated_when_read():
+    assert set(gap_rules.CODE_LABELS) == set(gap_rules.CODES)
+    assert all(isinstance(label, Promise) for label in gap_rules.CODE_LABELS.values())
+    assert gap_rules.code_label("pain-hotspot") == "pain hotspot"
+    with translated({"gap code\x04pain hotspot": "不満の集中"}):
+        assert gap_rules.code_label("pain-hotspot") == "不満の集中"
+        assert type(gap_rules.code_label("pain-hotspot")) is str
+
+
+def test_messages_are_whole_translated_sentences_and_codes_keys_stay(complete):
+    set_funnel(complete.awareness, 1000, 59, 0.2)
+    complete.demo.owner = None
+    complete.demo.save()
+    english = gaps_of(complete.map)
+    sentences = {
+        "%(stage)s converts %(rate)s (%(converted)s of %(entered)s), below the %(target)s target.": (
+            "%(stage)sの転換率は%(rate)s（%(entered)s件中%(converted)s件）で、目標の%(target)sを下回っています。"
+        ),
+        "%(stage)s: touchpoint %(touchpoint)s has no owner department.": (
+            "%(stage)s：タッチポイント「%(touchpoint)s」に担当部門がありません。"
+        ),
+    }
+    with translated(sentences):
+        japanese = gaps_of(complete.map)
+    assert [g.as_dict() | {"message": ""} for g in japanese] == [g.as_dict() | {"message": ""} for g in english]
+    messages = {g.code: g.message for g in japanese}
+    assert messages["drop-off"] == "Awarenessの転換率は5.9%（1000件中59件）で、目標の20%を下回っています。"
+    assert messages["touchpoint-no-owner"] == "Evaluation：タッチポイント「Demo」に担当部門がありません。"
+
+
+def test_english_messages_are_as_they_were(complete):
+    set_funnel(complete.awareness, 1000, 59, 0.2)
+    (drop,) = [g for g in gaps_of(complete.map) if g.code == "drop-off"]
+    assert drop.message == "Awareness converts 5.9 % (59 of 1000), below the 20 % target."

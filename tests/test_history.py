@@ -147,4 +147,4 @@ def test_a_new_import_is_the_maps_first_revision(db, workspace, capsys):
     call_command("import_map", str(FULL), "--workspace", "acme")
     key = capsys.readouterr().out.strip()
     journey_map = JourneyMap.objects.get(workspace=workspace, key=key)
-    assert list(journey_map.revisions.values_list("number", "summary")) == [(1, "imported full_map.json")]
+    assert list(journey_map.revisions.values_list("number", "summary_text")) == [(1, "imported full_map.json")]

@@ -111,7 +111,32 @@ def test_exported_file_imports_into_another_workspace_and_exports_the_same(works
     assert run("import_map", str(first), "--workspace", "copy") == "acme-b2b\n"
     run("export_map", "copy/acme-b2b", "-o", str(second))
     assert first.read_bytes() == second.read_bytes()
-    assert json.loads(first.read_text(encoding="utf-8")) == json.loads(FULL_MAP.read_text(encoding="utf-8"))
+    # the file leaves the language out, which means English; export writes it after the goal
+    expected = json.loads(FULL_MAP.read_text(encoding="utf-8"))
+    expected["map"]["language"] = "en"
+    exported = json.loads(first.read_text(encoding="utf-8"))
+    assert exported == expected
+    assert list(exported["map"]) == ["key", "name", "description", "goal", "language"]
+
+
+def test_a_japanese_map_exports_and_imports_with_its_language(workspace, tmp_path):
+    doc = json.loads(FULL_MAP.read_text(encoding="utf-8"))
+    doc["map"]["language"] = "ja"
+    source, exported = tmp_path / "ja.json", tmp_path / "exported.json"
+    source.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    assert run("import_map", str(source), "--workspace", "acme") == "acme-b2b\n"
+    assert JourneyMap.objects.get(workspace=workspace, key="acme-b2b").language == "ja"
+    run("export_map", "acme/acme-b2b", "-o", str(exported))
+    assert json.loads(exported.read_text(encoding="utf-8")) == doc
+
+
+def test_import_of_an_unknown_language_exits_2_naming_the_place(workspace, tmp_path):
+    doc = json.loads(FULL_MAP.read_text(encoding="utf-8"))
+    doc["map"]["language"] = "fr"
+    path = tmp_path / "fr.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert refused("import_map", str(path), "--workspace", "acme") == "map.language: must be one of en, ja"
+    assert not JourneyMap.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.utils import translation
 
+from maps import interchange
 from maps.interchange import InterchangeError, dumps, export_map, import_map, parse, validate
 from maps.models import (
     BuyingRole,
@@ -35,6 +37,14 @@ SLUG_MESSAGE = "must be a slug (letters, digits, hyphens, underscores)"
 
 def full_doc() -> dict:
     return json.loads(FULL_MAP.read_text(encoding="utf-8"))
+
+
+def exported_full_doc(language: str = "en") -> dict:
+    """full_doc() as export writes it: the map's language after its goal (the file leaves
+    it out, which means English)."""
+    doc = full_doc()
+    doc["map"] = {**{name: value for name, value in doc["map"].items() if name != "language"}, "language": language}
+    return doc
 
 
 def row_counts() -> dict[str, int]:
@@ -93,6 +103,9 @@ MALFORMED = [
     ("bad map key", put("map", "key", "acme b2b"), f"map.key: {SLUG_MESSAGE}"),
     ("map key too long", put("map", "key", "k" * 65), "map.key: must be at most 64 characters (is 65)"),
     ("unknown map field", put("map", "archived", True), "map.archived: unknown field"),
+    ("unknown map language", put("map", "language", "fr"), "map.language: must be one of en, ja"),
+    ("map language not text", put("map", "language", None), "map.language: must be one of en, ja"),
+    ("map language in capitals", put("map", "language", "JA"), "map.language: must be one of en, ja"),
     ("departments not a list", put("departments", {"marketing": "M"}), "departments: must be a list"),
     ("stages not a list", put("stages", "attract"), "stages: must be a list"),
     ("item not an object", put("personas", 1, "it-lead"), "personas[1]: must be an object"),
@@ -208,6 +221,7 @@ MALFORMED = [
     ),
     ("bad slug key", put("departments", 0, "key", "Marke ting"), f"departments[0].key: {SLUG_MESSAGE}"),
     ("non-ASCII key", put("roles", 1, "key", "経済"), f"roles[1].key: {SLUG_MESSAGE}"),
+    ("number for a key", put("departments", 0, "key", 5), f"departments[0].key: {SLUG_MESSAGE}"),
     ("missing key", drop("roles", 0, "key"), "roles[0].key: is missing"),
     (
         "duplicate department",
@@ -488,7 +502,38 @@ def test_a_write_that_fails_halfway_leaves_nothing_written(workspace, monkeypatc
 
 
 def test_export_holds_every_value_of_the_document(workspace):
-    assert export_map(import_map(full_doc(), workspace)) == full_doc()
+    assert export_map(import_map(full_doc(), workspace)) == exported_full_doc()
+
+
+def test_export_writes_the_language_after_the_goal(workspace):
+    assert list(export_map(import_map(full_doc(), workspace))["map"]) == [
+        "key",
+        "name",
+        "description",
+        "goal",
+        "language",
+    ]
+
+
+def test_a_document_without_a_language_imports_as_english(workspace):
+    assert "language" not in full_doc()["map"]
+    jm = import_map(full_doc(), workspace)
+    jm.refresh_from_db()
+    assert jm.language == "en"
+
+
+def test_a_japanese_map_keeps_its_language_through_export_and_import(db):
+    jm = import_map(exported_full_doc("ja"), new_workspace("first"))
+    jm.refresh_from_db()
+    assert jm.language == "ja"
+    first = dumps(export_map(jm))
+    assert '"goal": "商談化率を20%に上げる",\n    "language": "ja"\n  },' in first
+    assert export_map(jm) == exported_full_doc("ja")
+
+    copy = import_map(parse(first), new_workspace("second"))
+    copy.refresh_from_db()
+    assert copy.language == "ja"
+    assert dumps(export_map(copy)) == first
 
 
 def test_export_import_export_gives_the_same_text(db):
@@ -508,7 +553,7 @@ def test_export_writes_references_in_canonical_order_and_every_field(workspace):
     # the expand stage's touchpoint first: touchpoints are exported grouped by stage
     doc["touchpoints"].insert(0, doc["touchpoints"].pop())
 
-    assert export_map(import_map(doc, workspace)) == full_doc()
+    assert export_map(import_map(doc, workspace)) == exported_full_doc()
 
 
 def test_export_of_a_map_built_in_the_app(small_map):
@@ -579,3 +624,120 @@ def test_content_types_are_taken_as_words_in_any_case_and_stored_as_their_key(wo
     journey_map = import_map(doc, workspace)
     assert journey_map.workspace.content.get(key=doc["content"][0]["key"]).type == key
     assert export_map(journey_map)["content"][0]["type"] == key
+
+
+# --- translation -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def marked_gettext(monkeypatch) -> list[tuple[str, str]]:
+    """The module's gettext replaced by one that marks what it returns with the language
+    active at the call; the (language, msgid) pairs looked up are recorded."""
+    looked_up = []
+
+    def gettext(message: str) -> str:
+        looked_up.append((translation.get_language(), message))
+        return f"[{translation.get_language()}] {message}"
+
+    monkeypatch.setattr(interchange, "_", gettext)
+    return looked_up
+
+
+def test_a_refusal_message_is_translated_when_raised_and_its_place_is_not(marked_gettext):
+    doc = full_doc()
+    doc["touchpoints"][3]["next"] = ["contrat"]
+    with translation.override("ja"):
+        with pytest.raises(InterchangeError) as caught:
+            validate(doc)
+    # rendered when raised: leaving the language does not change it
+    assert str(caught.value) == 'touchpoints[3].next[0]: [ja] no touchpoint "contrat"'
+    assert caught.value.place == "touchpoints[3].next[0]"
+    assert caught.value.message == '[ja] no touchpoint "contrat"'
+    assert marked_gettext == [("ja", 'no touchpoint "%(key)s"')]
+
+
+@pytest.mark.parametrize(
+    "mutate, msgid",
+    [
+        (put("map", "language", "fr"), "must be one of %(values)s"),
+        (put("stages", 0, "lead", "legal"), 'no department "%(key)s"'),
+        (put("stages", 0, "contributors", "sales"), "must be a list of department keys"),
+        (put("personas", 0, "role", 5), "must be a role key or null"),
+        (append_copy_of_first("stages"), '"%(key)s" is already the key of %(place)s'),
+        (put("map", "archived", True), "unknown field"),
+        (drop("map", "key"), "is missing"),
+        (put("map", "key", "acme b2b"), SLUG_MESSAGE),
+        (put("content", 0, "last_reviewed", "20260501"), "must be a date as YYYY-MM-DD, or null"),
+    ],
+    ids=["choice", "reference", "reference list", "optional reference", "key", "field", "missing", "slug", "date"],
+)
+def test_refusals_look_up_their_english_msgid_in_the_active_language(marked_gettext, mutate, msgid):
+    doc = full_doc()
+    mutate(doc)
+    with translation.override("ja"), pytest.raises(InterchangeError) as caught:
+        validate(doc)
+    assert marked_gettext == [("ja", msgid)]
+    assert caught.value.message.startswith("[ja] ")
+    assert str(caught.value) == f"{caught.value.place}: {caught.value.message}"
+    assert "[ja]" not in caught.value.place
+
+
+def test_the_values_of_the_format_stay_as_they_are_in_a_translated_message(marked_gettext):
+    doc = full_doc()
+    doc["map"]["language"] = "fr"
+    with translation.override("ja"), pytest.raises(InterchangeError) as caught:
+        validate(doc)
+    assert str(caught.value) == "map.language: [ja] must be one of en, ja"
+
+
+def test_a_text_that_is_not_json_is_refused_in_the_active_language(marked_gettext):
+    with translation.override("ja"), pytest.raises(InterchangeError) as caught:
+        parse("[]")
+    assert str(caught.value) == "[ja] document: [ja] must be a JSON object"
+
+
+def _workspace_with_a_different_cfo(workspace: Workspace) -> Persona:
+    role = BuyingRole.objects.create(workspace=workspace, key="decision-maker", name="Decision maker")
+    return Persona.objects.create(workspace=workspace, key="cfo", name="Our CFO", role=role, title="")
+
+
+def test_the_report_of_a_reused_item_that_differs(workspace):
+    _workspace_with_a_different_cfo(workspace)
+    doc = full_doc()
+    assert doc["personas"][0]["key"] == "cfo"
+    doc["personas"][0].update(role="decision-maker", title="", goals="", motivations="", triggers="", fears="")
+    jm = import_map(doc, workspace)
+    assert [str(item) for item in jm.reused if item.key == "cfo"] == [
+        'reused persona "cfo": name is "Our CFO" here, "Carla CFO" in the file; influence is empty here, 5 in the'
+        ' file; background is empty here, "15 years in finance" in the file'
+    ]
+
+
+def test_the_report_of_a_reused_item_is_in_the_language_it_is_shown_in(workspace, monkeypatch):
+    _workspace_with_a_different_cfo(workspace)
+    doc = full_doc()
+    doc["personas"][0] = {"key": "cfo", "name": "Our CFO", "role": None}
+    jm = import_map(doc, workspace)
+    (item,) = [item for item in jm.reused if item.key == "cfo"]
+    assert str(item) == 'reused persona "cfo": role is "decision-maker" here, empty in the file'
+
+    looked_up = []
+
+    def gettext(message: str) -> str:
+        looked_up.append((translation.get_language(), message))
+        return f"[{translation.get_language()}] {message}"
+
+    def pgettext(context: str, message: str) -> str:
+        looked_up.append((translation.get_language(), f"{context}|{message}"))
+        return f"[{translation.get_language()}] {message}"
+
+    monkeypatch.setattr(interchange, "_", gettext)
+    monkeypatch.setattr(interchange, "pgettext", pgettext)
+    with translation.override("ja"):
+        said = str(item)
+    assert said == '[ja] reused persona "cfo": [ja] role is "decision-maker" here, [ja] empty in the file'
+    assert sorted(looked_up) == [
+        ("ja", "%(field)s is %(here)s here, %(there)s in the file"),
+        ("ja", 'reused persona "%(key)s": %(differences)s'),
+        ("ja", "value of a field|empty"),
+    ]

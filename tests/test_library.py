@@ -548,5 +548,5 @@ def test_library_key_is_made_from_the_name(client, editor, library):
         "sales",
         "service",
         "sales-2",
-        "department",
+        "eigyou",  # 営業, romanised: a key people can read
     ]

@@ -67,9 +67,26 @@ def test_japanese_template_gives_japanese_stage_names(client, owner, workspace):
     login(client, owner)
     create(client, {"name": "日本向け", "start": "template", "template": "act-on-lifecycle", "language": "ja"})
     jm = JourneyMap.objects.get(workspace=workspace, name="日本向け")
-    assert jm.key == "map"  # a Japanese name makes no slug
+    assert jm.key == "nihonmuke"  # the Japanese name, romanised
+    assert jm.language == "ja"
     assert list(jm.stages.values_list("name", flat=True)) == ["集客", "リード獲得", "育成", "コンバージョン", "拡大"]
     assert "どのチャネルが使われていますか？" in jm.stages.get(key="attract").questions
+
+
+def test_a_map_created_in_japanese_in_a_new_workspace_gets_japanese_departments_and_roles(client, owner, workspace):
+    login(client, owner)
+    create(client, {"name": "認知から推奨まで", "start": "template", "template": "b2b-five-stage", "language": "ja"})
+    jm = JourneyMap.objects.get(workspace=workspace, key="ninchi-kara-suishou-made")
+    departments = list(workspace.departments.values_list("name", flat=True))
+    assert departments == ["マーケティング", "営業", "カスタマーサクセス"]
+    assert "意思決定者" in workspace.roles.values_list("name", flat=True)
+    assert jm.stages.first().lead.name == "マーケティング"
+
+
+def test_the_create_form_starts_in_the_language_of_the_person(client, owner, workspace):
+    login(client, owner)
+    page = client.get(reverse("workspace", args=[workspace.slug]), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert '<option value="ja" selected>' in page
 
 
 def test_blank_map_has_no_stages(client, editor, workspace):

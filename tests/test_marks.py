@@ -8,13 +8,16 @@ import io
 import re
 
 import pytest
+from django.template import Context, Template
 from django.urls import reverse
+from django.utils import translation
 from pptx import Presentation
 
 from maps import diagram, exports, marks
 from maps.gaps import find_gaps
 from maps.models import ContentAsset, JourneyMap
 
+from .test_gaps import translated
 from .web import html, login
 
 
@@ -126,3 +129,22 @@ def test_the_gap_list_page_shows_no_handwritten_marks(client, owner, small_map):
     response = client.get(reverse("map_gaps", args=["acme", "launch"]), HTTP_HX_REQUEST="true")
     text = " ".join(html(response).xpath('//span[contains(@class, "sev ")]//text()'))
     assert "!" not in text and " i " not in f" {text} "
+
+
+def test_percent_follows_the_language():
+    assert marks.percent(0.0595) == "5.95 %" and marks.percent(0.2) == "20 %"
+    with translation.override("ja"):
+        assert marks.percent(0.0595) == "5.95%" and marks.percent(0.001) == "0.1%"
+    with translation.override("de"):
+        assert marks.percent(0.0595) == "5,95 %"
+    assert marks.percent(None) == "–"
+
+
+def test_counted_looks_up_its_plural_in_the_active_language():
+    assert marks.counted("warning", 1) == "1 warning" and marks.counted("warning", 2) == "2 warnings"
+    with translated({("%(n)d warning", 0): "警告%(n)d件"}):
+        assert marks.counted("warning", 2) == "警告2件"
+
+
+def test_gap_label_filter_gives_the_codes_short_label():
+    assert Template("{% load marks %}{{ code|gap_label }}").render(Context({"code": "no-handoff"})) == "no handoff"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from maps import matrices
 from maps.gaps import find_gaps
@@ -371,3 +372,13 @@ def test_the_funnel_and_the_gap_message_give_a_rate_the_same_words(small_map):
     (drop,) = [g for g in found if g.code == "drop-off"]
     row = matrices.funnel(loaded, found)[0]
     assert row["rate"] == "5.95 %" and row["rate"] in drop.message and row["drop_off"]
+
+
+def test_the_funnel_and_the_gap_message_agree_on_a_rate_in_japanese_too(small_map):
+    Stage.objects.filter(map=small_map, key="awareness").update(entered=2000, converted=119, target_conversion=0.1)
+    loaded = JourneyMap.objects.loaded().get(pk=small_map.pk)
+    with translation.override("ja"):
+        found = find_gaps(loaded)
+        row = matrices.funnel(loaded, found)[0]
+    (drop,) = [g for g in found if g.code == "drop-off"]
+    assert row["rate"] == "5.95%" and row["target"] == "10%" and row["rate"] in drop.message

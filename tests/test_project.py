@@ -22,10 +22,11 @@ def test_admin_lists_and_opens_every_model_of_the_app(admin_client, small_map, o
     from django.utils.html import escape
 
     from maps import changes
-    from maps.models import TrashItem
+    from maps.models import TrashItem, UserSettings
 
     changes.record_creation(small_map, owner)
     TrashItem.objects.create(workspace=small_map.workspace, map=small_map, kind="touchpoint", name="Gone")
+    UserSettings.choose_language(owner, "ja")
     for model in apps.get_app_config("maps").get_models():
         name = model._meta.model_name
         listing = admin_client.get(reverse(f"admin:maps_{name}_changelist"))

@@ -12,7 +12,7 @@ from .web import HX, login
 
 
 def summaries(journey_map: JourneyMap) -> list[str]:
-    return list(Revision.objects.filter(map=journey_map).order_by("number").values_list("summary", flat=True))
+    return list(Revision.objects.filter(map=journey_map).order_by("number").values_list("summary_text", flat=True))
 
 
 def test_an_edit_through_the_page_is_a_revision_with_who_and_what(client, editor, small_map):

@@ -1,4 +1,5 @@
-"""Template access to maps.marks: `{% marks_css %}`, `{{ severity|mark_symbol }}`, `{{ severity|mark_word }}`."""
+"""Template access to maps.marks: `{% marks_css %}`, `{{ severity|mark_symbol }}`, `{{ severity|mark_word }}`,
+and to the gap codes' short labels: `{{ gap.code|gap_label }}`."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from django import template
 from django.utils.safestring import mark_safe
 
 from maps import marks
+from maps.gaps import code_label
 
 register = template.Library()
 
@@ -34,3 +36,9 @@ def percent(rate: float | None) -> str:
 @register.filter
 def counted(severity: str, n: int) -> str:
     return marks.counted(severity, n)
+
+
+@register.filter
+def gap_label(code: str) -> str:
+    """The short label of a gap code (maps.gaps.CODE_LABELS) in the active language."""
+    return code_label(code)

@@ -15,6 +15,15 @@
     box._timer = setTimeout(function () { box.hidden = true; }, isError ? 6000 : 2500);
   }
 
+  // Words people read come from the page, in their language: an element's text, or one of
+  // its data- attributes (base.html renders them with {% translate %}). The English is for
+  // a page drawn without them.
+  function pageText(id, attr, english) {
+    var el = document.getElementById(id);
+    var text = el && (attr ? el.getAttribute(attr) : el.textContent);
+    return (text && text.trim()) || english;
+  }
+
   function editorBox() {
     var editor = document.getElementById("editor");
     return editor && editor.innerHTML.trim() ? editor : null;
@@ -57,7 +66,7 @@
   function askDiscard(then) {
     var dialog = document.getElementById("discard-dialog");
     if (!dialog || typeof dialog.showModal !== "function") {
-      if (window.confirm("Discard your changes?")) then();
+      if (window.confirm(pageText("discard-title", null, "Discard your changes?"))) then();
       return;
     }
     dialog.returnValue = "";
@@ -296,11 +305,12 @@
     body.addEventListener("htmx:responseError", function (evt) {
       var status = evt.detail.xhr.status;
       if (status === 400 || status === 409) return; // the journeymap-error event already said why
-      var text = status === 403 ? "You can view this workspace but not change it."
-        : status === 404 ? "That no longer exists; reload the page." : "Something went wrong (" + status + "). Nothing was changed.";
+      var text = status === 403 ? pageText("toast", "data-forbidden", "You can view this workspace but not change it.")
+        : status === 404 ? pageText("toast", "data-gone", "That no longer exists; reload the page.")
+        : pageText("toast", "data-failed", "Something went wrong ({status}). Nothing was changed.").replace("{status}", status);
       toast(text, true);
     });
-    body.addEventListener("htmx:sendError", function () { toast("The server cannot be reached. Nothing was changed.", true); });
+    body.addEventListener("htmx:sendError", function () { toast(pageText("toast", "data-unreachable", "The server cannot be reached. Nothing was changed."), true); });
     body.addEventListener("journeymap-error", function (evt) { toast(evt.detail.message, true); });
     body.addEventListener("journeymap-saved", function (evt) { toast(evt.detail.message, false); });
 

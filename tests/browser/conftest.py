@@ -75,9 +75,16 @@ def settle(page) -> None:
     page.wait_for_function("() => !document.querySelector('.htmx-request')")
 
 
-def sign_in(page, username: str, password: str) -> None:
+def sign_in(page, username: str, password: str, lang: str = "en") -> None:
+    """Sign in as a person would, reading the labels in the page's language (`lang`)."""
+    from django.utils import translation
+    from django.utils.text import capfirst
+
+    # Django labels the username with its field's verbose name, the password with its own word.
+    with translation.override(lang):
+        words = [capfirst(translation.gettext("username"))] + [translation.gettext(w) for w in ("Password", "Sign in")]
     page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label(words[0]).fill(username)
+    page.get_by_label(words[1]).fill(password)
+    page.get_by_role("button", name=words[2]).click()
     page.wait_for_load_state("networkidle")

@@ -8,18 +8,19 @@ is complete, so a bad reference never empties an existing file.
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext_lazy
 
 from maps.cli import get_map, write_file
 from maps.interchange import dumps, export_map
 
 
 class Command(BaseCommand):
-    help = "Export a journey map with everything it uses as a journeymap/1 JSON document."
+    help = gettext_lazy("Export a journey map with everything it uses as a journeymap/1 JSON document.")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("map", metavar="WORKSPACE/MAP")
         parser.add_argument(
-            "-o", "--output", default="-", metavar="FILE", help="the file to write, - for standard output"
+            "-o", "--output", default="-", metavar="FILE", help=gettext_lazy("the file to write, - for standard output")
         )
 
     def handle(self, *args, **options) -> None:

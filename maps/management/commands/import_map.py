@@ -18,32 +18,38 @@ import sys
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from maps import changes, history
 from maps.cli import bad_input, get_map, get_workspace
 from maps.interchange import InterchangeError, import_map, parse
+from maps.said import Said
 
 
 class Command(BaseCommand):
-    help = "Import a journeymap/1 JSON document into a workspace and print the map key."
+    help = gettext_lazy("Import a journeymap/1 JSON document into a workspace and print the map key.")
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("file", metavar="FILE", help="a journeymap/1 JSON file, - for standard input")
+        parser.add_argument("file", metavar="FILE", help=gettext_lazy("a journeymap/1 JSON file, - for standard input"))
         parser.add_argument("--workspace", required=True, metavar="SLUG")
-        parser.add_argument("--into", metavar="MAP", help="replace the content of this existing map")
+        parser.add_argument("--into", metavar="MAP", help=gettext_lazy("replace the content of this existing map"))
         parser.add_argument(
             "--update-library",
             action="store_true",
-            help="library items the workspace has under the same key take the file's fields "
-            "(without it they are kept, and each that differs is listed on stderr)",
+            help=gettext_lazy(
+                "library items the workspace has under the same key take the file's fields "
+                "(without it they are kept, and each that differs is listed on stderr)"
+            ),
         )
 
     def handle(self, *args, **options) -> None:
         workspace = get_workspace(options["workspace"])
         into = get_map(f"{workspace.slug}/{options['into']}", loaded=False) if options["into"] else None
         text = read_input(options["file"])
-        name = os.path.basename(options["file"]) if options["file"] != "-" else _("standard input")
-        summary = _("imported %(file)s") % {"file": name}
+        if options["file"] == "-":
+            summary = Said(gettext_noop("imported from standard input"))
+        else:
+            summary = Said(gettext_noop("imported %(file)s"), file=os.path.basename(options["file"]))
         try:
             if into is not None:
                 history.replace(into, parse(text), summary=summary)
@@ -66,4 +72,6 @@ def read_input(path: str) -> bytes | str:
         with open(path, "rb") as file:
             return file.read()
     except OSError as err:
-        raise bad_input(f'cannot read "{path}": {err.strerror or err}') from None
+        raise bad_input(
+            _('cannot read "%(path)s": %(reason)s') % {"path": path, "reason": err.strerror or err}
+        ) from None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from maps.changes import Refused
 from maps.cli import bad_input, get_map
@@ -10,7 +12,7 @@ from maps.history import restore
 
 
 class Command(BaseCommand):
-    help = "Restore a map's content as it was at a revision; prints the new revision's number."
+    help = gettext_lazy("Restore a map's content as it was at a revision; prints the new revision's number.")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("ref", metavar="WORKSPACE/MAP")
@@ -22,7 +24,7 @@ class Command(BaseCommand):
         try:
             number = int(revision)
         except ValueError:
-            raise bad_input(f'--revision must be a revision number, not "{revision}"') from None
+            raise bad_input(_('--revision must be a revision number, not "%(value)s"') % {"value": revision}) from None
         try:
             restore(journey_map, number)
         except Refused as refused:

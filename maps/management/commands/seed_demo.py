@@ -1,4 +1,8 @@
-"""`python manage.py seed_demo`: the demo workspace, its user, and two maps to look at.
+"""`python manage.py seed_demo`: the demo workspaces, their user, and maps to look at.
+
+The English workspace `demo` holds the filled example map and an empty Japanese map
+made from a template; the Japanese workspace `demo-ja` holds the same example map as a
+Japanese team writes it (its departments and buying roles in Japanese too).
 
 `make run` calls this every time, so each step only creates what is missing and never
 touches what exists: a demo user's new password, a renamed stage or a deleted
@@ -12,44 +16,59 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from maps import changes, interchange
 from maps.models import JourneyMap, Membership, Workspace
+from maps.said import Said
 from maps.stage_templates import apply_template, ensure_workspace_defaults
 
-DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "acme-b2b.json"
-WORKSPACE_SLUG, WORKSPACE_NAME = "demo", "Demo workspace"
+DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
+DEMO_FILE = DEMO_DIR / "acme-b2b.json"
+JAPANESE_DEMO_FILE = DEMO_DIR / "acme-b2b-ja.json"
+# Workspace names are the team's own text, as a team would name it; not interface text.
+WORKSPACE_SLUG, WORKSPACE_NAME = "demo", "Demo workspace"  # i18n: not for people
+JAPANESE_WORKSPACE_SLUG, JAPANESE_WORKSPACE_NAME = "demo-ja", "デモワークスペース（日本語）"
 USERNAME, PASSWORD = "demo", "demo-journeymap"
 EXAMPLE_MAP_KEY = "acme-b2b"
+JAPANESE_EXAMPLE_MAP_KEY = "acme-b2b-ja"
 JAPANESE_MAP_KEY = "b2b-five-stage-ja"
 JAPANESE_MAP_NAME = "B2Bジャーニー（5段階テンプレート）"
 JAPANESE_MAP_DESCRIPTION = "b2b-five-stage テンプレートから作成した、日本語の空のジャーニーマップです。"
 
+DEMO_CREATED = Said(gettext_noop("created the demo map"))
+
 
 class Command(BaseCommand):
-    help = "Create the demo workspace, user and maps; safe to run again."
+    help = gettext_lazy("Create the demo workspaces, user and maps; safe to run again.")
 
     def handle(self, *args, **options) -> None:
         with transaction.atomic():
-            workspace = self.ensure_workspace()
-            self.ensure_user(workspace)
+            workspace = self.ensure_workspace(WORKSPACE_SLUG, WORKSPACE_NAME)
+            user = self.ensure_user()
+            self.ensure_member(workspace, user)
             # The example map first: it brings its own departments and roles, and the
             # defaults then only fill in what it lacks.
-            self.ensure_example_map(workspace)
+            self.ensure_example_map(workspace, EXAMPLE_MAP_KEY, DEMO_FILE)
             ensure_workspace_defaults(workspace)
             self.ensure_japanese_map(workspace)
+            japanese = self.ensure_workspace(JAPANESE_WORKSPACE_SLUG, JAPANESE_WORKSPACE_NAME)
+            self.ensure_member(japanese, user)
+            self.ensure_example_map(japanese, JAPANESE_EXAMPLE_MAP_KEY, JAPANESE_DEMO_FILE)
+            ensure_workspace_defaults(japanese, "ja")
         # The URL depends on how the app is served (make run prints it); the login does not.
-        self.stdout.write(f"Sign in as {USERNAME} / {PASSWORD}")
+        self.stdout.write(_("Sign in as %(user)s / %(password)s") % {"user": USERNAME, "password": PASSWORD})
 
-    def say(self, created: bool, what: str) -> None:
-        self.stdout.write(f"{'Created' if created else 'Kept existing'} {what}")
+    def say(self, created: bool, created_text: str, kept_text: str, **values: str) -> None:
+        self.stdout.write((created_text if created else kept_text) % values)
 
-    def ensure_workspace(self) -> Workspace:
-        workspace, created = Workspace.objects.get_or_create(slug=WORKSPACE_SLUG, defaults={"name": WORKSPACE_NAME})
-        self.say(created, f'workspace "{workspace.slug}"')
+    def ensure_workspace(self, slug: str, name: str) -> Workspace:
+        workspace, created = Workspace.objects.get_or_create(slug=slug, defaults={"name": name})
+        self.say(created, _('Created workspace "%(slug)s"'), _('Kept existing workspace "%(slug)s"'), slug=slug)
         return workspace
 
-    def ensure_user(self, workspace: Workspace) -> None:
+    def ensure_user(self):
         user, created = get_user_model().objects.get_or_create(
             username=USERNAME,
             defaults={"email": "demo@example.com", "is_staff": True, "is_superuser": True},
@@ -58,28 +77,37 @@ class Command(BaseCommand):
             # Staff and superuser so the same login opens the admin.
             user.set_password(PASSWORD)
             user.save(update_fields=["password"])
-        self.say(created, f'user "{user.username}"')
-        _, created = Membership.objects.get_or_create(
+        self.say(created, _('Created user "%(user)s"'), _('Kept existing user "%(user)s"'), user=user.username)
+        return user
+
+    def ensure_member(self, workspace: Workspace, user) -> None:
+        _membership, created = Membership.objects.get_or_create(
             workspace=workspace, user=user, defaults={"role": Membership.OWNER}
         )
-        self.say(created, f'membership of "{user.username}" in "{workspace.slug}"')
+        self.say(
+            created,
+            _('Created membership of "%(user)s" in "%(workspace)s"'),
+            _('Kept existing membership of "%(user)s" in "%(workspace)s"'),
+            user=user.username,
+            workspace=workspace.slug,
+        )
 
-    def ensure_example_map(self, workspace: Workspace) -> None:
-        journey_map = JourneyMap.objects.filter(workspace=workspace, key=EXAMPLE_MAP_KEY).first()
+    def ensure_example_map(self, workspace: Workspace, key: str, path: Path) -> None:
+        journey_map = JourneyMap.objects.filter(workspace=workspace, key=key).first()
         created = journey_map is None
         if created:
-            document = interchange.parse(DEMO_FILE.read_text(encoding="utf-8"))
+            document = interchange.parse(path.read_text(encoding="utf-8"))
             journey_map = interchange.import_map(document, workspace)
-            changes.record_creation(journey_map, summary="created the demo map")
-        self.say(created, f'map "{journey_map.ref}"')
+            changes.record_creation(journey_map, summary=DEMO_CREATED)
+        self.say(created, _('Created map "%(map)s"'), _('Kept existing map "%(map)s"'), map=journey_map.ref)
 
     def ensure_japanese_map(self, workspace: Workspace) -> None:
         journey_map, created = JourneyMap.objects.get_or_create(
             workspace=workspace,
             key=JAPANESE_MAP_KEY,
-            defaults={"name": JAPANESE_MAP_NAME, "description": JAPANESE_MAP_DESCRIPTION},
+            defaults={"name": JAPANESE_MAP_NAME, "description": JAPANESE_MAP_DESCRIPTION, "language": "ja"},
         )
         if created:
             apply_template(journey_map, "b2b-five-stage", "ja")
-            changes.record_creation(journey_map, summary="created the demo map")
-        self.say(created, f'map "{journey_map.ref}"')
+            changes.record_creation(journey_map, summary=DEMO_CREATED)
+        self.say(created, _('Created map "%(map)s"'), _('Kept existing map "%(map)s"'), map=journey_map.ref)

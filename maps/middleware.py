@@ -1,0 +1,49 @@
+"""The interface language of a request: the signed-in person's choice, if they made one.
+
+Django's LocaleMiddleware has already picked the browser's language (the language
+cookie, then Accept-Language); a choice stored on the person (UserSettings) wins over
+both, so it follows them to every browser they sign in from. The choice is read from
+the database once per session and kept in the session after that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+
+from .models import UserSettings
+
+SESSION_KEY = "journeymap_language"
+
+
+class UserLanguageMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        language = user_language(request)
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        if language:
+            response.headers.setdefault("Content-Language", language)
+        return response
+
+
+def user_language(request: HttpRequest) -> str:
+    """The language the signed-in person chose, or "" to follow the browser."""
+    if not request.user.is_authenticated:
+        return ""
+    if SESSION_KEY not in request.session:
+        request.session[SESSION_KEY] = UserSettings.language_of(request.user)
+    return request.session[SESSION_KEY]
+
+
+def remember_language(request: HttpRequest, language: str) -> None:
+    """Store a choice made in the header's switch, on the person and in this session."""
+    if request.user.is_authenticated:
+        UserSettings.choose_language(request.user, language)
+        request.session[SESSION_KEY] = language
