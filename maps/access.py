@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 from .models import JourneyMap, Membership, Workspace
 
 
-def get_membership(request: HttpRequest, workspace_slug: str, write: bool = False) -> Membership:
-    """The user's membership of the workspace: 404 for non-members, 403 for viewers writing."""
+def get_membership(request: HttpRequest, workspace_slug: str, write: bool = False, own: bool = False) -> Membership:
+    """The user's membership of the workspace: 404 for non-members, 403 for viewers
+    writing, and 403 for anyone but an owner where `own` (deleting maps, managing members)."""
     try:
         membership = Membership.objects.select_related("workspace").get(
             workspace__slug=workspace_slug, user=request.user
@@ -21,18 +22,27 @@ def get_membership(request: HttpRequest, workspace_slug: str, write: bool = Fals
         raise Http404(_("No such workspace")) from None
     if write and not membership.can_edit:
         raise PermissionDenied(_("Viewers cannot change this workspace."))
+    if own and membership.role != Membership.OWNER:
+        raise PermissionDenied(_("Only an owner of the workspace can do this."))
     return membership
 
 
-def get_workspace_for_user(request: HttpRequest, workspace_slug: str, write: bool = False) -> Workspace:
-    return get_membership(request, workspace_slug, write).workspace
+def get_workspace_for_user(
+    request: HttpRequest, workspace_slug: str, write: bool = False, own: bool = False
+) -> Workspace:
+    return get_membership(request, workspace_slug, write, own).workspace
 
 
 def get_map_for_user(
-    request: HttpRequest, workspace_slug: str, map_key: str, write: bool = False, loaded: bool = False
+    request: HttpRequest,
+    workspace_slug: str,
+    map_key: str,
+    write: bool = False,
+    loaded: bool = False,
+    own: bool = False,
 ) -> JourneyMap:
     """The map, loaded for gaps and diagrams when `loaded` (a fixed number of queries)."""
-    membership = get_membership(request, workspace_slug, write)
+    membership = get_membership(request, workspace_slug, write, own)
     maps = JourneyMap.objects.loaded() if loaded else JourneyMap.objects.select_related("workspace")
     # A map in the trash is gone for the pages until it is brought back.
     journey_map = get_object_or_404(maps, workspace=membership.workspace, key=map_key, deleted=None)

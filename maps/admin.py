@@ -5,19 +5,25 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from . import changes
 from .models import (
     BuyingRole,
+    Comment,
     ContentAsset,
     Department,
     Flow,
+    Invitation,
     JourneyMap,
     MapPersona,
     Membership,
     Metric,
     Persona,
     Revision,
+    ShareLink,
     Stage,
     Touchpoint,
     TrashItem,
     UserSettings,
+    VoteDot,
+    VoteItem,
+    VoteSession,
     Workspace,
 )
 from .said import Said
@@ -296,3 +302,39 @@ class TrashItemAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+# Workshops: looked at here, managed in the app (workspace settings, comments, votes).
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["workspace", "role", "created", "expires", "revoked", "accepted"]
+    list_filter = ["role"]
+    readonly_fields = ["token_hash"]
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ["map", "target", "author", "created", "resolved"]
+    list_filter = ["target"]
+    search_fields = ["body"]
+
+
+@admin.register(VoteSession)
+class VoteSessionAdmin(admin.ModelAdmin):
+    list_display = ["title", "map", "votes_each", "created", "closed"]
+
+
+@admin.register(VoteItem)
+class VoteItemAdmin(admin.ModelAdmin):
+    list_display = ["label", "session", "kind"]
+
+
+@admin.register(VoteDot)
+class VoteDotAdmin(admin.ModelAdmin):
+    list_display = ["item", "user", "created"]
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(admin.ModelAdmin):
+    list_display = ["map", "label", "created", "expires", "revoked", "views"]
+    readonly_fields = ["token_hash", "password"]

@@ -27,7 +27,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext_lazy
 
-from . import conflicts, revisions
+from . import conflicts, live, revisions
 from .models import (
     BuyingRole,
     ContentAsset,
@@ -189,6 +189,7 @@ def _record(journey_map: JourneyMap, change: Change) -> Revision | None:
     )
     JourneyMap.objects.filter(pk=journey_map.pk).update(version=number, updated=timezone.now())
     journey_map.version = number
+    live.announce(journey_map.pk, user, change.summary)
     return revision
 
 

@@ -17,9 +17,10 @@ from PIL import Image
 from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.enum.shapes import MSO_SHAPE
+from pptx.enum.text import PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
-from . import marks
+from . import comments, marks, votes
 from .diagram import _wrap, build_dot, build_graph_data, render
 from .gaps import SEVERITIES, Gap, find_gaps, stage_content
 from .models import JourneyMap
@@ -84,8 +85,13 @@ def export_pptx(journey_map: JourneyMap, view: str = "stages") -> bytes:
     deck.core_properties.title = journey_map.name
     _title_slide(deck, journey_map, gaps)
     _diagram_slide(deck, png)
+    open_comments = comments.stage_totals(journey_map)
     for number, stage in enumerate(journey_map.stages.all(), 1):
         _stage_slide(deck, number, stage, [gap for gap in gaps if gap.stage == stage.key])
+        _comments_footer(deck.slides[-1], open_comments.get(stage.key, 0))
+    latest_vote = votes.latest_closed(journey_map)
+    if latest_vote is not None:
+        _vote_slide(deck, votes.tally(latest_vote, journey_map=journey_map))
     output = io.BytesIO()
     deck.save(output)
     return output.getvalue()
@@ -196,6 +202,19 @@ def _stage_slide(deck, number: int, stage, gaps: list[Gap]) -> None:
     _text(slide, MARGIN * 2 + column_width, top, column_width, height, lines)
 
 
+def _comments_footer(slide, count: int) -> None:
+    """The stage's open comments, in the bottom margin under the gaps column: what the
+    workshop still has to talk about. Nothing when there are none."""
+    if not count:
+        return
+    # Translators: the footer of a stage slide, e.g. "3 open comments".
+    text = ngettext("%(count)s open comment", "%(count)s open comments", count) % {"count": number_format(count)}
+    width = (SLIDE_WIDTH - 3 * MARGIN) // 2
+    left, top = MARGIN * 2 + width, SLIDE_HEIGHT - Inches(0.45)
+    frame = _text(slide, left, top, width, Inches(0.35), [(text, 12, True, MUTED)])
+    frame.paragraphs[0].alignment = PP_ALIGN.RIGHT
+
+
 def _gap_line(gap: Gap) -> str:
     # Translators: a gap on a stage slide: its severity ("error") and its message.
     return _("%(severity)s: %(message)s") % {"severity": marks.SEVERITY[gap.severity].word, "message": gap.message}
@@ -243,6 +262,39 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+VOTE_SLIDE_ROWS = 10
+
+
+def _vote_slide(deck, result: votes.Tally) -> None:
+    """The ranked result of the map's latest closed vote: its first ten with their dots."""
+    slide = _blank(deck)
+    _band(slide, Inches(1.05))
+    # Translators: the title of the deck's slide with a vote's result, e.g. "Vote: What should we fix first?".
+    title = _("Vote: %(title)s") % {"title": _cut(result.session.title, 70)}
+    _text(slide, MARGIN, Inches(0.2), SLIDE_WIDTH - 2 * MARGIN, Inches(0.8), [(title, TITLE_PT, True, WHITE)])
+    ended = result.session.closed or result.session.ends
+    summary = ngettext(
+        "%(dots)s vote from %(people)s member",
+        "%(dots)s votes from %(people)s members",
+        result.total or 0,
+    ) % {"dots": number_format(result.total or 0), "people": number_format(result.voters or 0)}
+    if ended:
+        summary = f"{date_format(timezone.localtime(ended), 'DATE_FORMAT')} · {summary}"
+    lines = [(summary, 16, False, MUTED)]
+    for row in result.top(VOTE_SLIDE_ROWS):
+        count = ngettext("%(n)s vote", "%(n)s votes", row.count) % {"n": number_format(row.count)}
+        # Translators: a ranked item on the vote slide, e.g. "1. Webinar: too long — 5 votes".
+        line = _("%(rank)s. %(item)s — %(count)s") % {
+            "rank": row.rank,
+            "item": _cut(row.item.label, 110),
+            "count": count,
+        }
+        lines.append((line, 18 if row.rank == 1 else BODY_PT + 2, row.rank == 1, INK))
+    if len(lines) == 1:
+        lines.append((_("No votes were placed."), BODY_PT, False, MUTED))
+    _text(slide, MARGIN, Inches(1.3), SLIDE_WIDTH - 2 * MARGIN, SLIDE_HEIGHT - Inches(1.3) - MARGIN, lines)
+
+
 # -- CSV -------------------------------------------------------------------------------
 
 
@@ -264,3 +316,28 @@ def _inert(value: str | None) -> str:
     # OWASP's advice on CSV injection: a leading apostrophe makes the cell plain text.
     value = value or ""
     return "'" + value if value.startswith(("=", "+", "-", "@", "\t", "\r")) else value
+
+
+VOTE_CSV_HEADERS = [
+    pgettext_lazy("vote CSV column", "rank"),
+    pgettext_lazy("vote CSV column", "votes"),
+    pgettext_lazy("vote CSV column", "kind"),
+    pgettext_lazy("vote CSV column", "stage"),
+    pgettext_lazy("vote CSV column", "item"),
+    pgettext_lazy("vote CSV column", "key"),
+]
+
+
+def vote_csv(result: votes.Tally) -> str:
+    """A vote's ranked result (counts shown) as CSV, like the gaps CSV: a byte order mark
+    for Excel, and no cell that can run as a formula."""
+    output = io.StringIO()
+    output.write("\ufeff")
+    writer = csv.writer(output, lineterminator="\r\n")
+    writer.writerow([str(header) for header in VOTE_CSV_HEADERS])
+    for row in result.ranked:
+        item = row.item
+        stage = result.stage_names.get(item.stage_key, item.stage_key)
+        cells = [str(row.rank or ""), str(row.count if row.count is not None else "")]
+        writer.writerow(cells + [_inert(text) for text in (item.kind, stage, item.label, item.key)])
+    return output.getvalue()

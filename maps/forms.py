@@ -5,24 +5,31 @@ the map's workspace, and keys made from the name and unique in their list."""
 
 from __future__ import annotations
 
+import datetime
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from .changes import free_key
 from .models import (
     BuyingRole,
+    Comment,
     ContentAsset,
     Department,
     JourneyMap,
     MapPersona,
     Metric,
     Persona,
+    ShareLink,
     Stage,
     Touchpoint,
+    VoteSession,
     Workspace,
 )
 from .stage_templates import LANGUAGES, template_choices
+from .votes import check_ends
 
 
 class LinesField(forms.CharField):
@@ -392,3 +399,83 @@ class MapPersonaForm(forms.ModelForm):
         self.fields["stages"].help_text = _("Leave all unticked for every stage.")
         if self.instance.pk:
             self.fields["persona"].disabled = True
+
+
+class CommentForm(forms.ModelForm):
+    """A comment or a reply: its text alone (the field's rules: not empty, at most 5000
+    characters, no control characters); what it is about comes from the address."""
+
+    class Meta:
+        model = Comment
+        fields = ["body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 3})}
+
+
+class ShareLinkForm(forms.ModelForm):
+    """A new read-only link: its label, and optionally a password and a last day. The
+    secret and the password's hash are made by maps.sharing, not typed."""
+
+    password = forms.CharField(
+        label=gettext_lazy("Password"),
+        required=False,
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=gettext_lazy("Optional. Whoever opens the link must type it; leave empty for none."),
+    )
+    ends = forms.DateField(
+        label=gettext_lazy("Works until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=gettext_lazy("Optional. The link stops working after this day."),
+    )
+
+    class Meta:
+        model = ShareLink
+        fields = ["label"]
+        help_texts = {"label": gettext_lazy("Who the link is for, so you can tell your links apart.")}
+
+    def clean_ends(self):
+        ends = self.cleaned_data.get("ends")
+        if ends is not None and ends < timezone.localdate():
+            raise forms.ValidationError(_("Pick today or a later day."), code="ends_past")
+        return ends
+
+    def expires(self) -> datetime.datetime | None:
+        """The last moment of the last day, in the site's time zone: the list then shows
+        the day that was picked, not the midnight after it."""
+        ends = self.cleaned_data.get("ends")
+        if ends is None:
+            return None
+        return timezone.make_aware(datetime.datetime.combine(ends, datetime.time.max))
+
+
+# --- dot voting ---
+
+
+class VoteSessionForm(forms.ModelForm):
+    """Open a vote: the question, dots per member, an optional end, hidden or shown counts,
+    and whether the gap rows are voted on too (the items are the map's, not the form's)."""
+
+    include_gaps = forms.BooleanField(
+        label=gettext_lazy("Vote on the gap rows too"),
+        required=False,
+        help_text=gettext_lazy("Pain points and opportunities are always on the list."),
+    )
+
+    class Meta:
+        model = VoteSession
+        fields = ["title", "votes_each", "ends", "hidden"]
+        widgets = {
+            "votes_each": forms.NumberInput(attrs={"min": 1, "max": 20, "size": 4}),
+            "ends": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        }
+        help_texts = {
+            "votes_each": gettext_lazy("1 to 20 dots; several may go on one item."),
+            "ends": gettext_lazy("Optional. Nobody can vote after this time."),
+        }
+
+    def clean_ends(self):
+        ends = self.cleaned_data.get("ends")
+        check_ends(ends)
+        return ends

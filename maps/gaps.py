@@ -88,6 +88,12 @@ class Gap:
     role: str | None
     message: str
 
+    @property
+    def id(self) -> str:
+        """A stable name for the row, for what refers to it (comments, votes): its code and keys."""
+        keys = (self.persona, self.touchpoint, self.content, self.role)
+        return "|".join((self.code, self.stage, *(key or "" for key in keys)))
+
     def as_dict(self) -> dict:
         return {
             "code": self.code,

@@ -18,19 +18,37 @@ from .models import UserSettings
 SESSION_KEY = "journeymap_language"
 
 
+def no_session(view: Callable) -> Callable:
+    """Mark a view that must not load the session or the user: the live check, polled
+    every 2 s by every open map page, answers from the cache alone and gets its language
+    from its signed pass."""
+    view.journeymap_no_session = True
+    return view
+
+
 class UserLanguageMiddleware:
+    """Works in process_view, once the view is known, so that a `no_session` view is
+    skipped: reading request.user costs a query for the session and one for the user."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        language = getattr(request, "journeymap_language", "")
+        if language:
+            response.headers.setdefault("Content-Language", language)
+        return response
+
+    def process_view(self, request: HttpRequest, view_func: Callable, view_args, view_kwargs) -> None:
+        if getattr(view_func, "journeymap_no_session", False):
+            return None
         language = user_language(request)
         if language:
             translation.activate(language)
             request.LANGUAGE_CODE = language
-        response = self.get_response(request)
-        if language:
-            response.headers.setdefault("Content-Language", language)
-        return response
+            request.journeymap_language = language
+        return None
 
 
 def user_language(request: HttpRequest) -> str:

@@ -77,6 +77,10 @@ class Membership(models.Model):
     def can_edit(self) -> bool:
         return self.role in (self.OWNER, self.EDITOR)
 
+    @property
+    def is_owner(self) -> bool:
+        return self.role == self.OWNER
+
 
 class Department(models.Model):
     workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="departments", verbose_name=_("workspace"))
@@ -679,3 +683,188 @@ class UserSettings(models.Model):
     @classmethod
     def choose_language(cls, user, language: str) -> None:
         cls.objects.update_or_create(user=user, defaults={"language": language})
+
+
+# --- workshops: members, comments, votes, share links ------------------------------------
+
+
+class Invitation(models.Model):
+    """A link that makes whoever opens it (signed in) a member with `role`, until it
+    expires or an owner revokes it. Only a hash of its secret is stored: the link is
+    shown once, when it is made."""
+
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="invitations", verbose_name=_("workspace"))
+    role = models.CharField(_("role"), max_length=10, choices=Membership.ROLE_CHOICES, default=Membership.EDITOR)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("created by")
+    )
+    created = models.DateTimeField(_("created"), default=timezone.now)
+    expires = models.DateTimeField(_("expires"))
+    revoked = models.DateTimeField(_("revoked"), null=True, blank=True)
+    accepted = models.PositiveIntegerField(_("accepted"), default=0)
+
+    class Meta:
+        ordering = ["workspace", "-created"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return f"{self.workspace} ({self.role})"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked is None and self.expires > timezone.now()
+
+
+class Comment(models.Model):
+    """A comment on a map, or on one of its stages, touchpoints or gap rows. Targets are
+    named by key (a gap row by its stable id), not by row: undo and restore rewrite a
+    map's rows but keep its keys, and a comment must outlive both."""
+
+    MAP, STAGE, TOUCHPOINT, GAP = "map", "stage", "touchpoint", "gap"
+    TARGET_CHOICES = [(MAP, _("map")), (STAGE, _("stage")), (TOUCHPOINT, _("touchpoint")), (GAP, _("gap"))]
+
+    map = models.ForeignKey(JourneyMap, models.CASCADE, related_name="comments", verbose_name=_("map"))
+    target = models.CharField(_("about"), max_length=10, choices=TARGET_CHOICES, default=MAP)
+    stage_key = models.CharField(_("stage"), max_length=64, blank=True)
+    touchpoint_key = models.CharField(_("touchpoint"), max_length=64, blank=True)
+    # A gap row: code|stage|persona|touchpoint|content|role (maps.gaps.Gap.id).
+    gap = models.CharField(_("gap"), max_length=400, blank=True)
+    parent = models.ForeignKey(
+        "self", models.CASCADE, null=True, blank=True, related_name="replies", verbose_name=_("reply to")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("author")
+    )
+    body = models.TextField(_("comment"), max_length=5000, validators=[printable])
+    mentions = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="mentioned_in", verbose_name=_("mentions")
+    )
+    created = models.DateTimeField(_("created"), default=timezone.now)
+    edited = models.DateTimeField(_("edited"), null=True, blank=True)
+    resolved = models.DateTimeField(_("resolved"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+
+    class Meta:
+        ordering = ["map", "created", "id"]
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(target__in=["map", "stage", "touchpoint", "gap"]), name="comment_target"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+
+class VoteSession(models.Model):
+    """Dot voting on a map's pain points, opportunities and gap rows: each member has
+    `votes_each` dots to place (several on one item if they like) until it closes."""
+
+    map = models.ForeignKey(JourneyMap, models.CASCADE, related_name="vote_sessions", verbose_name=_("map"))
+    title = models.CharField(_("question"), max_length=200, validators=[printable])
+    votes_each = models.PositiveSmallIntegerField(
+        _("votes per member"), default=3, validators=[MinValueValidator(1), MaxValueValidator(20)]
+    )
+    # Hidden: nobody sees the counts (only their own dots) until the vote closes.
+    hidden = models.BooleanField(_("hide results until the vote closes"), default=True)
+    ends = models.DateTimeField(_("ends"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("opened by")
+    )
+    created = models.DateTimeField(_("opened"), default=timezone.now)
+    closed = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["map", "-created"]
+        verbose_name = _("vote")
+        verbose_name_plural = _("votes")
+        constraints = [
+            models.CheckConstraint(condition=Q(votes_each__gte=1, votes_each__lte=20), name="vote_session_dots"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed is None and (self.ends is None or self.ends > timezone.now())
+
+
+class VoteItem(models.Model):
+    """One thing to vote on, written down when the vote opens, so the ranking keeps its
+    words even if the map changes afterwards."""
+
+    PAIN, OPPORTUNITY, GAP = "pain", "opportunity", "gap"
+    KIND_CHOICES = [(PAIN, _("pain point")), (OPPORTUNITY, _("opportunity")), (GAP, _("gap"))]
+
+    session = models.ForeignKey(VoteSession, models.CASCADE, related_name="items", verbose_name=_("vote"))
+    kind = models.CharField(_("kind"), max_length=12, choices=KIND_CHOICES)
+    key = models.CharField(_("key"), max_length=400)  # pain:TOUCHPOINT, opportunity:TOUCHPOINT, gap:GAP-ID
+    stage_key = models.CharField(_("stage"), max_length=64, blank=True)
+    label = models.TextField(_("what"))
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["session", "order", "id"]
+        verbose_name = _("vote item")
+        verbose_name_plural = _("vote items")
+        constraints = [models.UniqueConstraint(fields=["session", "key"], name="vote_item_unique_key")]
+
+    def __str__(self) -> str:
+        return self.label[:60]
+
+
+class VoteDot(models.Model):
+    """One dot a member placed on an item."""
+
+    item = models.ForeignKey(VoteItem, models.CASCADE, related_name="dots", verbose_name=_("item"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+", verbose_name=_("member"))
+    created = models.DateTimeField(_("placed"), default=timezone.now)
+
+    class Meta:
+        ordering = ["item", "created", "id"]
+        verbose_name = _("dot")
+        verbose_name_plural = _("dots")
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.item}"
+
+
+class ShareLink(models.Model):
+    """A secret read-only link to one map for people outside the workspace: the diagram,
+    the gap list and the matrices, nothing else. Only a hash of its secret is stored."""
+
+    map = models.ForeignKey(JourneyMap, models.CASCADE, related_name="share_links", verbose_name=_("map"))
+    token_hash = models.CharField(max_length=64, unique=True)
+    label = models.CharField(_("label"), max_length=200, blank=True, validators=[printable])
+    password = models.CharField(_("password"), max_length=200, blank=True)  # make_password's hash, or empty
+    expires = models.DateTimeField(_("expires"), null=True, blank=True)
+    revoked = models.DateTimeField(_("revoked"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("created by")
+    )
+    created = models.DateTimeField(_("created"), default=timezone.now)
+    views = models.PositiveIntegerField(_("views"), default=0)
+
+    class Meta:
+        ordering = ["map", "-created"]
+        verbose_name = _("share link")
+        verbose_name_plural = _("share links")
+
+    def __str__(self) -> str:
+        return self.label or str(self.map)
+
+    @property
+    def active(self) -> bool:
+        return self.revoked is None and (self.expires is None or self.expires > timezone.now())

@@ -12,6 +12,8 @@ urlpatterns = [
     path(M, views.map_detail, name="map_detail"),
     path(M + "board/", views.map_board, name="map_board"),
     path(M + "present/", views.map_present, name="map_present"),
+    # live: the check every open map page polls (204 from the cache while nothing changed)
+    path(M + "live/", views.map_live, name="map_live"),
     path(M + "gaps/", views.map_gaps, name="map_gaps"),
     path(M + "diagram/", views.map_diagram, name="map_diagram"),
     path(M + "export/<str:fmt>/", views.map_download, name="map_download"),
@@ -46,6 +48,13 @@ urlpatterns = [
     path(M + "coverage/link/", views.coverage_link, name="coverage_link"),
     path(M + "accountability/", views.accountability, name="accountability"),
     path(M + "funnel/", views.funnel, name="funnel"),
+    # dot voting
+    path(M + "votes/", views.map_votes, name="map_votes"),
+    path(M + "votes/new/", views.vote_open, name="vote_open"),
+    path(M + "votes/latest/", views.vote_latest, name="vote_latest"),
+    path(M + "votes/<int:pk>/close/", views.vote_close, name="vote_close"),
+    path(M + "votes/<int:pk>/result.csv", views.vote_csv, name="vote_csv"),
+    path(M + "votes/<int:pk>/<str:action>/", views.vote_dot, name="vote_dot"),
     # history and undo
     path(M + "history/", views.map_history, name="map_history"),
     path(M + "history/<int:number>/", views.map_revision, name="map_revision"),
@@ -56,8 +65,28 @@ urlpatterns = [
     path(W + "library/<str:kind>/new/", views.library_create, name="library_create"),
     path(W + "library/<str:kind>/<slug:item>/", views.library_edit, name="library_edit"),
     path(W + "library/<str:kind>/<slug:item>/delete/", views.library_delete, name="library_delete"),
+    # comments: threads on the map, its stages, touchpoints and gap rows
+    path(M + "comments/", views.map_comments, name="map_comments"),
+    path(M + "comments/new/", views.comment_post, name="comment_post"),
+    path(M + "comments/<int:pk>/reply/", views.comment_reply, name="comment_reply"),
+    path(M + "comments/<int:pk>/resolve/", views.comment_resolve, name="comment_resolve"),
+    path(M + "comments/<int:pk>/reopen/", views.comment_reopen, name="comment_reopen"),
     # the trash
     path(W + "trash/", views.trash_list, name="trash"),
     path(W + "trash/<int:pk>/restore/", views.trash_restore, name="trash_restore"),
     path(W + "trash/empty/", views.trash_empty, name="trash_empty"),
+    # members: the workspace settings page and invitation links
+    path(W + "settings/", views.workspace_settings, name="workspace_settings"),
+    path(W + "settings/members/<int:pk>/role/", views.member_role, name="member_role"),
+    path(W + "settings/members/<int:pk>/remove/", views.member_remove, name="member_remove"),
+    path(W + "settings/leave/", views.workspace_leave, name="workspace_leave"),
+    path(W + "settings/invitations/new/", views.invitation_create, name="invitation_create"),
+    path(W + "settings/invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
+    path("invite/<str:token>/", views.invite_accept, name="invite_accept"),
+    # read-only share links: managed from the map, opened by anyone holding the token
+    path(M + "share/", views.map_shares, name="map_shares"),
+    path(M + "share/<int:pk>/revoke/", views.share_revoke, name="share_revoke"),
+    path("s/<slug:token>/", views.share_page, name="share_page"),
+    path("s/<slug:token>/password/", views.share_unlock, name="share_unlock"),
+    path("s/<slug:token>/diagram.svg", views.share_diagram, name="share_diagram"),
 ]

@@ -17,21 +17,25 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme, urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from . import changes, conflicts, diagram, history, interchange, matrices, trash
+from . import changes, conflicts, diagram, exports, history, interchange, live, matrices, members, sharing, trash, votes
+from . import comments as talk
 from . import gaps as gap_rules
 from .access import get_map_for_user, get_membership, get_workspace_for_user
 from .board import build_board
 from .forms import (
     BuyingRoleForm,
+    CommentForm,
     ContentAssetForm,
     DepartmentForm,
     MapCreateForm,
@@ -39,10 +43,12 @@ from .forms import (
     MapPersonaForm,
     MetricForm,
     PersonaForm,
+    ShareLinkForm,
     StageForm,
     TouchpointForm,
+    VoteSessionForm,
 )
-from .middleware import remember_language
+from .middleware import no_session, remember_language
 from .models import (
     DEFAULT_LANGUAGE,
     LANGUAGE_CODES,
@@ -54,12 +60,14 @@ from .models import (
     Membership,
     Metric,
     Persona,
+    ShareLink,
     Stage,
     Touchpoint,
     TrashItem,
     Workspace,
 )
 from .rendering import CONTENT_TYPES, download_stem, render_map
+from .said import Said
 
 
 def _fragment(request: HttpRequest) -> bool:
@@ -169,6 +177,7 @@ def _map_context(request: HttpRequest, journey_map: JourneyMap, board: bool = Tr
         ctx["gap_groups"] = _group_gaps(journey_map, found)
     if board:
         ctx["board"] = build_board(journey_map, found)
+    talk.add_counts(ctx)  # open comments per stage, card and gap row: one query
     return ctx
 
 
@@ -243,6 +252,7 @@ def map_present(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     ctx = _map_context(request, journey_map)
     rows = {group["stage"].key: group for group in ctx["gap_groups"]}
     ctx["slides"] = [(column, rows[column.stage.key]) for column in ctx["board"]["columns"]]
+    talk.add_stage_threads(journey_map, ctx["board"]["columns"])
     ctx["show"] = "board" if request.GET.get("show") == "board" else "diagram"
     return render(request, "maps/map_present.html", ctx)
 
@@ -479,7 +489,8 @@ def map_archive(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def map_delete(request: HttpRequest, ws: str, key: str) -> HttpResponse:
-    journey_map = get_map_for_user(request, ws, key, write=True)
+    # Only owners delete maps: a map holds a team's workshop work, comments and votes.
+    journey_map = get_map_for_user(request, ws, key, write=True, own=True)
     if request.method == "GET":
         warning = _("Its stages, touchpoints, flows and KPIs are deleted. The library (personas, content) stays.")
         return _confirm_delete(
@@ -526,6 +537,8 @@ def stage_edit(request: HttpRequest, ws: str, key: str, stage: str) -> HttpRespo
     ctx = {
         "title": _("Stage: %(name)s") % {"name": stage_obj.name},
         "stage": stage_obj,
+        # The key as stored: a refused form leaves its own (possibly blank) key on the stage.
+        "stage_key": stage_obj.key,
         "metrics": list(stage_obj.metrics.all()),
         "metric_form": MetricForm(prefix="kpi"),
         "action": reverse("stage_edit", args=[ws, key, stage]),
@@ -1315,3 +1328,685 @@ def trash_empty(request: HttpRequest, ws: str) -> HttpResponse:
         request, ngettext("%(n)d item deleted for good.", "%(n)d items deleted for good.", count) % {"n": count}
     )
     return redirect("trash", ws)
+
+
+# --- share links ----------------------------------------------------------------------
+#
+# Editors make and revoke links from the map's "Share" panel; anyone holding a link's
+# token opens /s/<token>/ without signing in and sees that one map, read-only. Answers
+# under /s/ are marked as seen by the request log (see _shared), so the token in their
+# path is not written to it.
+
+
+def _share_panel(
+    request: HttpRequest, journey_map: JourneyMap, form=None, new_url: str = "", flash: str = "", status: int = 200
+) -> HttpResponse:
+    ctx = {
+        "map": journey_map,
+        "workspace": journey_map.workspace,
+        "can_edit": True,
+        "title": _("Share a read-only link"),
+        "form": form or ShareLinkForm(),
+        "links": sharing.links_of(journey_map),
+        "new_url": new_url,
+        "flash": flash,
+    }
+    template = "maps/_share_panel.html" if _fragment(request) else "maps/share_links.html"
+    return render(request, template, ctx, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def map_shares(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    """The map's share links and a form for a new one. The new link's secret is in this
+    answer only (the database keeps its hash), so a plain POST renders instead of
+    redirecting: a redirect would have to park the secret somewhere to show it."""
+    journey_map = get_map_for_user(request, ws, key, write=True)
+    if request.method == "GET":
+        return _share_panel(request, journey_map)
+    form = ShareLinkForm(request.POST, instance=ShareLink(map=journey_map))
+    if not form.is_valid():
+        return _share_panel(request, journey_map, form=form, status=_invalid_status(request))
+    data = form.cleaned_data
+    _link, token = sharing.create_link(journey_map, request.user, data["label"], data["password"], form.expires())
+    new_url = request.build_absolute_uri(reverse("share_page", args=[token]))
+    flash = _("Link created. Copy it now: it is shown only once.")
+    return _share_panel(request, journey_map, new_url=new_url, flash=flash)
+
+
+@login_required
+@require_POST
+def share_revoke(request: HttpRequest, ws: str, key: str, pk: int) -> HttpResponse:
+    journey_map = get_map_for_user(request, ws, key, write=True)
+    link = get_object_or_404(journey_map.share_links, pk=pk)
+    sharing.revoke(link)
+    message = _("The link “%(label)s” no longer works.") % {"label": link.label or _("without a label")}
+    if request.htmx:
+        return _share_panel(request, journey_map, flash=message)
+    messages.success(request, message)
+    return redirect("map_shares", ws, key)
+
+
+def _shared(response: HttpResponse) -> HttpResponse:
+    """Every answer under /s/: not for search engines, and no Referer carrying the token
+    to another site (same-origin: the password form's own post still carries its origin,
+    which the CSRF check needs). Refusals are marked as logged, so Django's request log
+    does not write the path (with its token) as a warning."""
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "same-origin"
+    response.headers.setdefault("Cache-Control", "private, no-store")
+    if response.status_code >= 400:
+        response._has_been_logged = True
+    return response
+
+
+def _share_invalid(request: HttpRequest) -> HttpResponse:
+    """One answer for an unknown, revoked or expired token, so none can be told apart."""
+    return _shared(render(request, "maps/share_invalid.html", status=404))
+
+
+def _share_password(request: HttpRequest, link: ShareLink, token: str, error: str = "", status: int = 200):
+    ctx = {"link": link, "workspace": link.map.workspace, "token": token, "error": error}
+    return _shared(render(request, "maps/share_password.html", ctx, status=status))
+
+
+def _share_view(request: HttpRequest, journey_map: JourneyMap) -> str:
+    view = request.GET.get("view", "stages")
+    return view if view in dict(_diagram_views(journey_map)) else "stages"
+
+
+@require_GET
+def share_page(request: HttpRequest, token: str) -> HttpResponse:
+    """The map as a stranger with the link sees it: diagram, gaps, matrices; no way in."""
+    link = sharing.find_link(token)
+    if link is None:
+        return _share_invalid(request)
+    if not sharing.is_unlocked(link, request.session):
+        return _share_password(request, link, token)
+    sharing.count_view(link)
+    journey_map = JourneyMap.objects.loaded().get(pk=link.map_id)
+    found = gap_rules.find_gaps(journey_map)
+    totals = [(sev, sum(1 for g in found if g.severity == sev)) for sev in gap_rules.SEVERITIES]
+    by = "roles" if request.GET.get("by") == "roles" else "personas"
+    ctx = {
+        "map": journey_map,
+        "workspace": journey_map.workspace,
+        "token": token,
+        "can_edit": False,
+        "shared": True,
+        "view": _share_view(request, journey_map),
+        "views": _diagram_views(journey_map),
+        "gap_totals": [(sev, n) for sev, n in totals if n],
+        "gap_groups": _group_gaps(journey_map, found),
+        "by": by,
+        "grid": matrices.coverage(journey_map, by, found),
+        "accountability": matrices.accountability(journey_map, found),
+        "rows": matrices.funnel(journey_map, found),
+    }
+    return _shared(render(request, "maps/share_page.html", ctx))
+
+
+@require_POST
+def share_unlock(request: HttpRequest, token: str) -> HttpResponse:
+    """The password of a protected link. Right: remembered for this session, on to the
+    page. Wrong: said so; the fifth wrong try in ten minutes locks the link a while."""
+    link = sharing.find_link(token)
+    if link is None:
+        return _share_invalid(request)
+    if not sharing.needs_password(link):
+        return _shared(redirect("share_page", token))
+    if sharing.is_locked_out(link):
+        error = _("Too many wrong passwords for this link. Try again in a few minutes.")
+        return _share_password(request, link, token, error, status=429)
+    if not sharing.try_password(link, request.POST.get("password", ""), request.session):
+        return _share_password(request, link, token, _("That password is not right."), status=400)
+    request.session.cycle_key()  # a session id planted before the password is not the one let in
+    return _shared(redirect("share_page", token))
+
+
+@require_GET
+def share_diagram(request: HttpRequest, token: str) -> HttpResponse:
+    """The picture of the share page. Rendered without links: nothing in it leads into the
+    workspace, and a stranger who opens it alone gets an image, nothing to run."""
+    link = sharing.find_link(token)
+    if link is None or not sharing.is_unlocked(link, request.session):
+        return _share_invalid(request)
+    journey_map = JourneyMap.objects.loaded().get(pk=link.map_id)
+    try:
+        rendering = render_map(journey_map, _share_view(request, journey_map), "svg")
+    except diagram.DiagramError as exc:
+        return _shared(HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8"))
+    if not_modified := _not_modified(request, rendering.etag):
+        return _shared(not_modified)
+    response = HttpResponse(rendering.body, content_type=rendering.content_type)
+    response["ETag"] = rendering.etag
+    response["Cache-Control"] = "private, no-cache"
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"  # i18n: not for people
+    return _shared(response)
+
+
+# --- members ---------------------------------------------------------------------------
+# The workspace settings page (members, invitation links, leaving) and the invitation
+# link itself. The rules are maps.members'; these views parse, call it and render.
+
+NEW_LINK_SESSION_KEY = "journeymap-new-invitation-link"
+
+
+def _settings_context(request: HttpRequest, membership: Membership, new_link: str = "") -> dict:
+    workspace_obj = membership.workspace
+    return {
+        "workspace": workspace_obj,
+        "membership": membership,
+        "is_owner": membership.is_owner,
+        "members": members.members(workspace_obj),
+        "invitations": members.active_invitations(workspace_obj) if membership.is_owner else [],
+        "roles": Membership.ROLE_CHOICES,
+        "expiry_days": members.EXPIRY_DAYS,
+        "new_link": new_link,
+        "crumb": _("Members & settings"),
+    }
+
+
+@login_required
+@require_GET
+def workspace_settings(request: HttpRequest, ws: str) -> HttpResponse:
+    membership = get_membership(request, ws)
+    # A link made by a form sent without htmx waits here for the one page that shows it.
+    new_link = request.session.pop(NEW_LINK_SESSION_KEY, "") if membership.is_owner else ""
+    return render(request, "maps/workspace_settings.html", _settings_context(request, membership, new_link))
+
+
+def _members_saved(request: HttpRequest, ws: str, message: str, part: str, new_link: str = "") -> HttpResponse:
+    """After a change: htmx gets the changed part of the page again, a form the page."""
+    if not request.htmx:
+        messages.success(request, message)
+        return redirect("workspace_settings", ws)
+    try:
+        membership = get_membership(request, ws)
+    except Http404:  # the person removed themselves
+        messages.success(request, message)
+        return HttpResponseClientRedirect(reverse("home"))
+    if not membership.is_owner:  # the person made themselves editor or viewer: the page changes
+        messages.success(request, message)
+        return HttpResponseClientRedirect(reverse("workspace_settings", args=[ws]))
+    response = render(request, f"maps/_{part}.html", _settings_context(request, membership, new_link))
+    return trigger_client_event(response, "journeymap-saved", {"message": message})
+
+
+def _members_refused(request: HttpRequest, ws: str, refused: members.Refused) -> HttpResponse:
+    if request.htmx:
+        return _refused(request, str(refused))
+    messages.error(request, str(refused))
+    return redirect("workspace_settings", ws)
+
+
+def _posted_int(request: HttpRequest, name: str) -> int | None:
+    try:
+        return int(request.POST.get(name, ""))
+    except ValueError:
+        return None
+
+
+@login_required
+@require_POST
+def member_role(request: HttpRequest, ws: str, pk: int) -> HttpResponse:
+    membership = get_membership(request, ws, own=True)
+    try:
+        changed_member = members.set_role(membership.workspace, pk, request.POST.get("role", ""), by=request.user)
+    except members.Refused as refused:
+        return _members_refused(request, ws, refused)
+    message = _("%(user)s is now %(role)s.") % {
+        "user": changed_member.user.get_username(),
+        "role": changed_member.get_role_display().lower(),
+    }
+    return _members_saved(request, ws, message, "members")
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, ws: str, pk: int) -> HttpResponse:
+    membership = get_membership(request, ws, own=True)
+    try:
+        removed = members.remove(membership.workspace, pk, by=request.user)
+    except members.Refused as refused:
+        return _members_refused(request, ws, refused)
+    message = _("%(user)s is no longer a member of %(workspace)s.") % {
+        "user": removed.user.get_username(),
+        "workspace": membership.workspace.name,
+    }
+    return _members_saved(request, ws, message, "members")
+
+
+@login_required
+@require_POST
+def workspace_leave(request: HttpRequest, ws: str) -> HttpResponse:
+    membership = get_membership(request, ws)
+    try:
+        members.leave(membership.workspace, request.user)
+    except members.Refused as refused:
+        return _members_refused(request, ws, refused)
+    messages.success(request, _("You left %(workspace)s.") % {"workspace": membership.workspace.name})
+    url = reverse("home")
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+@login_required
+@require_POST
+def invitation_create(request: HttpRequest, ws: str) -> HttpResponse:
+    membership = get_membership(request, ws, own=True)
+    days = _posted_int(request, "days")
+    try:
+        invitation, token = members.invite(
+            membership.workspace, request.POST.get("role", ""), days or 0, by=request.user
+        )
+    except members.Refused as refused:
+        return _members_refused(request, ws, refused)
+    link = request.build_absolute_uri(reverse("invite_accept", args=[token]))
+    if not request.htmx:
+        request.session[NEW_LINK_SESSION_KEY] = link
+    message = _("Invitation link for a new %(role)s created.") % {"role": invitation.get_role_display().lower()}
+    return _members_saved(request, ws, message, "invitations", new_link=link)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request: HttpRequest, ws: str, pk: int) -> HttpResponse:
+    membership = get_membership(request, ws, own=True)
+    try:
+        members.revoke(membership.workspace, pk, by=request.user)
+    except members.Refused as refused:
+        return _members_refused(request, ws, refused)
+    return _members_saved(request, ws, _("Invitation link revoked: it no longer works."), "invitations")
+
+
+def _invitation_invalid(request: HttpRequest, refused: members.Refused) -> HttpResponse:
+    status = 410 if isinstance(refused, members.InvitationGone) else 404
+    return render(request, "maps/invite_invalid.html", {"message": str(refused)}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The invitation link: who opens it signed in is asked to join, and joins by POST."""
+    try:
+        invitation = members.find_invitation(token)
+    except members.Refused as refused:
+        return _invitation_invalid(request, refused)
+    existing = Membership.objects.filter(workspace=invitation.workspace, user=request.user).first()
+    if request.method == "POST" and existing is None:
+        try:
+            membership, joined = members.accept(token, request.user)
+        except members.Refused as refused:
+            return _invitation_invalid(request, refused)
+        if joined:
+            messages.success(
+                request,
+                _("Welcome to %(workspace)s. You are %(role)s.")
+                % {"workspace": invitation.workspace.name, "role": membership.get_role_display().lower()},
+            )
+            return redirect("workspace", invitation.workspace.slug)
+        existing = membership
+    ctx = {"invitation": invitation, "workspace": invitation.workspace, "existing": existing}
+    return render(request, "maps/invite_accept.html", ctx)
+
+
+# --- dot voting ---
+
+
+def _vote_session(journey_map: JourneyMap, pk: int):
+    return get_object_or_404(journey_map.vote_sessions, pk=pk)
+
+
+def _new_vote_form(data: QueryDict | None = None) -> VoteSessionForm:
+    return VoteSessionForm(data, initial={"title": _("What should we fix first?")})
+
+
+def _votes_context(request: HttpRequest, journey_map: JourneyMap, form: VoteSessionForm | None = None) -> dict:
+    """The votes tab: the open vote as this member sees it, the form that opens one
+    (facilitators, while none is open) and the past votes with their rankings."""
+    current = votes.current_vote(journey_map)
+    facilitates = votes.can_facilitate(journey_map.membership)
+    ctx = {
+        "map": journey_map,
+        "workspace": journey_map.workspace,
+        "can_edit": journey_map.membership.can_edit,
+        "can_facilitate": facilitates,
+        "matrix": "votes",
+        "current": votes.tally(current, request.user, journey_map) if current else None,
+        "past": [votes.tally(session, request.user, journey_map) for session in votes.past_votes(journey_map)],
+    }
+    if facilitates and current is None:
+        ctx["vote_form"] = form or _new_vote_form()
+    return ctx
+
+
+def _votes_saved(request: HttpRequest, journey_map: JourneyMap, message: str = "") -> HttpResponse:
+    """After a vote changed: htmx refreshes what shows votes (`votes-changed`); a plain
+    form goes back to the votes tab."""
+    if request.htmx:
+        response = HttpResponse("")
+        if message:
+            response = trigger_client_event(response, "journeymap-saved", {"message": message})
+        return trigger_client_event(response, "votes-changed", after="settle")
+    if message:
+        messages.success(request, message)
+    return redirect("map_votes", journey_map.workspace.slug, journey_map.key)
+
+
+@login_required
+@require_GET
+def map_votes(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    journey_map = get_map_for_user(request, ws, key)
+    template = "maps/_votes.html" if _fragment(request) else "maps/map_votes.html"
+    return render(request, template, _votes_context(request, journey_map))
+
+
+@login_required
+@require_POST
+def vote_open(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    """A facilitator (editor or owner) opens a vote on the map as it is now."""
+    journey_map = get_map_for_user(request, ws, key, write=True)
+    form = _new_vote_form(request.POST)
+    if not form.is_valid():
+        ctx = _votes_context(request, journey_map, form)
+        template = "maps/_vote_form.html" if request.htmx else "maps/map_votes.html"
+        return render(request, template, ctx, status=_invalid_status(request))
+    data = form.cleaned_data
+    try:
+        session = votes.open_vote(
+            JourneyMap.objects.loaded().get(pk=journey_map.pk),
+            request.user,
+            data["title"],
+            votes_each=data["votes_each"],
+            hidden=data["hidden"],
+            ends=data["ends"],
+            include_gaps=data["include_gaps"],
+        )
+    except changes.Refused as refused:
+        return _refused(request, str(refused))
+    return _votes_saved(request, journey_map, _("Vote “%(title)s” opened.") % {"title": session.title})
+
+
+@login_required
+@require_POST
+def vote_dot(request: HttpRequest, ws: str, key: str, pk: int, action: str) -> HttpResponse:
+    """Place a dot on an item or take one back: every member, viewers too."""
+    journey_map = get_map_for_user(request, ws, key)
+    write = {"add": votes.place_dot, "remove": votes.take_back}.get(action)
+    if write is None:
+        raise Http404(_("No such action"))
+    session = _vote_session(journey_map, pk)
+    try:
+        write(session, request.user, request.POST.get("item"))
+    except changes.Refused as refused:
+        return _refused(request, str(refused))
+    return _votes_saved(request, journey_map)
+
+
+@login_required
+@require_POST
+def vote_close(request: HttpRequest, ws: str, key: str, pk: int) -> HttpResponse:
+    journey_map = get_map_for_user(request, ws, key, write=True)
+    session = _vote_session(journey_map, pk)
+    try:
+        votes.close_vote(session, request.user)
+    except changes.Refused as refused:
+        return _refused(request, str(refused))
+    return _votes_saved(request, journey_map, _("Vote “%(title)s” closed.") % {"title": session.title})
+
+
+@login_required
+@require_GET
+def vote_csv(request: HttpRequest, ws: str, key: str, pk: int) -> HttpResponse:
+    """The ranked result as CSV: once the counts are shown (at once, or when the vote closes)."""
+    journey_map = get_map_for_user(request, ws, key)
+    result = votes.tally(_vote_session(journey_map, pk), request.user, journey_map)
+    if not result.shown:
+        hidden = _("The counts of this vote are hidden until it closes.")
+        if request.htmx:
+            return _refused(request, hidden, status=403)
+        messages.error(request, hidden)
+        return redirect("map_votes", ws, key)
+    response = HttpResponse(exports.vote_csv(result), content_type="text/csv; charset=utf-8")
+    filename = f"{download_stem(journey_map)}.vote-{result.session.pk}.csv"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+@login_required
+@require_GET
+def vote_latest(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    """The board's small panel: the open vote, if any, and the top of the latest result."""
+    journey_map = get_map_for_user(request, ws, key)
+    current, latest = votes.current_vote(journey_map), votes.latest_closed(journey_map)
+    ctx = {
+        "map": journey_map,
+        "current": votes.tally(current, request.user, journey_map) if current else None,
+        "latest": votes.tally(latest, request.user, journey_map) if latest else None,
+    }
+    return render(request, "maps/_vote_latest.html", ctx)
+
+
+# --- comments ---------------------------------------------------------------------------
+# Threads on a map, its stages, touchpoints and gap rows. Anyone who may see the map may
+# comment and reply (viewers too); the author or an editor resolves and reopens. Comments
+# are not map content: no revision, no `map-changed`, but `comments-changed`.
+
+COMMENT_REGIONS = {"panel": "comment-panel", "page": "comments"}
+
+
+def _comment_filter(params, journey_map: JourneyMap) -> tuple:
+    """The list's target (None: every thread of the map), its state and where it is drawn."""
+    state = params.get("state", talk.OPEN)
+    where = params.get("where", "page")
+    return (
+        talk.target_from(params, journey_map),
+        state if state in talk.STATES else talk.OPEN,
+        where if where in COMMENT_REGIONS else "page",
+    )
+
+
+def _reply_form(pk: int, data: QueryDict | None = None) -> CommentForm:
+    form = CommentForm(data, prefix=f"reply-{pk}")
+    form.fields["body"].label = _("Your reply")
+    form.fields["body"].widget.attrs["rows"] = 2
+    return form
+
+
+def _comment_rows(request: HttpRequest, journey_map: JourneyMap, found: list, names: dict, refused=None) -> list[dict]:
+    """Each thread as the list draws it; `refused` is a reply form sent back with errors."""
+
+    def row(comment) -> dict:
+        mentions_me = talk.mentions_user(comment, request.user)
+        return {"comment": comment, "segments": talk.segments(comment), "mentions_me": mentions_me}
+
+    def reply_form(thread):
+        return refused if refused is not None and refused.prefix == f"reply-{thread.pk}" else _reply_form(thread.pk)
+
+    membership = journey_map.membership
+    return [
+        {
+            **row(thread),
+            "about": talk.about(talk.Target.of(thread), names),
+            "replies": [row(answer) for answer in thread.replies.all()],
+            "can_resolve": talk.can_resolve(thread, membership),
+            "reply_form": reply_form(thread),
+        }
+        for thread in found
+    ]
+
+
+def _comments_context(request: HttpRequest, journey_map: JourneyMap, params, **extra) -> dict:
+    target, state, where = _comment_filter(params, journey_map)
+    names = talk.labels(journey_map, gap_rules.find_gaps(journey_map))
+    ws, key = journey_map.workspace.slug, journey_map.key
+    query = (target.query() if target else []) + [("state", state), ("where", where)]
+    return {
+        "map": journey_map,
+        "workspace": journey_map.workspace,
+        "can_edit": journey_map.membership.can_edit,
+        "matrix": "comments",
+        "target": target,
+        "state": state,
+        "where": where,
+        "region": COMMENT_REGIONS[where],
+        "hidden": query,
+        "page_url": reverse("map_comments", args=[ws, key]) + "?" + urlencode(query[:-1]),
+        "title": talk.about(target, names),
+        "threads": _comment_rows(
+            request, journey_map, talk.threads(journey_map, target, state), names, extra.get("reply_form")
+        ),
+        "open_total": talk.total_open(journey_map),
+        "form": CommentForm(prefix="new"),
+        **extra,
+    }
+
+
+def _comments_answer(request: HttpRequest, journey_map: JourneyMap, params, status: int = 200, **extra) -> HttpResponse:
+    """The comment list again: the region alone for htmx, else the comments page."""
+    ctx = _comments_context(request, journey_map, params, **extra)
+    listed = {row["comment"].pk for row in ctx["threads"]}
+    listed |= {reply["comment"].pk for row in ctx["threads"] for reply in row["replies"]}
+    if ctx.get("focus_pk") is not None and ctx["focus_pk"] not in listed:
+        ctx["form"].fields["body"].widget.attrs["autofocus"] = True
+    template = "maps/_comments.html" if request.htmx else "maps/map_comments.html"
+    return render(request, template, ctx, status=status)
+
+
+def _comments_changed(request: HttpRequest, journey_map: JourneyMap, comment, message: str) -> HttpResponse:
+    """After a write: htmx gets the refreshed list and `comments-changed` (the board's,
+    gaps' and presenter's badges listen); a plain form goes back to the comments page."""
+    if request.htmx:
+        # Focus goes back to the comment acted on, or to the new-comment box if it left the list.
+        response = _comments_answer(request, journey_map, request.POST, flash=message, focus_pk=comment.pk)
+        return trigger_client_event(response, "comments-changed", after="settle")
+    messages.success(request, message)
+    ctx = _comments_context(request, journey_map, request.POST)
+    return redirect(f"{ctx['page_url']}#comment-{comment.pk}")
+
+
+def _get_comment(journey_map: JourneyMap, pk: int):
+    return get_object_or_404(journey_map.comments.select_related("parent", "map"), pk=pk)
+
+
+@login_required
+@require_GET
+def map_comments(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    """Comments of a map: in the editor drawer for htmx (`?target=stage&stage=KEY`,
+    touchpoint, gap; none: every open thread), else the map's Comments tab."""
+    journey_map = get_map_for_user(request, ws, key, loaded=True)
+    if _fragment(request):
+        params = request.GET.copy()
+        params["where"] = "panel"
+        return render(request, "maps/_comments_panel.html", _comments_context(request, journey_map, params))
+    return render(request, "maps/map_comments.html", _comments_context(request, journey_map, request.GET))
+
+
+@login_required
+@require_POST
+def comment_post(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    journey_map = get_map_for_user(request, ws, key, loaded=True)
+    target = talk.target_from(request.POST, journey_map) or talk.Target()
+    form = CommentForm(request.POST, prefix="new")
+    if not form.is_valid():
+        return _comments_answer(request, journey_map, request.POST, status=_invalid_status(request), form=form)
+    comment = talk.post(journey_map, target, form.cleaned_data["body"], request.user)
+    return _comments_changed(request, journey_map, comment, _("Comment posted."))
+
+
+@login_required
+@require_POST
+def comment_reply(request: HttpRequest, ws: str, key: str, pk: int) -> HttpResponse:
+    journey_map = get_map_for_user(request, ws, key, loaded=True)
+    parent = _get_comment(journey_map, pk)
+    top = parent.parent_id or parent.pk
+    form = _reply_form(top, request.POST)
+    if not form.is_valid():
+        status = _invalid_status(request)
+        return _comments_answer(request, journey_map, request.POST, status=status, reply_form=form, reply_to=top)
+    comment = talk.reply(parent, form.cleaned_data["body"], request.user)
+    return _comments_changed(request, journey_map, comment, _("Reply posted."))
+
+
+def _resolving(request: HttpRequest, ws: str, key: str, pk: int, write, message: str) -> HttpResponse:
+    """Resolve or reopen: the author, or anyone who may edit the workspace."""
+    journey_map = get_map_for_user(request, ws, key, loaded=True)
+    comment = _get_comment(journey_map, pk)
+    top = comment.parent or comment
+    if not talk.can_resolve(top, journey_map.membership):
+        raise PermissionDenied(_("Only its author or an editor can resolve or reopen this comment."))
+    write(top, request.user)
+    return _comments_changed(request, journey_map, top, message)
+
+
+@login_required
+@require_POST
+def comment_resolve(request: HttpRequest, ws: str, key: str, pk: int) -> HttpResponse:
+    return _resolving(request, ws, key, pk, talk.resolve, _("Comment resolved."))
+
+
+@login_required
+@require_POST
+def comment_reopen(request: HttpRequest, ws: str, key: str, pk: int) -> HttpResponse:
+    return _resolving(request, ws, key, pk, talk.reopen, _("Comment reopened."))
+
+
+# --- live ---------------------------------------------------------------------------------
+# Polled every 2 s by every open map page. Its access check is the page's signed pass
+# (maps.live.read_pass), not the session: while nothing changed it answers 204 from the
+# cache alone, without one query. Only an answer with news asks the database whether
+# the reader is still a member of the map's workspace.
+
+
+def _live_refused(message: str, status: int) -> HttpResponse:
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+def _live_line(event: dict | None, reader: live.Reader, since: int) -> dict | None:
+    """Who changed what, if it is news to the reader and not their own doing."""
+    if not event or event.get("stamp", 0) <= since or not event.get("what"):
+        return None
+    if event.get("who") == reader.username:
+        return None
+    what = event["what"]
+    try:
+        what = str(Said.from_json(what)) if isinstance(what, dict) else str(what)
+    except ValueError:
+        return None
+    return {"who": event.get("who") or _("Someone"), "what": what}
+
+
+@no_session
+@never_cache
+@require_GET
+def map_live(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    try:
+        reader = live.read_pass(request.GET.get("token", ""), ws, key)
+    except live.Expired:
+        return _live_refused(_("This page is out of date: reload it to see others’ changes live."), 410)
+    except live.Refused:
+        return _live_refused(_("This page cannot follow the map’s changes: reload it."), 403)
+    try:
+        since = int(request.GET.get("stamp") or reader.stamp)
+    except ValueError:
+        since = reader.stamp
+    current = live.stamp(reader.map_id)
+    people = live.visit(reader.map_id, reader.user_id, reader.username, reader.name)
+    presence = live.presence_hash(people)
+    if current == since and presence == request.GET.get("presence", ""):
+        return HttpResponse(status=204)
+    still_member = JourneyMap.objects.filter(
+        pk=reader.map_id, deleted=None, workspace__memberships__user_id=reader.user_id
+    ).exists()
+    if not still_member:
+        return _live_refused(_("You can no longer open this map."), 403)
+    with translation.override(reader.language or None):
+        ctx = {"people": people, "stamp": current, "presence": presence, "oob": True}
+        if current != since:
+            ctx["line"] = _live_line(live.last_event(reader.map_id), reader, since)
+            ctx["show_line"] = ctx["line"] is not None
+        response = HttpResponse(render_to_string("maps/_live.html", ctx))
+    if current != since:
+        for kind in live.changed_kinds(reader.map_id, since):
+            trigger_client_event(response, live.KINDS[kind])
+    return response

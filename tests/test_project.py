@@ -27,6 +27,7 @@ def test_admin_lists_and_opens_every_model_of_the_app(admin_client, small_map, o
     changes.record_creation(small_map, owner)
     TrashItem.objects.create(workspace=small_map.workspace, map=small_map, kind="touchpoint", name="Gone")
     UserSettings.choose_language(owner, "ja")
+    _one_of_each_workshop_thing(small_map, owner)
     for model in apps.get_app_config("maps").get_models():
         name = model._meta.model_name
         listing = admin_client.get(reverse(f"admin:maps_{name}_changelist"))
@@ -35,3 +36,19 @@ def test_admin_lists_and_opens_every_model_of_the_app(admin_client, small_map, o
         assert obj is not None, f"the fixture map has no {name}"
         assert escape(str(obj)) in listing.content.decode(), name
         assert admin_client.get(reverse(f"admin:maps_{name}_change", args=[obj.pk])).status_code == 200, name
+
+
+def _one_of_each_workshop_thing(journey_map, user) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    from maps.models import Comment, Invitation, ShareLink, VoteDot, VoteItem, VoteSession
+
+    later = timezone.now() + datetime.timedelta(days=7)
+    Invitation.objects.create(workspace=journey_map.workspace, token_hash="a" * 64, created_by=user, expires=later)
+    Comment.objects.create(map=journey_map, author=user, body="Who owns this?")
+    session = VoteSession.objects.create(map=journey_map, title="What first?", created_by=user)
+    item = VoteItem.objects.create(session=session, kind=VoteItem.PAIN, key="pain:demo", label="Slow demo")
+    VoteDot.objects.create(item=item, user=user)
+    ShareLink.objects.create(map=journey_map, token_hash="b" * 64, created_by=user)

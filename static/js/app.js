@@ -57,6 +57,10 @@
     return Array.prototype.some.call(form.querySelectorAll("input, select, textarea"), fieldChanged);
   }
 
+  // live.js holds back a region's refresh while it has a form with input not saved yet.
+  window.journeymap = window.journeymap || {};
+  window.journeymap.formDirty = formDirty;
+
   function dirtyForms(root, except) {
     if (!root) return false;
     return Array.prototype.some.call(root.querySelectorAll("form"), function (f) { return f !== except && formDirty(f); });

@@ -1,0 +1,89 @@
+"""Two people on one map, each in their own browser: one saves a touchpoint, the other
+sees it on the board and in the diagram within 2 seconds, without losing what they were
+typing in their own editor or where they had scrolled the board to."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from playwright.sync_api import expect
+
+from maps.management.commands.seed_demo import PASSWORD as DEMO_PASSWORD
+from maps.management.commands.seed_demo import USERNAME as DEMO_USERNAME
+from maps.models import Membership, Workspace
+from tests.conftest import PASSWORD
+
+from .conftest import settle, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+MAP_URL = "/w/demo/m/acme-b2b/"
+
+
+@pytest.fixture
+def sam(demo):
+    """A second editor of the demo workspace."""
+    user = get_user_model().objects.create_user(
+        "sam", "sam@example.com", PASSWORD, first_name="Sam", last_name="Rivera"
+    )
+    Membership.objects.create(workspace=Workspace.objects.get(slug="demo"), user=user, role=Membership.EDITOR)
+    return user
+
+
+@pytest.fixture
+def two_people(browser, live_server, sam):
+    """Two browsers, signed in as demo and as sam, each with the demo map open."""
+    contexts, pages, errors = [], [], []
+    for username, password in ((DEMO_USERNAME, DEMO_PASSWORD), ("sam", PASSWORD)):
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=live_server.url)
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(page, username, password)
+        page.goto(MAP_URL)
+        settle(page)
+        contexts.append(context)
+        pages.append(page)
+    yield pages
+    for context in contexts:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def test_the_others_change_shows_while_your_typing_and_scrolling_stay(two_people):
+    watcher, editor = two_people
+    # The watcher starts a new touchpoint in the drawer, then scrolls the board sideways
+    # and the page down.
+    watcher.locator("#add-tp-attract").click()
+    name = watcher.locator('#editor input[name="name"]')
+    name.fill("Half-typed idea")
+    watcher.locator("#board").evaluate("b => { b.scrollLeft = 320; }")
+    watcher.evaluate("() => window.scrollTo(0, 120)")
+    # Each sees the other, by initials.
+    expect(watcher.locator("#live-people .avatar")).to_have_attribute("title", "Sam Rivera", timeout=2500)
+    expect(watcher.locator("#live-people .avatar")).to_have_text("SR")
+
+    # The editor renames the webinar and saves.
+    editor.locator("#tp-webinar a.name").click()
+    field = editor.locator('#editor input[name="name"]')
+    field.fill("Webinar v2")
+    field.press("Enter")
+    expect(editor.locator("#editor form")).to_have_count(0)
+
+    card = watcher.locator("#tp-webinar a.name")
+    expect(card).to_have_text("Webinar v2", timeout=2500)
+    node = watcher.locator('#diagram a[*|href$="/t/webinar/"] text').first
+    expect(node).to_have_text("Webinar v2", timeout=2500)
+    expect(watcher.locator("#live-line")).to_contain_text("sam:")
+
+    # What the watcher typed is still there, focused, and the board and page did not jump.
+    expect(name).to_have_value("Half-typed idea")
+    expect(name).to_be_focused()
+    assert watcher.locator("#board").evaluate("b => b.scrollLeft") == 320
+    assert watcher.evaluate("() => window.scrollY") == 120
+
+    # The editor's own change is not news to them.
+    settle(editor)
+    editor.wait_for_timeout(2500)
+    expect(editor.locator("#live-line")).to_have_text("")
+    expect(editor.locator("#tp-webinar a.name")).to_have_text("Webinar v2")
