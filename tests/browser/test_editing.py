@@ -194,6 +194,8 @@ def test_nothing_typed_in_the_stage_editor_is_lost(page, demo):
     editor.get_by_role("link", name="Close").click()
     expect(editor).to_be_empty()
     page.locator("#tp-contract a.name").click()
+    # Escape is for a drawer the person sees: wait until it has opened.
+    expect(editor.get_by_role("heading", level=2)).to_have_text("Touchpoint: Order form and e-signature")
     page.keyboard.press("Escape")
     expect(editor).to_be_empty()
     expect(dialog).to_be_hidden()
