@@ -77,10 +77,11 @@ MIDDLEWARE = [
     # The browser's language (Accept-Language, or the language cookie) ...
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # ... unless the signed-in person chose one in the header's switch.
+    # ... unless the signed-in person chose one in the header's switch; before CSRF, so
+    # that its refusal speaks the person's language too.
     "maps.middleware.UserLanguageMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils import translation
 
 from .models import UserSettings
@@ -27,28 +28,30 @@ def no_session(view: Callable) -> Callable:
 
 
 class UserLanguageMiddleware:
-    """Works in process_view, once the view is known, so that a `no_session` view is
-    skipped: reading request.user costs a query for the session and one for the user."""
+    """Before the view is even known, so that what CSRF and URL resolution refuse (a 403,
+    a 404) speaks the person's language too. A `no_session` view is skipped: reading
+    request.user costs a query for the session and one for the user."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        language = "" if _skips_session(request) else user_language(request)
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
         response = self.get_response(request)
-        language = getattr(request, "journeymap_language", "")
         if language:
             response.headers.setdefault("Content-Language", language)
         return response
 
-    def process_view(self, request: HttpRequest, view_func: Callable, view_args, view_kwargs) -> None:
-        if getattr(view_func, "journeymap_no_session", False):
-            return None
-        language = user_language(request)
-        if language:
-            translation.activate(language)
-            request.LANGUAGE_CODE = language
-            request.journeymap_language = language
-        return None
+
+def _skips_session(request: HttpRequest) -> bool:
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
+    return getattr(match.func, "journeymap_no_session", False)
 
 
 def user_language(request: HttpRequest) -> str:

@@ -56,6 +56,8 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, models.CASCADE, related_name="memberships", verbose_name=_("user")
     )
     role = models.CharField(_("role"), max_length=10, choices=ROLE_CHOICES, default=EDITOR)
+    # Empty for members from before this was recorded: nobody knows since when.
+    joined = models.DateTimeField(_("member since"), default=timezone.now, null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["workspace", "user"]

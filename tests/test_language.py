@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from maps.changes import free_key
 from maps.models import UserSettings
@@ -112,3 +113,31 @@ def test_a_name_without_latin_letters_gets_a_readable_key(name, key):
 def test_two_japanese_names_that_read_alike_get_distinct_keys():
     first = free_key("認知", [])
     assert free_key("認知", [first]) == f"{first}-2"
+
+
+def _in(language: str, text: str) -> str:
+    with translation.override(language):
+        return translation.gettext(text)
+
+
+@pytest.mark.parametrize("path", ["/no-such-page/", "/w/acme/m/no-such-map/"])
+def test_a_page_not_found_speaks_the_language_the_person_chose(client, owner, workspace, path):
+    UserSettings.choose_language(owner, "ja")
+    client.force_login(owner)
+    response = client.get(path, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 404
+    assert _lang(response) == "ja"
+    assert _in("ja", "Page not found") != "Page not found"
+    assert _in("ja", "Page not found") in response.content.decode()
+
+
+def test_a_refused_form_speaks_the_language_the_person_chose(owner):
+    UserSettings.choose_language(owner, "ja")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    response = client.post(reverse("set_language"), {"language": "en"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 403
+    assert _lang(response) == "ja"
+    assert _in("ja", "This form has expired") != "This form has expired"
+    assert _in("ja", "This form has expired") in response.content.decode()
+    assert UserSettings.language_of(owner) == "ja"

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from maps import members
 from maps.models import Invitation, Membership, Workspace
@@ -179,6 +180,19 @@ def test_joining_makes_a_member_with_the_role_and_counts_the_acceptance(client, 
     client.post(path)
     assert membership_of(erin).role == "viewer"
     assert Invitation.objects.get().accepted == 2
+
+
+def test_the_member_list_says_since_when_each_person_is_a_member(client, team):
+    joined = timezone.make_aware(datetime.datetime(2026, 3, 4, 10, 0))
+    Membership.objects.filter(user=team["editor"]).update(joined=joined)
+    Membership.objects.filter(user=team["viewer"]).update(joined=None)  # from before it was recorded
+    login(client, team["owner"])
+    rows = html(client.get(SETTINGS)).xpath('//div[@id="members"]//tbody/tr')
+    since = {row.xpath("./td[1]/strong/text()")[0]: " ".join(row.xpath("./td[3]")[0].text_content().split()) for row in rows}
+    assert since["bob"] == "March 4, 2026"
+    assert since["charlie"] == "—"
+    # Joined when the test made her a member: today.
+    assert since["alice"] == date_format(timezone.localdate(), "DATE_FORMAT")
 
 
 def test_anonymous_opening_an_invitation_is_sent_to_sign_in_and_back(client, workspace, owner):
