@@ -1851,6 +1851,7 @@ def _comments_context(request: HttpRequest, journey_map: JourneyMap, params, **e
         "where": where,
         "region": COMMENT_REGIONS[where],
         "hidden": query,
+        "list_url": reverse("map_comments", args=[ws, key]) + "?" + urlencode(query),
         "page_url": reverse("map_comments", args=[ws, key]) + "?" + urlencode(query[:-1]),
         "title": talk.about(target, names),
         "threads": _comment_rows(
@@ -1897,6 +1898,9 @@ def map_comments(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     journey_map = get_map_for_user(request, ws, key, loaded=True)
     if _fragment(request):
         params = request.GET.copy()
+        if params.get("where") == "page":
+            # The Comments tab's list refreshing itself after another person's comment.
+            return render(request, "maps/_comments.html", _comments_context(request, journey_map, params))
         params["where"] = "panel"
         return render(request, "maps/_comments_panel.html", _comments_context(request, journey_map, params))
     return render(request, "maps/map_comments.html", _comments_context(request, journey_map, request.GET))

@@ -447,8 +447,12 @@ def test_the_presenter_lists_each_stages_open_comments_under_its_gaps(client, sm
     awareness = doc.xpath('//div[@id="present-comments-awareness"]')[0]
     assert "No open comments in this stage." in awareness.text_content()
     listener = doc.xpath("//div[@hx-select-oob]")[0]
-    assert listener.get("hx-select-oob") == "#present-comments-awareness,#present-comments-decision"
-    assert "comments-changed from:body" in listener.get("hx-trigger")
+    # Redrawn whole when comments or the map change: the slides hold both.
+    assert listener.get("hx-select-oob") == "#present-strip,#present-slides"
+    assert {"comments-changed from:body", "map-changed from:body"} <= {
+        part.strip() for part in listener.get("hx-trigger").split(",")
+    }
+    assert doc.xpath('//div[@id="present-slides"]//div[@id="present-comments-decision"]')
 
 
 def test_each_stage_slide_of_the_deck_shows_its_open_comments(small_map, owner):

@@ -10,7 +10,7 @@
   if (window.journeymapLive) return; // a boosted tab switch runs the page's scripts again
   window.journeymapLive = true;
 
-  var REFRESHING = { "map-changed": true, "comments-changed": true, "votes-changed": true };
+  var REFRESHING = { "map-changed": true, "comments-changed": true, "votes-changed": true, "others-commented": true };
   var FIELDS = "input:not([type=hidden]), select, textarea, [contenteditable]";
 
   function isPoll(evt) {
@@ -27,6 +27,12 @@
   }
 
   // --- the poll ------------------------------------------------------------------------
+
+  // A comment list answers the person's own comment itself; it refreshes on the others'
+  // only, which the poll brings: said again as "others-commented".
+  document.addEventListener("comments-changed", function (evt) {
+    if (evt.target && evt.target.id === "live") htmx.trigger(document.body, "others-commented");
+  });
 
   document.addEventListener("htmx:configRequest", function (evt) {
     if (!isPoll(evt)) return;
@@ -146,7 +152,7 @@
     if (!trigger || !region || !evt.detail.shouldSwap) return;
     var kept = { boxes: scrolled(region), x: window.scrollX, y: window.scrollY };
     // Focus is put back for the others' changes; after the person's own, app.js does it.
-    var fromPoll = trigger.target && trigger.target.id === "live";
+    var fromPoll = trigger.type === "others-commented" || (trigger.target && trigger.target.id === "live");
     var place = fromPoll ? focusPlace(region) : null;
     // htmx swaps right after this event (no swap delay here): put things back just after.
     setTimeout(function () {

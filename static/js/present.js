@@ -2,15 +2,22 @@
    Without JavaScript every stage shows, one below the other. */
 (function () {
   "use strict";
-  var slides = Array.prototype.slice.call(document.querySelectorAll(".present-stage"));
-  var pills = Array.prototype.slice.call(document.querySelectorAll(".strip-stage"));
+  var slides = [], pills = [];
   var counter = document.querySelector(".present-count");
   var current = 0;
 
-  function indexOfHash() {
-    var id = decodeURIComponent(location.hash.slice(1));
+  function collect() {
+    slides = Array.prototype.slice.call(document.querySelectorAll(".present-stage"));
+    pills = Array.prototype.slice.call(document.querySelectorAll(".strip-stage"));
+  }
+
+  function indexOf(id) {
     for (var i = 0; i < slides.length; i++) if (slides[i].id === id) return i;
-    return 0;
+    return -1;
+  }
+
+  function indexOfHash() {
+    return Math.max(0, indexOf(decodeURIComponent(location.hash.slice(1))));
   }
 
   function highlightDiagram() {
@@ -73,6 +80,21 @@
   // The diagram arrives (and is redrawn after a change) through htmx: mark its stage again.
   document.body.addEventListener("htmx:afterSettle", highlightDiagram);
 
+  // Someone changed the map or its comments: the slides and the strip come back drawn
+  // anew (out of band). The stage on screen stays, unless it was deleted.
+  var shownId = null;
+  document.body.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (target && target.id === "present-slides" && slides[current]) shownId = slides[current].id;
+  });
+  document.body.addEventListener("htmx:oobAfterSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (!target || (target.id !== "present-slides" && target.id !== "present-strip")) return;
+    collect();
+    var index = shownId ? indexOf(shownId) : -1;
+    show(index >= 0 ? index : current);
+  });
+
   // The workshop timer: pick minutes, start, pause, reset; past zero it counts over time.
   var timer = document.querySelector(".timer");
   if (timer) {
@@ -106,5 +128,6 @@
   }
 
   window.addEventListener("hashchange", function () { show(indexOfHash()); });
+  collect();
   show(indexOfHash());
 })();

@@ -63,6 +63,48 @@ def demo(transactional_db):
     call_command("seed_demo", stdout=io.StringIO())
 
 
+DEMO_MAP_URL = "/w/demo/m/acme-b2b/"
+
+
+@pytest.fixture
+def sam(demo):
+    """A second editor of the demo workspace."""
+    from django.contrib.auth import get_user_model
+
+    from maps.models import Membership, Workspace
+    from tests.conftest import PASSWORD
+
+    user = get_user_model().objects.create_user(
+        "sam", "sam@example.com", PASSWORD, first_name="Sam", last_name="Rivera"
+    )
+    Membership.objects.create(workspace=Workspace.objects.get(slug="demo"), user=user, role=Membership.EDITOR)
+    return user
+
+
+@pytest.fixture
+def two_people(browser, live_server, sam):
+    """Two browsers, signed in as demo and as sam, each with the demo map open."""
+    from maps.management.commands.seed_demo import PASSWORD as DEMO_PASSWORD
+    from maps.management.commands.seed_demo import USERNAME as DEMO_USERNAME
+    from tests.conftest import PASSWORD
+
+    contexts, pages, errors = [], [], []
+    for username, password in ((DEMO_USERNAME, DEMO_PASSWORD), ("sam", PASSWORD)):
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=live_server.url)
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(page, username, password)
+        page.goto(DEMO_MAP_URL)
+        settle(page)
+        contexts.append(context)
+        pages.append(page)
+    yield pages
+    for context in contexts:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
 def sign_in_to_demo(page) -> None:
     from maps.management.commands.seed_demo import PASSWORD, USERNAME
 

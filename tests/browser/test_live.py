@@ -5,49 +5,11 @@ typing in their own editor or where they had scrolled the board to."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from maps.management.commands.seed_demo import PASSWORD as DEMO_PASSWORD
-from maps.management.commands.seed_demo import USERNAME as DEMO_USERNAME
-from maps.models import Membership, Workspace
-from tests.conftest import PASSWORD
-
-from .conftest import settle, sign_in
+from .conftest import settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-MAP_URL = "/w/demo/m/acme-b2b/"
-
-
-@pytest.fixture
-def sam(demo):
-    """A second editor of the demo workspace."""
-    user = get_user_model().objects.create_user(
-        "sam", "sam@example.com", PASSWORD, first_name="Sam", last_name="Rivera"
-    )
-    Membership.objects.create(workspace=Workspace.objects.get(slug="demo"), user=user, role=Membership.EDITOR)
-    return user
-
-
-@pytest.fixture
-def two_people(browser, live_server, sam):
-    """Two browsers, signed in as demo and as sam, each with the demo map open."""
-    contexts, pages, errors = [], [], []
-    for username, password in ((DEMO_USERNAME, DEMO_PASSWORD), ("sam", PASSWORD)):
-        context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=live_server.url)
-        context.set_default_timeout(15_000)
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        sign_in(page, username, password)
-        page.goto(MAP_URL)
-        settle(page)
-        contexts.append(context)
-        pages.append(page)
-    yield pages
-    for context in contexts:
-        context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 def test_the_others_change_shows_while_your_typing_and_scrolling_stay(two_people):
