@@ -188,7 +188,9 @@ def test_the_member_list_says_since_when_each_person_is_a_member(client, team):
     Membership.objects.filter(user=team["viewer"]).update(joined=None)  # from before it was recorded
     login(client, team["owner"])
     rows = html(client.get(SETTINGS)).xpath('//div[@id="members"]//tbody/tr')
-    since = {row.xpath("./td[1]/strong/text()")[0]: " ".join(row.xpath("./td[3]")[0].text_content().split()) for row in rows}
+    since = {
+        row.xpath("./td[1]/strong/text()")[0]: " ".join(row.xpath("./td[3]")[0].text_content().split()) for row in rows
+    }
     assert since["bob"] == "March 4, 2026"
     assert since["charlie"] == "—"
     # Joined when the test made her a member: today.
