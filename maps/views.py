@@ -28,7 +28,21 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from . import changes, conflicts, diagram, exports, history, interchange, live, matrices, members, sharing, trash, votes
+from . import (
+    changes,
+    conflicts,
+    diagram,
+    exports,
+    history,
+    interchange,
+    live,
+    matrices,
+    members,
+    sharing,
+    trash,
+    versioned,
+    votes,
+)
 from . import comments as talk
 from . import gaps as gap_rules
 from .access import get_map_for_user, get_membership, get_workspace_for_user
@@ -263,7 +277,12 @@ def _touchpoint_url_factory(journey_map: JourneyMap):
 
 
 def _not_modified(request: HttpRequest, etag: str | None) -> HttpResponseNotModified | None:
-    if etag and request.headers.get("If-None-Match") == etag:
+    """A 304 when the browser holds this very rendering. Compressed answers carry the tag
+    as a weak one (W/"…", GZipMiddleware), which names the same rendering here."""
+    if not etag:
+        return None
+    held = [tag.strip().removeprefix("W/") for tag in request.headers.get("If-None-Match", "").split(",")]
+    if etag in held or "*" in held:
         return HttpResponseNotModified(headers={"ETag": etag})
     return None
 
@@ -271,18 +290,33 @@ def _not_modified(request: HttpRequest, etag: str | None) -> HttpResponseNotModi
 @login_required
 @require_GET
 def map_diagram(request: HttpRequest, ws: str, key: str) -> HttpResponse:
-    """The inline SVG of the map page: a fragment, cached by its DOT source, with an ETag."""
-    journey_map = get_map_for_user(request, ws, key, loaded=True)
+    """The inline SVG of the map page: a fragment cached by the map's version, with an
+    ETag. A hit (or a 304) costs the stamp's query and no map load."""
+    stamp = versioned.stamp(request, ws, key)
     view = request.GET.get("view", "stages")
-    try:
-        rendering = render_map(journey_map, view, "svg", _touchpoint_url_factory(journey_map))
-    except diagram.DiagramError as exc:
-        return render(request, "maps/_diagram_error.html", {"message": str(exc)})
-    if not_modified := _not_modified(request, rendering.etag):
+    cache_key = versioned.cache_key(stamp, "page-svg", view)
+    etag = versioned.etag(cache_key)
+    if not_modified := _not_modified(request, etag):
         return not_modified
-    ctx = {"svg": _inline_svg(rendering.body), "map": journey_map, "view": view}
-    response = render(request, "maps/_diagram.html", ctx)
-    response["ETag"] = rendering.etag
+
+    def make() -> versioned.Entry:
+        journey_map = get_map_for_user(request, ws, key, loaded=True)
+        try:
+            rendering = render_map(journey_map, view, "svg", _touchpoint_url_factory(journey_map))
+        except diagram.DiagramError as exc:
+            return versioned.Entry(error=str(exc))
+        html = render_to_string("maps/_diagram.html", {"svg": _inline_svg(rendering.body), "view": view})
+        return versioned.Entry(html.encode(), "text/html; charset=utf-8")
+
+    try:
+        entry = versioned.get_or_render(cache_key, make, wait=False)
+    except versioned.Busy:
+        # Someone else is drawing this very picture: say so, and ask again shortly.
+        return render(request, "maps/_diagram_drawing.html", {"url": request.get_full_path()}, status=202)
+    if entry.error:
+        return render(request, "maps/_diagram_error.html", {"message": entry.error})
+    response = HttpResponse(entry.body, content_type=entry.content_type)
+    response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"
     return response
 
@@ -299,18 +333,40 @@ def _inline_svg(svg: bytes) -> str:
 def map_download(request: HttpRequest, ws: str, key: str, fmt: str) -> HttpResponse:
     if fmt not in CONTENT_TYPES:
         raise Http404(_("No such export format"))
-    journey_map = get_map_for_user(request, ws, key, loaded=True)
-    try:
-        rendering = render_map(journey_map, request.GET.get("view", "stages"), fmt)
-    except diagram.DiagramError as exc:
-        messages.error(request, str(exc))
-        return redirect(journey_map.get_absolute_url())
-    if not_modified := _not_modified(request, rendering.etag):
-        return not_modified
-    response = HttpResponse(rendering.body, content_type=rendering.content_type)
-    response["Content-Disposition"] = content_disposition_header(True, rendering.filename)
-    if rendering.etag:
-        response["ETag"] = rendering.etag
+    view = request.GET.get("view", "stages")
+    if fmt not in diagram.FORMATS:
+        # The deck shows comments and votes, which change without a new map version,
+        # and the CSV is cheap: both are made each time.
+        journey_map = get_map_for_user(request, ws, key, loaded=True)
+        try:
+            rendering = render_map(journey_map, view, fmt)
+        except diagram.DiagramError as exc:
+            messages.error(request, str(exc))
+            return redirect(journey_map.get_absolute_url())
+        entry, etag = versioned.Entry(rendering.body, rendering.content_type, rendering.filename), None
+    else:
+        stamp = versioned.stamp(request, ws, key)
+        cache_key = versioned.cache_key(stamp, "download", fmt, view)
+        etag = versioned.etag(cache_key)
+        if not_modified := _not_modified(request, etag):
+            return not_modified
+
+        def make() -> versioned.Entry:
+            journey_map = get_map_for_user(request, ws, key, loaded=True)
+            try:
+                rendering = render_map(journey_map, view, fmt)
+            except diagram.DiagramError as exc:
+                return versioned.Entry(error=str(exc))
+            return versioned.Entry(rendering.body, rendering.content_type, rendering.filename)
+
+        entry = versioned.get_or_render(cache_key, make)
+        if entry.error:
+            messages.error(request, entry.error)
+            return redirect(reverse("map_detail", args=[ws, key]))
+    response = HttpResponse(entry.body, content_type=entry.content_type)
+    response["Content-Disposition"] = content_disposition_header(True, entry.filename)
+    if etag:
+        response["ETag"] = etag
     return response
 
 

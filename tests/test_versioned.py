@@ -1,0 +1,174 @@
+"""Diagrams cached by the map's version: a hit or a 304 costs the stamp's query and no
+map load; every change (the map's own, or the library's) draws anew; each language and
+each day gets its own; a layout that fails is tried once per version, and one drawing
+runs at a time."""
+
+from __future__ import annotations
+
+import datetime
+import gzip
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from maps import diagram, versioned
+from maps.models import JourneyMap, UserSettings
+
+from .test_library import item_data
+from .web import HX, html, login
+
+pytestmark = pytest.mark.django_db
+
+DIAGRAM = reverse("map_diagram", args=["acme", "launch"])
+
+
+def dot_runs(monkeypatch) -> list[str]:
+    """Count the layouts Graphviz is asked for, from here on (its own cache emptied)."""
+    cache.clear()
+    runs: list[str] = []
+    real = diagram._run_dot
+
+    def counting(source, fmt):
+        runs.append(fmt)
+        return real(source, fmt)
+
+    monkeypatch.setattr(diagram, "_run_dot", counting)
+    return runs
+
+
+def queries_of(client, url: str, **extra) -> tuple:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, **extra)
+    return response, [query["sql"] for query in captured.captured_queries]
+
+
+def test_a_warm_diagram_is_served_without_loading_the_map(client, viewer, small_map, monkeypatch):
+    runs = dot_runs(monkeypatch)
+    login(client, viewer)
+    cold = client.get(DIAGRAM, **HX)
+    warm, sql = queries_of(client, DIAGRAM, **HX)
+    assert warm.status_code == 200 and warm.content == cold.content and warm["ETag"] == cold["ETag"]
+    assert runs == ["svg"]
+    # The session, the person, and the stamp: nothing of the map's stages or touchpoints.
+    assert len(sql) == 3, sql
+    assert not any("maps_stage" in query or "maps_touchpoint" in query for query in sql)
+
+
+def test_a_matching_etag_answers_304_at_the_cost_of_the_stamp(client, viewer, small_map):
+    login(client, viewer)
+    etag = client.get(DIAGRAM, **HX)["ETag"]
+    response, sql = queries_of(client, DIAGRAM, HTTP_IF_NONE_MATCH=etag, **HX)
+    assert response.status_code == 304 and response["ETag"] == etag
+    assert len(sql) == 3, sql
+
+
+def test_a_change_to_the_map_draws_the_diagram_anew(client, editor, small_map, monkeypatch):
+    runs = dot_runs(monkeypatch)
+    login(client, editor)
+    before = client.get(DIAGRAM, **HX)
+    client.post(reverse("touchpoint_move", args=["acme", "launch", "webinar", "right"]), **HX)
+    after = client.get(DIAGRAM, **HX)
+    assert runs == ["svg", "svg"]
+    assert after["ETag"] != before["ETag"]
+
+
+def test_a_library_change_the_map_shows_draws_the_diagram_anew(client, editor, small_map, workspace):
+    login(client, editor)
+    before = html(client.get(DIAGRAM, **HX)).text_content()
+    assert "Marketing" in before
+    data = item_data(workspace, "departments", "marketing", name="Growth marketing")
+    assert (
+        client.post(reverse("library_edit", args=["acme", "departments", "marketing"]), data, **HX).status_code == 200
+    )
+    assert "Growth marketing" in html(client.get(DIAGRAM, **HX)).text_content()
+
+
+def test_each_language_gets_its_own_diagram(client, viewer, small_map):
+    login(client, viewer)
+    english = client.get(DIAGRAM, **HX)
+    UserSettings.choose_language(viewer, "ja")
+    client.logout()
+    login(client, viewer)
+    japanese = client.get(DIAGRAM, **HX)
+    assert english["ETag"] != japanese["ETag"]
+    with translation.override("ja"):
+        assert translation.gettext("Journey by stage") in html(japanese).text_content()
+
+
+def test_a_new_day_gets_a_new_diagram(client, viewer, small_map, monkeypatch):
+    """Stale-content gaps count days: yesterday's picture is not today's."""
+    login(client, viewer)
+    today = client.get(DIAGRAM, **HX)["ETag"]
+    tomorrow = datetime.date.today() + datetime.timedelta(days=1)
+    monkeypatch.setattr(versioned.timezone, "localdate", lambda: tomorrow)
+    assert client.get(DIAGRAM, **HX)["ETag"] != today
+
+
+def test_a_layout_that_fails_is_tried_once_per_version(client, viewer, small_map, monkeypatch):
+    cache.clear()
+    tries = []
+
+    def too_complex(source, fmt):
+        tries.append(fmt)
+        raise diagram.DiagramError("This map is too complex to lay out in 20 seconds.")
+
+    monkeypatch.setattr(diagram, "_run_dot", too_complex)
+    login(client, viewer)
+    for _ in range(3):
+        response = client.get(DIAGRAM, **HX)
+        assert response.status_code == 200
+        assert "too complex to lay out" in html(response).text_content()
+    assert tries == ["svg"]
+    # The download of the same picture is its own rendering, refused as clearly.
+    download = client.get(reverse("map_download", args=["acme", "launch", "svg"]))
+    assert download.status_code == 302 and download["Location"] == small_map.get_absolute_url()
+    assert tries == ["svg", "svg"]
+
+
+def test_while_someone_draws_the_diagram_another_page_is_told_and_asks_again(client, viewer, small_map, monkeypatch):
+    runs = dot_runs(monkeypatch)
+    login(client, viewer)
+    journey_map = JourneyMap.objects.get(pk=small_map.pk)
+    with translation.override("en"):
+        stamp = versioned.Stamp(
+            journey_map.pk, journey_map.version, journey_map.created.isoformat(), "acme", "launch", "viewer"
+        )
+        key = versioned.cache_key(stamp, "page-svg", "stages")
+    cache.add(key + ":drawing", 1)
+    response = client.get(DIAGRAM, **HX)
+    assert response.status_code == 202 and runs == []
+    waiting = html(response).xpath('//*[@hx-get][@hx-trigger="load delay:1s"]')
+    assert waiting and waiting[0].get("hx-get") == DIAGRAM
+    cache.delete(key + ":drawing")
+    assert client.get(DIAGRAM, **HX).status_code == 200 and runs == ["svg"]
+
+
+def test_a_stranger_gets_no_diagram_even_when_it_is_cached(client, viewer, stranger, small_map):
+    login(client, viewer)
+    etag = client.get(DIAGRAM, **HX)["ETag"]
+    login(client, stranger)
+    assert client.get(DIAGRAM, **HX).status_code == 404
+    assert client.get(DIAGRAM, HTTP_IF_NONE_MATCH=etag, **HX).status_code == 404
+
+
+def test_a_map_in_the_trash_has_no_diagram_even_when_it_is_cached(client, owner, small_map):
+    login(client, owner)
+    client.get(DIAGRAM, **HX)
+    JourneyMap.objects.filter(pk=small_map.pk).update(deleted=timezone.now())
+    assert client.get(DIAGRAM, **HX).status_code == 404
+
+
+def test_pages_and_diagrams_are_sent_compressed_and_a_weak_tag_still_answers_304(client, viewer, small_map):
+    login(client, viewer)
+    page = client.get(small_map.get_absolute_url(), HTTP_ACCEPT_ENCODING="gzip")
+    assert page["Content-Encoding"] == "gzip"
+    assert gzip.decompress(page.content).decode().startswith("<!doctype html>")
+    response = client.get(DIAGRAM, HTTP_ACCEPT_ENCODING="gzip", **HX)
+    assert response["Content-Encoding"] == "gzip" and response["ETag"].startswith('W/"')
+    # The browser sends the weak tag back: it names the same picture.
+    again = client.get(DIAGRAM, HTTP_IF_NONE_MATCH=response["ETag"], HTTP_ACCEPT_ENCODING="gzip", **HX)
+    assert again.status_code == 304
