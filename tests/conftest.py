@@ -36,6 +36,17 @@ def _english_between_tests():
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache. Ids are used again from one run (or test)
+    to the next, and a Redis cache outlives the test database: a share link's lock or a
+    map's live stamp must not pass to the next owner of its id."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_files(settings):
     """Production serves hashed files from `collectstatic`; tests read static/ as it is."""
     settings.STORAGES = {
