@@ -113,10 +113,20 @@ def open_counts(journey_map: JourneyMap) -> dict[tuple[str, str], int]:
     """Open threads per target, in one query: ("stage", KEY), ("touchpoint", KEY),
     ("gap", ID) and ("map", "") -> count. Kept on the map: the page asks more than once."""
     cached = getattr(journey_map, "_open_comment_counts", None)
-    if cached is not None:
-        return cached
+    if cached is None:
+        cached = journey_map._open_comment_counts = open_counts_of(journey_map.pk)
+    return cached
+
+
+def counts_stamp(counts: Mapping[tuple[str, str], int]) -> str:
+    """The open counts as one string: what a cached board or gap list keys on, since
+    they show them (the badges) and they change without a new map version."""
+    return "|".join(f"{target}:{name}:{n}" for (target, name), n in sorted(counts.items()))
+
+
+def open_counts_of(map_id: int) -> dict[tuple[str, str], int]:
     rows = (
-        Comment.objects.filter(map=journey_map, parent=None, resolved=None)
+        Comment.objects.filter(map_id=map_id, parent=None, resolved=None)
         .values("target", "stage_key", "touchpoint_key", "gap")
         .annotate(n=Count("id"))
         .order_by()
@@ -129,7 +139,6 @@ def open_counts(journey_map: JourneyMap) -> dict[tuple[str, str], int]:
             Comment.GAP: row["gap"],
         }.get(row["target"], "")
         counts[(row["target"], name)] = counts.get((row["target"], name), 0) + row["n"]
-    journey_map._open_comment_counts = counts
     return counts
 
 

@@ -59,6 +59,18 @@ class Stamp:
         return self.role in (Membership.OWNER, Membership.EDITOR)
 
 
+def stamp_of(journey_map: JourneyMap) -> Stamp:
+    """The stamp of a map already fetched with its membership (maps.access)."""
+    return Stamp(
+        journey_map.pk,
+        journey_map.version,
+        journey_map.created.isoformat(),
+        journey_map.workspace.slug,
+        journey_map.key,
+        journey_map.membership.role,
+    )
+
+
 def stamp(request: HttpRequest, ws: str, key: str) -> Stamp:
     """The map's stamp for a member of its workspace: 404 for anyone else, as
     maps.access does, and for a map in the trash."""

@@ -9,18 +9,23 @@ htmx redirects, so every form works without JavaScript.
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, QueryDict
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.crypto import salted_hmac
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme, urlencode
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -197,10 +202,9 @@ def _map_context(request: HttpRequest, journey_map: JourneyMap, board: bool = Tr
 
 def _diagram_views(journey_map: JourneyMap) -> list[tuple[str, str]]:
     views = [("stages", _("Stages")), ("departments", _("Departments"))]
-    views += [
-        (f"persona:{mp.persona.key}", _("Persona: %(name)s") % {"name": mp.persona.name})
-        for mp in journey_map.map_personas.all()
-    ]
+    prefetched = "map_personas" in getattr(journey_map, "_prefetched_objects_cache", {})
+    entries = journey_map.map_personas.all() if prefetched else journey_map.map_personas.select_related("persona")
+    views += [(f"persona:{mp.persona.key}", _("Persona: %(name)s") % {"name": mp.persona.name}) for mp in entries]
     return views
 
 
@@ -240,22 +244,78 @@ def _gap_url(journey_map: JourneyMap, stage, gap) -> str:
 @login_required
 @require_GET
 def map_detail(request: HttpRequest, ws: str, key: str) -> HttpResponse:
-    journey_map = get_map_for_user(request, ws, key, loaded=True)
-    return render(request, "maps/map_detail.html", _map_context(request, journey_map))
+    """The map page. Its board and gap list come from the cache while the map, the
+    reader's role and the open comments they show are as they were drawn."""
+    journey_map = get_map_for_user(request, ws, key)
+    counts = talk.open_counts(journey_map)
+    stamp = versioned.stamp_of(journey_map)
+    drawn: dict = {}
+
+    def full_context() -> dict:
+        # Loaded once, and only if a part is not in the cache.
+        if not drawn:
+            drawn.update(_loaded_context(request, ws, key, counts))
+        return drawn
+
+    ctx = {
+        "map": journey_map,
+        "workspace": journey_map.workspace,
+        "can_edit": journey_map.membership.can_edit,
+        "view": request.GET.get("view", "stages"),
+        "views": _diagram_views(journey_map),
+        "open_comment_total": sum(counts.values()),
+        "board_html": _cached_part(request, stamp, "board", counts, full_context),
+        "gaps_html": _cached_part(request, stamp, "gaps", counts, full_context),
+    }
+    return render(request, "maps/map_detail.html", ctx)
 
 
 @login_required
 @require_GET
 def map_board(request: HttpRequest, ws: str, key: str) -> HttpResponse:
-    journey_map = get_map_for_user(request, ws, key, loaded=True)
-    return render(request, "maps/_board.html", _map_context(request, journey_map, gaps=False))
+    stamp = versioned.stamp(request, ws, key)
+    counts = talk.open_counts_of(stamp.map_id)
+    context = partial(_loaded_context, request, ws, key, counts, gaps=False)
+    return HttpResponse(_cached_part(request, stamp, "board", counts, context))
 
 
 @login_required
 @require_GET
 def map_gaps(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    stamp = versioned.stamp(request, ws, key)
+    counts = talk.open_counts_of(stamp.map_id)
+    context = partial(_loaded_context, request, ws, key, counts, board=False)
+    return HttpResponse(_cached_part(request, stamp, "gaps", counts, context))
+
+
+def _loaded_context(request: HttpRequest, ws: str, key: str, counts: dict, **parts) -> dict:
     journey_map = get_map_for_user(request, ws, key, loaded=True)
-    return render(request, "maps/_gaps.html", _map_context(request, journey_map, board=False))
+    journey_map._open_comment_counts = counts  # read once already
+    return _map_context(request, journey_map, **parts)
+
+
+# What stands in a cached part for the reader's own CSRF token (a form's hidden field):
+# a token is the reader's, the part is everyone's. Made from the secret key, so that no
+# text a person types can be it.
+_CSRF_MARK = salted_hmac("journeymap.cached-part", "csrf").hexdigest()
+
+
+def _cached_part(
+    request: HttpRequest, stamp: versioned.Stamp, name: str, counts: dict, context, *parts: str
+) -> SafeString:
+    """A part of a map page (templates/maps/_NAME.html: the board, the gap list, a
+    matrix) as HTML, cached by the map's version, the reader's role (editing controls),
+    the open comment counts it shows and `parts` (a matrix's grouping). `context` makes
+    what the template needs, on a miss only."""
+    cache_key = versioned.cache_key(stamp, "part", name, stamp.role, talk.counts_stamp(counts), *parts)
+    html = cache.get(cache_key)
+    if html is None:
+        html = str(render_to_string(f"maps/_{name}.html", {**context(), "csrf_token": _CSRF_MARK}, request=request))
+        cache.set(cache_key, html)
+    if _CSRF_MARK in html:
+        html = html.replace(_CSRF_MARK, get_token(request))
+    # Our own template's output, escaped as it was drawn; the cache holds it as text.
+    return mark_safe(html)
 
 
 @login_required
@@ -957,15 +1017,47 @@ def _matrix_page(request: HttpRequest, journey_map: JourneyMap, name: str, ctx: 
     return render(request, template, ctx)
 
 
+def _cached_matrix(request: HttpRequest, ws: str, key: str, name: str, grid, *parts: str) -> HttpResponse:
+    """A matrix tab, or its fragment for htmx, drawn from the cache while the map is as
+    it was. `grid(journey_map)` gives the matrix's own context from a loaded map."""
+
+    def context() -> dict:
+        journey_map = get_map_for_user(request, ws, key, loaded=True)
+        return {
+            "map": journey_map,
+            "workspace": journey_map.workspace,
+            "can_edit": journey_map.membership.can_edit,
+            "matrix": name,
+            **grid(journey_map),
+        }
+
+    if _fragment(request):
+        stamp = versioned.stamp(request, ws, key)
+        return HttpResponse(_cached_part(request, stamp, name, {}, context, *parts))
+    journey_map = get_map_for_user(request, ws, key)
+    part = _cached_part(request, versioned.stamp_of(journey_map), name, {}, context, *parts)
+    ctx = {
+        "map": journey_map,
+        "workspace": journey_map.workspace,
+        "can_edit": journey_map.membership.can_edit,
+        "matrix": name,
+        "part_html": part,
+    }
+    return render(request, f"maps/map_{name}.html", ctx)
+
+
 @login_required
 @require_GET
 def coverage(request: HttpRequest, ws: str, key: str) -> HttpResponse:
-    journey_map = get_map_for_user(request, ws, key, loaded=True)
     by = "roles" if request.GET.get("by") == "roles" else "personas"
-    ctx = {"by": by, "grid": matrices.coverage(journey_map, by, gap_rules.find_gaps(journey_map))}
-    if journey_map.membership.can_edit:
-        ctx["live_content"] = journey_map.workspace.content.filter(status=ContentAsset.LIVE)
-    return _matrix_page(request, journey_map, "coverage", ctx)
+
+    def grid(journey_map: JourneyMap) -> dict:
+        ctx = {"by": by, "grid": matrices.coverage(journey_map, by, gap_rules.find_gaps(journey_map))}
+        if journey_map.membership.can_edit:
+            ctx["live_content"] = list(journey_map.workspace.content.filter(status=ContentAsset.LIVE))
+        return ctx
+
+    return _cached_matrix(request, ws, key, "coverage", grid, by)
 
 
 @login_required
@@ -1001,18 +1093,19 @@ def coverage_link(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 @login_required
 @require_GET
 def accountability(request: HttpRequest, ws: str, key: str) -> HttpResponse:
-    journey_map = get_map_for_user(request, ws, key, loaded=True)
-    grid = matrices.accountability(journey_map, gap_rules.find_gaps(journey_map))
-    return _matrix_page(request, journey_map, "accountability", {"grid": grid})
+    def grid(journey_map: JourneyMap) -> dict:
+        return {"grid": matrices.accountability(journey_map, gap_rules.find_gaps(journey_map))}
+
+    return _cached_matrix(request, ws, key, "accountability", grid)
 
 
 @login_required
 @require_GET
 def funnel(request: HttpRequest, ws: str, key: str) -> HttpResponse:
-    journey_map = get_map_for_user(request, ws, key, loaded=True)
-    return _matrix_page(
-        request, journey_map, "funnel", {"rows": matrices.funnel(journey_map, gap_rules.find_gaps(journey_map))}
-    )
+    def grid(journey_map: JourneyMap) -> dict:
+        return {"rows": matrices.funnel(journey_map, gap_rules.find_gaps(journey_map))}
+
+    return _cached_matrix(request, ws, key, "funnel", grid)
 
 
 # --- the workspace library -------------------------------------------------------------------

@@ -11,6 +11,7 @@ from maps import matrices
 from maps.gaps import find_gaps
 from maps.models import ContentAsset, Department, JourneyMap, Stage
 
+from .test_stage_edit import stage_data
 from .web import EDITING_ROLES, HX, Edit, client_events, html, login, snapshot
 
 MATRICES = ["coverage", "accountability", "funnel"]
@@ -324,7 +325,12 @@ def test_stage_edited_from_the_funnel_shows_new_figures(client, owner, small_map
     login(client, owner)
     body = client.get(reverse("funnel", args=["acme", "launch"])).content.decode()
     assert reverse("stage_edit", args=["acme", "launch", "decision"]) in body
-    Stage.objects.filter(map=small_map, key="decision").update(entered=200, converted=50)
+    edited = client.post(
+        reverse("stage_edit", args=["acme", "launch", "decision"]),
+        stage_data(small_map, "decision", entered="200", converted="50"),
+        **HX,
+    )
+    assert edited.status_code == 200
     doc = html(client.get(reverse("funnel", args=["acme", "launch"])))
     decision = [" ".join(td.text_content().split()) for td in doc.xpath("//tbody/tr")[1].xpath("td")]
     assert decision[:4] == ["Decision", "200", "50", "25 %"]

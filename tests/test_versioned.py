@@ -11,13 +11,15 @@ import gzip
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from maps import diagram, versioned
-from maps.models import JourneyMap, UserSettings
+from maps.models import JourneyMap, MapPersona, Membership, Persona, UserSettings
 
+from .conftest import make_user
 from .test_library import item_data
 from .web import HX, html, login
 
@@ -172,3 +174,94 @@ def test_pages_and_diagrams_are_sent_compressed_and_a_weak_tag_still_answers_304
     # The browser sends the weak tag back: it names the same picture.
     again = client.get(DIAGRAM, HTTP_IF_NONE_MATCH=response["ETag"], HTTP_ACCEPT_ENCODING="gzip", **HX)
     assert again.status_code == 304
+
+
+BOARD = reverse("map_board", args=["acme", "launch"])
+GAPS = reverse("map_gaps", args=["acme", "launch"])
+
+
+@pytest.mark.parametrize("url", [BOARD, GAPS])
+def test_a_warm_board_or_gap_list_costs_two_small_queries_beyond_the_session(client, viewer, small_map, url):
+    login(client, viewer)
+    cold = client.get(url, **HX)
+    warm, sql = queries_of(client, url, **HX)
+    assert warm.content == cold.content
+    # The session and the person, then the stamp and the open comment counts.
+    assert len(sql) == 4, sql
+    assert not any("maps_stage" in query or "maps_touchpoint" in query for query in sql)
+
+
+def test_the_map_page_takes_its_board_and_gaps_from_the_cache(client, viewer, small_map):
+    login(client, viewer)
+    client.get(small_map.get_absolute_url())
+    page, sql = queries_of(client, small_map.get_absolute_url())
+    assert page.status_code == 200
+    assert html(page).xpath('//div[@id="board"]//article') and html(page).xpath('//div[@id="gaps"]//h3')
+    assert not any("maps_touchpoint" in query for query in sql), sql
+
+
+def test_a_new_comment_shows_on_the_cached_board_and_gap_list(client, owner, small_map):
+    login(client, owner)
+    for url in (BOARD, GAPS):
+        client.get(url, **HX)
+    client.post(
+        reverse("comment_post", args=["acme", "launch"]),
+        {"target": "stage", "stage": "awareness", "new-body": "Who owns this?"},
+        **HX,
+    )
+    board = html(client.get(BOARD, **HX))
+    assert board.xpath('//div[@id="stage-awareness"]//a[@aria-label="Comments on Awareness: 1 open"]')
+    gaps = html(client.get(GAPS, **HX))
+    assert gaps.xpath('//a[contains(@class, "comment-button")]')
+
+
+def test_a_viewer_never_gets_the_board_an_editor_drew(client, editor, viewer, small_map):
+    login(client, editor)
+    assert html(client.get(BOARD, **HX)).xpath('//button[starts-with(@aria-label, "Move ")]')
+    login(client, viewer)
+    assert not html(client.get(BOARD, **HX)).xpath('//button[starts-with(@aria-label, "Move ")]')
+
+
+def test_the_warm_map_page_costs_the_same_queries_however_many_personas_the_map_has(client, viewer, small_map):
+    login(client, viewer)
+    client.get(small_map.get_absolute_url())
+    _page, two = queries_of(client, small_map.get_absolute_url())
+    persona = Persona.objects.create(workspace=small_map.workspace, key="intern", name="Ian Intern", order=9)
+    MapPersona.objects.create(map=small_map, persona=persona, order=9)
+    client.get(small_map.get_absolute_url())
+    _page, three = queries_of(client, small_map.get_absolute_url())
+    assert len(three) == len(two)
+
+
+@pytest.mark.parametrize("name", ["coverage", "accountability", "funnel"])
+def test_a_warm_matrix_is_served_without_loading_the_map(client, viewer, small_map, name):
+    url = reverse(name, args=["acme", "launch"])
+    login(client, viewer)
+    for extra in ({}, HX):
+        cold = client.get(url, **extra)
+        warm, sql = queries_of(client, url, **extra)
+        assert warm.status_code == 200
+        # The same matrix (a full page's own CSRF token differs from one answer to the next).
+        assert html(warm).xpath(f'string(//*[@id="{name}"])') == html(cold).xpath(f'string(//*[@id="{name}"])')
+        assert html(warm).xpath(f'//*[@id="{name}"]//td')
+        assert not any("maps_touchpoint" in query for query in sql), sql
+
+
+def test_a_cached_matrix_form_carries_the_readers_own_csrf_token(editor, small_map, workspace):
+    """The first editor's coverage page is cached; a second editor's form from it posts."""
+    other = make_user("erin")
+    Membership.objects.create(workspace=workspace, user=other, role=Membership.EDITOR)
+    url = reverse("coverage", args=["acme", "launch"])
+    first = Client(enforce_csrf_checks=True)
+    login(first, editor)
+    first.get(url)
+    second = Client(enforce_csrf_checks=True)
+    login(second, other)
+    page = html(second.get(url))
+    form = page.xpath('//td[@id="cell-decision-it-lead"]//form')[0]
+    data = {field.get("name"): field.get("value") for field in form.xpath(".//input[@type='hidden']")}
+    assert len(data["csrfmiddlewaretoken"]) == 64
+    data["content"] = "guide"
+    response = second.post(form.get("action"), data)
+    assert response.status_code == 302
+    assert "Buyer's guide" in html(second.get(url)).xpath('string(//td[@id="cell-decision-it-lead"])')

@@ -5,6 +5,7 @@
   var slides = [], pills = [];
   var counter = document.querySelector(".present-count");
   var current = 0;
+  var shownId = null; // the id of the stage on screen
 
   function collect() {
     slides = Array.prototype.slice.call(document.querySelectorAll(".present-stage"));
@@ -51,7 +52,8 @@
       var step = Number(button.getAttribute("data-step"));
       button.disabled = (step < 0 && current === 0) || (step > 0 && current === slides.length - 1);
     });
-    history.replaceState(null, "", "#" + slides[current].id);
+    shownId = slides[current].id;
+    history.replaceState(null, "", "#" + shownId);
     highlightDiagram();
   }
 
@@ -81,19 +83,16 @@
   document.body.addEventListener("htmx:afterSettle", highlightDiagram);
 
   // Someone changed the map or its comments: the slides and the strip come back drawn
-  // anew (out of band). The stage on screen stays, unless it was deleted.
-  var shownId = null;
-  document.body.addEventListener("htmx:oobBeforeSwap", function (event) {
-    var target = event.detail && event.detail.target;
-    if (target && target.id === "present-slides" && slides[current]) shownId = slides[current].id;
-  });
-  document.body.addEventListener("htmx:oobAfterSwap", function (event) {
-    var target = event.detail && event.detail.target;
-    if (!target || (target.id !== "present-slides" && target.id !== "present-strip")) return;
+  // anew (out of band, maps/map_present.html). The stage on screen stays, unless it was
+  // deleted. Watched as DOM changes, before the browser paints the new slides all shown:
+  // htmx's own events for an out-of-band swap fire on the element it took out.
+  new MutationObserver(function () {
+    var stale = (slides.length && !document.contains(slides[0])) || (pills.length && !document.contains(pills[0]));
+    if (!stale) return;
     collect();
     var index = shownId ? indexOf(shownId) : -1;
     show(index >= 0 ? index : current);
-  });
+  }).observe(document.querySelector("main") || document.body, {childList: true, subtree: true});
 
   // The workshop timer: pick minutes, start, pause, reset; past zero it counts over time.
   var timer = document.querySelector(".timer");
