@@ -114,7 +114,9 @@ WSGI_APPLICATION = "journeymap.wsgi.application"
 # SQLite in the repository by default; PostgreSQL (psycopg 3) through DATABASE_URL.
 _database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 try:
-    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+    # Connections kept for a minute, and checked before reuse: the first request after a
+    # database restart gets a new connection instead of an error.
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
 except Exception as exc:  # dj_database_url raises several types for a bad URL
     raise ImproperlyConfigured(f"DATABASE_URL cannot be used: {exc}") from None
 if DATABASES["default"]["ENGINE"] not in (

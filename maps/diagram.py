@@ -125,18 +125,28 @@ def build_graph_data(journey_map: JourneyMap, gaps: list[Gap], view: str = "stag
         gaps = [gap for gap in gaps if gap.persona in (None, persona.key)]
     stage_marks = stage_summary(gaps, [stage.key for stage in stages])
     tp_marks = touchpoint_summary(gaps)
+    # The gap rows indexed once, not scanned again for every card and stage.
+    codes: dict[tuple[str, str], set[str]] = {}
+    content_gaps: dict[str, list[str]] = {}
+    for gap in gaps:
+        if gap.touchpoint:
+            codes.setdefault((gap.stage, gap.touchpoint), set()).add(gap.code)
+        if persona and gap.code == CONTENT_GAP:
+            content_gaps.setdefault(gap.stage, []).append(gap.message)
     shown: dict[int, dict] = {}
     data_stages = []
+    numbers = {stage.pk: number for number, stage in enumerate(all_stages, 1)}
     for stage in stages:
+        number = numbers[stage.pk]
         touchpoints = [
             tp
             for tp in stage.touchpoints.all()
             if persona is None or any(p.id == persona.id for p in tp.personas.all())
         ]
         for tp in touchpoints:
-            shown[tp.id] = _touchpoint_data(tp, stage, colors, tp_marks, gaps)
+            shown[tp.id] = _touchpoint_data(tp, stage, colors, tp_marks, codes.get((stage.key, tp.key), ()))
         data_stages.append(
-            _stage_data(stage, all_stages.index(stage) + 1, touchpoints, stage_marks[stage.key], persona, gaps)
+            _stage_data(stage, number, touchpoints, stage_marks[stage.key], persona, content_gaps.get(stage.key, []))
         )
     lanes = [{"id": f"dep_{dep.pk}", "key": dep.key, "name": dep.name, "color": colors[dep.id]} for dep in departments]
     owners = {tp["owner"] for tp in shown.values()}
@@ -158,7 +168,7 @@ def build_graph_data(journey_map: JourneyMap, gaps: list[Gap], view: str = "stag
     }
 
 
-def _stage_data(stage, number: int, touchpoints, mark, persona, gaps) -> dict:
+def _stage_data(stage, number: int, touchpoints, mark, persona, content_gaps: list[str]) -> dict:
     severity, count = mark
     return {
         "id": f"st_{stage.pk}",
@@ -171,11 +181,11 @@ def _stage_data(stage, number: int, touchpoints, mark, persona, gaps) -> dict:
         "gap_count": count,
         "touchpoints": [f"tp_{tp.pk}" for tp in touchpoints],
         "content": _serving_content(stage, persona) if persona else [],
-        "content_gaps": [gap.message for gap in gaps if persona and gap.stage == stage.key and gap.code == CONTENT_GAP],
+        "content_gaps": content_gaps,
     }
 
 
-def _touchpoint_data(tp, stage, colors, tp_marks, gaps) -> dict:
+def _touchpoint_data(tp, stage, colors, tp_marks, gap_codes) -> dict:
     severity, _count = tp_marks.get(tp.key, (None, 0))
     return {
         "id": f"tp_{tp.pk}",
@@ -191,7 +201,7 @@ def _touchpoint_data(tp, stage, colors, tp_marks, gaps) -> dict:
         "personas": [p.name for p in tp.personas.all()],
         "emotion": tp.emotion,
         "severity": severity,
-        "gap_codes": sorted({gap.code for gap in gaps if gap.touchpoint == tp.key and gap.stage == stage.key}),
+        "gap_codes": sorted(gap_codes),
     }
 
 

@@ -35,7 +35,12 @@ def _chromium_path() -> str:
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # What a person waits for, on a 2-core machine that also runs the server and the
+    # browser: the 5 s default of `expect` is too short when the machine is busy. Within
+    # the 2 s a live change is promised, the tests give their own timeout.
+    expect.set_options(timeout=15_000)
 
     with sync_playwright() as p:
         instance = p.chromium.launch(executable_path=_chromium_path(), args=CHROMIUM_ARGS)
