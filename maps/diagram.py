@@ -71,6 +71,10 @@ TEXT_MUTED = "#5F6670"
 
 NAME_LIMIT, WRAP = 60, 24
 LARGE_MAP = 200  # touchpoints; above this dot gets the faster, rougher layout settings
+# Touchpoints; above this the flows between stages are drawn as one counted arrow per
+# pair of stages. Long cross-stage edges are what dot spends its time on (NOTES.md: 27,722
+# virtual nodes on a dense 2,000-card map), and thousands of them read as a grey fog.
+COARSE_MAP = 600
 # NOTES.md's settings for big layouts, with fewer crossing passes and straight edges:
 # measured on a 20 x 100 map with a random extra flow per touchpoint, 8.6 s -> 3.6 s.
 FAST_LAYOUT = {
@@ -154,6 +158,16 @@ def build_graph_data(journey_map: JourneyMap, gaps: list[Gap], view: str = "stag
         lanes.append({"id": "dep_none", "key": None, "name": _("No owner"), "color": NO_OWNER_COLOR})
     if kind != "departments":
         lanes = [lane for lane in lanes if lane["key"] in owners]
+    stage_of = {card["id"]: card["stage"] for card in shown.values()}
+
+    def shown_stage(card_id: str) -> str:
+        return stage_of[card_id]
+
+    edges = _edges(stages, shown)
+    coarse = len(shown) > COARSE_MAP
+    stage_flows = _stage_flows(edges, shown, data_stages) if coarse else []
+    if coarse:
+        edges = [edge for edge in edges if shown_stage(edge["source"]) == shown_stage(edge["target"])]
     return {
         "view": view,
         "kind": kind,
@@ -161,7 +175,9 @@ def build_graph_data(journey_map: JourneyMap, gaps: list[Gap], view: str = "stag
         "persona": {"key": persona.key, "name": persona.name} if persona else None,
         "stages": data_stages,
         "touchpoints": list(shown.values()),
-        "edges": _edges(stages, shown),
+        "edges": edges,
+        "stage_flows": stage_flows,
+        "coarse": coarse,
         "lanes": lanes if kind == "departments" else [],
         "legend": {"departments": [(lane["name"], lane["color"]) for lane in lanes]},
         "large": len(shown) > LARGE_MAP,
@@ -242,6 +258,25 @@ def _edges(stages, shown: dict) -> list[dict]:
     return edges
 
 
+def _stage_flows(edges: list[dict], shown: dict, data_stages: list[dict]) -> list[dict]:
+    """The flows between two different stages, one entry per (from, to) pair of stages
+    with how many there are and how many of them hand over between departments."""
+    stage_ids = {stage["key"]: stage["id"] for stage in data_stages}
+    stage_of = {card["id"]: card["stage"] for card in shown.values()}
+    pairs: dict[tuple[str, str], dict] = {}
+    for edge in edges:
+        source, target = stage_of[edge["source"]], stage_of[edge["target"]]
+        if source == target:
+            continue
+        flow = pairs.setdefault(
+            (source, target), {"source": stage_ids[source], "target": stage_ids[target], "count": 0, "handoffs": 0}
+        )
+        flow["count"] += 1
+        flow["handoffs"] += edge["handoff"]
+    order = {stage["key"]: index for index, stage in enumerate(data_stages)}
+    return [pairs[pair] for pair in sorted(pairs, key=lambda pair: (order[pair[0]], order[pair[1]]))]
+
+
 # -- DOT -------------------------------------------------------------------------------
 
 
@@ -283,6 +318,8 @@ def build_dot(data: dict, url_for_touchpoint: Callable[[str], str] | None = None
         _add_stage_columns(graph, data, cards, url_for_touchpoint)
     for edge in data["edges"]:
         graph.edge(edge["source"], edge["target"], **_edge_attrs(edge, data["kind"] == "departments"))
+    for flow in data["stage_flows"]:
+        _add_stage_flow(graph, flow, clusters=data["kind"] != "departments")
     graph.node("legend", label=f"<{_legend_html(data)}>", shape="plain", style="")
     last = data["stages"][-1]["id"] + "_anchor" if data["stages"] else None
     if last:
@@ -435,6 +472,33 @@ def _add_card(graph, tp: dict, url_for_touchpoint) -> None:
         attrs["tooltip"] = _plain(_("Open this touchpoint"))
         attrs["target"] = "_top"
     graph.node(tp["id"], **attrs)
+
+
+def _add_stage_flow(graph, flow: dict, clusters: bool) -> None:
+    """A large map's flows from one stage to another, as one arrow that says how many:
+    between the stage columns (clusters), or the stage headers of the lanes view. It does
+    not pull the stages out of their order."""
+    count = flow["count"]
+    if flow["handoffs"]:
+        # Translators: on a large map's arrow between two stages, e.g. "12 flows, 5 hand-offs".
+        label = ngettext("%(n)s flow, %(handoffs)s hand-off", "%(n)s flows, %(handoffs)s hand-offs", count) % {
+            "n": number_format(count),
+            "handoffs": number_format(flow["handoffs"]),
+        }
+    else:
+        # Translators: on a large map's arrow between two stages, e.g. "12 flows".
+        label = ngettext("%(n)s flow", "%(n)s flows", count) % {"n": number_format(count)}
+    attrs = {
+        "label": _plain(label),
+        "fontcolor": HANDOFF_COLOR if flow["handoffs"] else TEXT_MUTED,
+        "color": HANDOFF_COLOR if flow["handoffs"] else FLOW_COLOR,
+        # Thicker with more flows, as a count reads at a glance: 1.3 for one, up to 6.
+        "penwidth": f"{min(6.0, 1.3 + 0.8 * (count.bit_length() - 1)):.1f}",
+        "constraint": "false",
+    }
+    if clusters:
+        attrs.update(ltail=f"cluster_{flow['source']}", lhead=f"cluster_{flow['target']}")
+    graph.edge(f"{flow['source']}_anchor", f"{flow['target']}_anchor", **attrs)
 
 
 def _edge_attrs(edge: dict, labelled: bool) -> dict:
@@ -836,6 +900,10 @@ def _legend_html(data: dict) -> str:
     # Translators: in the legend, the arrow of a buyer's path from one touchpoint to the next.
     flow = _words(_("flow"))
     rows.append(f'<TR><TD><FONT COLOR="{FLOW_COLOR}">→</FONT></TD><TD ALIGN="LEFT">{flow}</TD></TR>')
+    if data.get("coarse"):
+        # Translators: in the legend of a large map, the arrow that stands for many flows.
+        merged = _words(_("flows between two stages, counted (large map)"))
+        rows.append(f'<TR><TD><FONT COLOR="{FLOW_COLOR}"><B>⇒</B></FONT></TD><TD ALIGN="LEFT">{merged}</TD></TR>')
     bold_handoff = "<B>" + _words(_("hand-off")) + "</B>"
     # Translators: in the legend; %(hand_off)s is the word "hand-off", in bold.
     handoff = _fill(_("%(hand_off)s between departments"), hand_off=bold_handoff)

@@ -376,3 +376,52 @@ def test_emoji_and_zwj_sequences_reach_the_picture_whole(small_map):
     dot = build_dot(build_graph_data(loaded(small_map), [], "stages"))
     assert "🚀 Live demo 👩\u200d💻 ❤\ufe0f" in dot
     assert "🚀 Live demo 👩\u200d💻 ❤\ufe0f" in render(unique(dot), "svg").decode()
+
+
+# --- a large map: flows between stages counted, one arrow per pair of stages ---------------
+
+
+def test_a_large_map_draws_one_counted_arrow_per_pair_of_stages(workspace, monkeypatch):
+    journey_map = loaded(build_map(workspace, 4, 6))
+    gaps = find_gaps(journey_map)
+    full = build_graph_data(journey_map, gaps)
+    assert not full["coarse"] and not full["stage_flows"]
+    stage_of = {card["id"]: card["stage"] for card in full["touchpoints"]}
+    crossing = [edge for edge in full["edges"] if stage_of[edge["source"]] != stage_of[edge["target"]]]
+    assert crossing
+
+    monkeypatch.setattr(diagram, "COARSE_MAP", 10)
+    coarse = build_graph_data(journey_map, gaps)
+    assert coarse["coarse"]
+    # No card-to-card arrow crosses a stage any more; those within a stage stay.
+    assert all(stage_of[edge["source"]] == stage_of[edge["target"]] for edge in coarse["edges"])
+    assert len(coarse["edges"]) == len(full["edges"]) - len(crossing)
+    # Each pair of stages gets one arrow that counts its flows and hand-offs.
+    ids = {stage["key"]: stage["id"] for stage in coarse["stages"]}
+    expected: dict[tuple[str, str], list[int]] = {}
+    for edge in crossing:
+        pair = (ids[stage_of[edge["source"]]], ids[stage_of[edge["target"]]])
+        expected.setdefault(pair, [0, 0])
+        expected[pair][0] += 1
+        expected[pair][1] += edge["handoff"]
+    assert {(f["source"], f["target"]): [f["count"], f["handoffs"]] for f in coarse["stage_flows"]} == expected
+
+    dot = build_dot(coarse)
+    first = coarse["stage_flows"][0]
+    assert f"lhead=cluster_{first['target']}" in dot and "constraint=false" in dot
+    assert "flows between two stages, counted (large map)" in dot
+    # The arrows say how many flows they stand for, on the picture itself.
+    svg = render(dot, "svg").decode()
+    busiest = max(coarse["stage_flows"], key=lambda flow: flow["count"])
+    assert f">{busiest['count']} flows, {busiest['handoffs']} hand&#45;offs<" in svg  # dot escapes the dash
+
+
+def test_the_lanes_view_of_a_large_map_counts_the_flows_between_its_stage_headers(workspace, monkeypatch):
+    journey_map = loaded(build_map(workspace, 3, 5))
+    monkeypatch.setattr(diagram, "COARSE_MAP", 10)
+    data = build_graph_data(journey_map, find_gaps(journey_map), "departments")
+    assert data["coarse"] and data["stage_flows"]
+    dot = build_dot(data)
+    flow = data["stage_flows"][0]
+    assert f"{flow['source']}_anchor -> {flow['target']}_anchor" in dot
+    assert "lhead=" not in dot
