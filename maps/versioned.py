@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from .models import JourneyMap, Membership
 
 # The code that draws: a new release of any of these files makes new keys by itself.
-_RENDERER_FILES = ("diagram.py", "gaps.py", "rendering.py", "marks.py", "exports.py", "versioned.py")
+_RENDERER_FILES = ("diagram.py", "gaps.py", "rendering.py", "marks.py", "exports.py", "deck.py", "versioned.py")
 RENDERER = hashlib.sha256(
     b"".join((Path(__file__).parent / name).read_bytes() for name in _RENDERER_FILES)
 ).hexdigest()[:12]
