@@ -63,3 +63,18 @@ def test_a_missing_dot_binary_is_a_system_check_error_at_start():
 
 def test_the_installed_dot_passes_the_check():
     call_command("check")
+
+
+def _deploy_warnings() -> list[str]:
+    from django.core import checks
+
+    return [message.id for message in checks.run_checks(include_deployment_checks=True)]
+
+
+def test_a_cache_in_process_memory_is_a_deploy_warning_and_redis_is_not():
+    locmem = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    redis = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1"}}
+    with override_settings(CACHES=locmem):
+        assert "maps.W001" in _deploy_warnings()
+    with override_settings(CACHES=redis):
+        assert "maps.W001" not in _deploy_warnings()
