@@ -229,6 +229,9 @@ def _build_a_map(page, lang: str) -> None:
     # The presenter mode steps through the stages with the keyboard, in the same language.
     page.get_by_role("link", name=tr("Board &amp; diagram").replace("&amp;", "&")).click()
     page.get_by_role("link", name=tr("Present")).click()
+    # Stepping starts once the presenter's script has run (it counts the stages); until
+    # then every stage shows, as it does without JavaScript.
+    expect(page.locator(".present-count")).to_have_text(tr("Stage %(number)s of %(count)s", number=1, count=5))
     expect(page.locator(".present-stage:not([hidden]) h2")).to_have_text(attract)
     page.keyboard.press("ArrowRight")
     expect(page.locator(".present-stage:not([hidden]) h2")).to_have_text(capture)
