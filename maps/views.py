@@ -354,33 +354,45 @@ def _not_modified(request: HttpRequest, etag: str | None) -> HttpResponseNotModi
 def map_diagram(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     """The inline SVG of the map page: a fragment cached by the map's version, with an
     ETag. A hit (or a 304) costs the stamp's query and no map load."""
-    stamp = versioned.stamp(request, ws, key)
     view = request.GET.get("view", "stages")
-    cache_key = versioned.cache_key(stamp, "page-svg", view)
-    etag = versioned.etag(cache_key)
-    if not_modified := _not_modified(request, etag):
-        return not_modified
 
-    def make() -> versioned.Entry:
-        journey_map = get_map_for_user(request, ws, key, loaded=True)
-        try:
-            rendering = render_map(journey_map, view, "svg", _touchpoint_url_factory(journey_map))
-        except diagram.DiagramError as exc:
-            return versioned.Entry(error=str(exc))
+    def fragment(journey_map: JourneyMap) -> versioned.Entry:
+        rendering = render_map(journey_map, view, "svg", _touchpoint_url_factory(journey_map))
         html = render_to_string("maps/_diagram.html", {"svg": _inline_svg(rendering.body), "view": view})
         return versioned.Entry(html.encode(), "text/html; charset=utf-8")
 
     try:
-        entry = versioned.get_or_render(cache_key, make, wait=False)
+        not_modified, entry, etag = _versioned(request, ws, key, ("page-svg", view), fragment, wait=False)
     except versioned.Busy:
         # Someone else is drawing this very picture: say so, and ask again shortly.
         return render(request, "maps/_diagram_drawing.html", {"url": request.get_full_path()}, status=202)
+    if not_modified:
+        return not_modified
     if entry.error:
         return render(request, "maps/_diagram_error.html", {"message": entry.error})
     response = HttpResponse(entry.body, content_type=entry.content_type)
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"
     return response
+
+
+def _versioned(request: HttpRequest, ws: str, key: str, parts: tuple, make, wait: bool = True) -> tuple:
+    """(a 304 or None, the cached entry, its ETag) of a rendering of the map at its
+    version; `make(loaded_map)` draws it on a miss, and a DiagramError is kept as the
+    entry's error. Raises versioned.Busy while another request draws it, unless `wait`."""
+    stamp = versioned.stamp(request, ws, key)
+    cache_key = versioned.cache_key(stamp, *parts)
+    etag = versioned.etag(cache_key)
+    if not_modified := _not_modified(request, etag):
+        return not_modified, None, etag
+
+    def drawn() -> versioned.Entry:
+        try:
+            return make(get_map_for_user(request, ws, key, loaded=True))
+        except diagram.DiagramError as exc:
+            return versioned.Entry(error=str(exc))
+
+    return None, versioned.get_or_render(cache_key, drawn, wait=wait), etag
 
 
 def _inline_svg(svg: bytes) -> str:
@@ -407,21 +419,14 @@ def map_download(request: HttpRequest, ws: str, key: str, fmt: str) -> HttpRespo
             return redirect(journey_map.get_absolute_url())
         entry, etag = versioned.Entry(rendering.body, rendering.content_type, rendering.filename), None
     else:
-        stamp = versioned.stamp(request, ws, key)
-        cache_key = versioned.cache_key(stamp, "download", fmt, view)
-        etag = versioned.etag(cache_key)
-        if not_modified := _not_modified(request, etag):
-            return not_modified
 
-        def make() -> versioned.Entry:
-            journey_map = get_map_for_user(request, ws, key, loaded=True)
-            try:
-                rendering = render_map(journey_map, view, fmt)
-            except diagram.DiagramError as exc:
-                return versioned.Entry(error=str(exc))
+        def download(journey_map: JourneyMap) -> versioned.Entry:
+            rendering = render_map(journey_map, view, fmt)
             return versioned.Entry(rendering.body, rendering.content_type, rendering.filename)
 
-        entry = versioned.get_or_render(cache_key, make)
+        not_modified, entry, etag = _versioned(request, ws, key, ("download", fmt, view), download)
+        if not_modified:
+            return not_modified
         if entry.error:
             messages.error(request, entry.error)
             return redirect(reverse("map_detail", args=[ws, key]))
