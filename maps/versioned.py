@@ -30,11 +30,11 @@ from django.utils.translation import gettext as _
 
 from .models import JourneyMap, Membership
 
-# The code that draws: a new release of any of these files makes new keys by itself.
-_RENDERER_FILES = ("diagram.py", "gaps.py", "rendering.py", "marks.py", "exports.py", "deck.py", "versioned.py")
-RENDERER = hashlib.sha256(
-    b"".join((Path(__file__).parent / name).read_bytes() for name in _RENDERER_FILES)
-).hexdigest()[:12]
+# The code that draws: the app's modules and the templates of the cached parts. A new
+# release that changes any of them makes new keys by itself.
+_HERE = Path(__file__).resolve().parent
+_RENDERER_FILES = sorted(_HERE.glob("*.py")) + sorted((_HERE.parent / "templates" / "maps").glob("_*.html"))
+RENDERER = hashlib.sha256(b"".join(path.read_bytes() for path in _RENDERER_FILES)).hexdigest()[:12]
 
 # A failed rendering is remembered this long for its key (the map's version): long
 # enough to keep a map too complex to lay out from holding a worker on every page load.

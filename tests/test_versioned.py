@@ -294,3 +294,14 @@ def test_a_board_being_drawn_is_waited_for_not_drawn_twice(client, viewer, small
     response = client.get(BOARD, **HX)
     assert keys == [key]
     assert response.content == b'<div id="board">theirs</div>'
+
+
+def test_a_new_release_of_the_drawing_code_or_a_parts_template_draws_anew(client, viewer, small_map, monkeypatch):
+    """The renderer's version is a hash of the app's modules and the parts' templates:
+    a deploy that changes the board never serves the board the old code drew."""
+    names = {path.name for path in versioned._RENDERER_FILES}
+    assert {"diagram.py", "board.py", "_board.html", "_gaps.html", "_coverage.html"} <= names
+    login(client, viewer)
+    before = client.get(DIAGRAM, **HX)["ETag"]
+    monkeypatch.setattr(versioned, "RENDERER", "another-release")
+    assert client.get(DIAGRAM, **HX)["ETag"] != before
