@@ -4,7 +4,9 @@ people watching a map one app server holds.
 The tables run in a throwaway test database (never the real one): a 10 x 50 and a
 20 x 100 map with flows, then a long history. `build_map` is shared with the tests.
 The live part starts a real server (gunicorn) on a throwaway database of its own and
-loads it with locust (tests/locustfile.py): one editor, and more and more viewers.
+loads it with locust (tests/locustfile.py): one editor, and more and more viewers. The
+last part (tests/bench_browser.py) times a save until the board and the diagram are on
+screen in headless Chromium.
 
     python -m tests.bench
 """
@@ -226,6 +228,10 @@ def main() -> None:
         teardown_test_environment()
     print()
     results["live"] = bench_live()
+    print()
+    from tests.bench_browser import bench_save_to_screen
+
+    results["save to screen"] = bench_save_to_screen()
     RESULTS.write_text(json.dumps(results, indent=1, default=str) + "\n")
     print(f"\nThe same figures as JSON: {RESULTS.relative_to(BASE_DIR)}")
 
