@@ -14,6 +14,7 @@ from functools import partial
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, QueryDict
@@ -307,13 +308,10 @@ def _cached_part(
     the open comment counts it shows and `parts` (a matrix's grouping). `context` makes
     what the template needs, on a miss only."""
     cache_key = versioned.cache_key(stamp, "part", name, stamp.role, talk.counts_stamp(counts), *parts)
-
-    def make() -> versioned.Entry:
-        html = render_to_string(f"maps/_{name}.html", {**context(), "csrf_token": _CSRF_MARK}, request=request)
-        return versioned.Entry(str(html).encode())
-
-    # Once per key: after an edit, every open page of the room asks at the same moment.
-    html = versioned.get_or_render(cache_key, make).body.decode()
+    html = cache.get(cache_key)
+    if html is None:
+        html = str(render_to_string(f"maps/_{name}.html", {**context(), "csrf_token": _CSRF_MARK}, request=request))
+        cache.set(cache_key, html)
     if _CSRF_MARK in html:
         html = html.replace(_CSRF_MARK, get_token(request))
     # Our own template's output, escaped as it was drawn; the cache holds it as text.

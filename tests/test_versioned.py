@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime
 import gzip
-import threading
 
 import pytest
 from django.core.cache import cache
@@ -266,34 +265,6 @@ def test_a_cached_matrix_form_carries_the_readers_own_csrf_token(editor, small_m
     response = second.post(form.get("action"), data)
     assert response.status_code == 302
     assert "Buyer's guide" in html(second.get(url)).xpath('string(//td[@id="cell-decision-it-lead"])')
-
-
-def test_a_board_being_drawn_is_waited_for_not_drawn_twice(client, viewer, small_map, monkeypatch):
-    """After an edit the whole room asks for the new board at once: one draws it, the
-    others wait for that drawing."""
-    login(client, viewer)
-    client.get(BOARD, **HX)
-    keys = []
-    real = versioned.get_or_render
-
-    def watching(key, make, wait=True):
-        keys.append(key)
-        return real(key, lambda: pytest.fail("the board was drawn a second time"), wait)
-
-    monkeypatch.setattr(versioned, "get_or_render", watching)
-    cache.clear()
-    # Someone else is drawing the board; their drawing lands a moment later.
-    journey_map = JourneyMap.objects.get(pk=small_map.pk)
-    stamp = versioned.Stamp(
-        journey_map.pk, journey_map.version, journey_map.created.isoformat(), "acme", "launch", "viewer"
-    )
-    with translation.override("en"):
-        key = versioned.cache_key(stamp, "part", "board", "viewer", "")
-    cache.add(key + ":drawing", 1)
-    threading.Timer(0.3, lambda: cache.set(key, versioned.Entry(b'<div id="board">theirs</div>'))).start()
-    response = client.get(BOARD, **HX)
-    assert keys == [key]
-    assert response.content == b'<div id="board">theirs</div>'
 
 
 def test_a_new_release_of_the_drawing_code_or_a_parts_template_draws_anew(client, viewer, small_map, monkeypatch):
