@@ -125,10 +125,12 @@ def get_or_render(key: str, make: Callable[[], Entry], wait: bool = True) -> Ent
     lock = key + ":drawing"
     hold = settings.GRAPHVIZ_TIMEOUT + _LOCK_MARGIN
     deadline = time.monotonic() + hold
+    pause = 0.005  # most drawings take milliseconds: look again soon, then less often
     while not cache.add(lock, 1, timeout=hold):
         if not wait:
             raise Busy
-        time.sleep(0.05)
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
         entry = cache.get(key)
         if entry is not None:
             return entry
