@@ -16,6 +16,15 @@ from . import marks
 from .models import JourneyMap, Stage, Touchpoint
 
 
+@dataclass(frozen=True)
+class FlowTarget:
+    """Where a card's flow goes, as the card shows it: a column is drawn again when a
+    target's name changes, not when anything else about the target does."""
+
+    key: str
+    name: str
+
+
 @dataclass
 class Card:
     touchpoint: Touchpoint
@@ -29,7 +38,7 @@ class Card:
     # The card's links and buttons (edit, up, down, left, right), and each flow's target
     # with the URL that deletes the flow.
     urls: dict[str, str] = field(default_factory=dict)
-    flows: list[tuple[Touchpoint, str]] = field(default_factory=list)
+    flows: list[tuple[FlowTarget, str]] = field(default_factory=list)
 
     @property
     def gap_labels(self) -> list[str]:
@@ -62,6 +71,10 @@ class Column:
     metrics: list = field(default_factory=list)
     contributors: list = field(default_factory=list)
     required_roles: list = field(default_factory=list)
+    first: bool = False
+    last: bool = False
+    # The column's stretch of the emotion curve (SVG points in a 100 x 100 box).
+    curve: str = ""
 
     @property
     def conversion_pct(self) -> str | None:
@@ -144,15 +157,13 @@ def build_board(journey_map: JourneyMap, found: list) -> dict:
                 metrics=list(stage.metrics.all()),
                 contributors=list(stage.contributors.all()),
                 required_roles=list(stage.required_roles.all()),
+                first=index == 0,
+                last=index == len(stages) - 1,
             )
         )
-    return {
-        "columns": columns,
-        "colours": colours,
-        "personas": map_personas,
-        "curve": _emotion_curve(columns),
-        "width": len(columns) * 100,
-    }
+    for column, stretch in zip(columns, _emotion_curve(columns), strict=True):
+        column.curve = stretch
+    return {"columns": columns, "colours": colours, "personas": map_personas}
 
 
 def _card(tp: Touchpoint, persona_rank: dict, tp_marks: dict, colours: dict, tp_codes: dict) -> Card:
@@ -162,7 +173,7 @@ def _card(tp: Touchpoint, persona_rank: dict, tp_marks: dict, colours: dict, tp_
         touchpoint=tp,
         personas=personas,
         content=list(tp.content.all()),
-        next=[flow.target for flow in tp.flows_out.all()],
+        next=[FlowTarget(flow.target.key, flow.target.name) for flow in tp.flows_out.all()],
         worst=worst,
         gap_count=count,
         colour=colours.get(tp.owner_id),
@@ -170,7 +181,19 @@ def _card(tp: Touchpoint, persona_rank: dict, tp_marks: dict, colours: dict, tp_
     )
 
 
-def _emotion_curve(columns: list[Column]) -> str:
-    """SVG polyline points, one per rated stage: x in stage columns of 100, y 10..90."""
-    points = [f"{c.index * 100 + 50},{50 - c.emotion * 20:.1f}" for c in columns if c.emotion is not None]
-    return " ".join(points)
+def _emotion_curve(columns: list[Column]) -> list[str]:
+    """Each column's stretch of the line through the rated stages' averages, as SVG points
+    in the column's own 100 x 100 box (y 10 for +2 down to 90 for -2): a column draws its part,
+    so that one stage's change redraws that stage and its neighbours, not the board."""
+    points = [(c.index * 100 + 50, 50 - c.emotion * 20) for c in columns if c.emotion is not None]
+    stretches = []
+    for column in columns:
+        left, right = column.index * 100, column.index * 100 + 100
+        inside = [(x, y) for x, y in points if left <= x <= right]
+        for (x0, y0), (x1, y1) in zip(points, points[1:]):
+            for edge in (left, right):
+                if x0 < edge < x1:
+                    inside.append((edge, y0 + (y1 - y0) * (edge - x0) / (x1 - x0)))
+        inside.sort()
+        stretches.append(" ".join(f"{x - left:g},{y:.1f}" for x, y in inside) if len(inside) > 1 else "")
+    return stretches

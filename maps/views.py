@@ -8,6 +8,7 @@ htmx redirects, so every form works without JavaScript.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from functools import partial
 
@@ -24,6 +25,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.crypto import salted_hmac
+from django.utils.html import format_html
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
@@ -31,9 +33,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_event
 
 from . import (
+    board_html,
     changes,
     conflicts,
     diagram,
@@ -273,10 +276,36 @@ def map_detail(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 @login_required
 @require_GET
 def map_board(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    """The board. Asked what changed since the stamp the page shows (`since`): nothing
+    (204), only the changed columns (swapped out of band), or the whole board."""
     stamp = versioned.stamp(request, ws, key)
     counts = talk.open_counts_of(stamp.map_id)
-    context = partial(_loaded_context, request, ws, key, counts, gaps=False)
-    return HttpResponse(_cached_part(request, stamp, "board", counts, context))
+    now = board_html.shown(stamp.version, counts)
+    since = request.GET.get("since", "")
+    if since == now:
+        return HttpResponse(status=204)
+    # The changed columns are most often drawn already (by the edit's own answer).
+    columns = _board_delta(request, stamp, since, now) if since else None
+    if columns is None:
+        context = partial(_loaded_context, request, ws, key, counts, gaps=False)
+        whole = _cached_part(request, stamp, "board", counts, context)
+        columns = _board_delta(request, stamp, since, now) if since else None
+        if columns is None:
+            return _board_stamped(HttpResponse(whole), now)
+    return _board_stamped(reswap(HttpResponse(columns), "none"), now)
+
+
+def _board_delta(request: HttpRequest, stamp: versioned.Stamp, since: str, now: str) -> SafeString | None:
+    columns = board_html.delta(stamp, since, now)
+    if columns is not None and _CSRF_MARK in columns:
+        columns = mark_safe(columns.replace(_CSRF_MARK, get_token(request)))
+    return columns
+
+
+def _board_stamped(response: HttpResponse, now: str) -> HttpResponse:
+    """What the page's board shows once this answer is in (live.js keeps it)."""
+    response["X-Board-Stamp"] = now
+    return response
 
 
 @login_required
@@ -291,7 +320,10 @@ def map_gaps(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 def _loaded_context(request: HttpRequest, ws: str, key: str, counts: dict, **parts) -> dict:
     journey_map = get_map_for_user(request, ws, key, loaded=True)
     journey_map._open_comment_counts = counts  # read once already
-    return _map_context(request, journey_map, **parts)
+    ctx = _map_context(request, journey_map, **parts)
+    if "board" in ctx:
+        board_html.draw(journey_map, ctx["board"], ctx["can_edit"], _CSRF_MARK)
+    return ctx
 
 
 # What stands in a cached part for the reader's own CSRF token (a form's hidden field):
@@ -453,11 +485,33 @@ def map_export_json(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 def _saved(request: HttpRequest, journey_map: JourneyMap, message: str) -> HttpResponse:
     """After a successful edit: htmx closes the editor and refreshes the page's regions."""
     if request.htmx:
-        # An empty answer empties the editor panel; the events refresh the rest.
-        response = trigger_client_event(HttpResponse(""), "journeymap-saved", {"message": message})
-        return changed(response)
+        # An empty answer empties the editor panel; the events refresh the rest. A page
+        # with the board gets the columns and the gap list that changed with the answer.
+        parts, now = _changed_parts(request, journey_map)
+        response = trigger_client_event(HttpResponse(parts), "journeymap-saved", {"message": message})
+        return changed(_board_stamped(response, now) if parts else response)
     messages.success(request, message)
     return redirect(journey_map.get_absolute_url())
+
+
+def _changed_parts(request: HttpRequest, journey_map: JourneyMap) -> tuple[str, str]:
+    """After an edit made on the map page (its board says which stamp it shows): the
+    changed board columns and the gap list, as out-of-band swaps. The regions' own
+    refreshes that follow then find them up to date (the board) or cached (the rest)."""
+    since = request.headers.get("X-Board-Stamp", "")
+    if not since:
+        return "", ""
+    ws, key = journey_map.workspace.slug, journey_map.key
+    stamp = versioned.stamp(request, ws, key)
+    counts = talk.open_counts_of(stamp.map_id)
+    context = functools.cache(partial(_loaded_context, request, ws, key, counts))  # loaded once, if at all
+    _cached_part(request, stamp, "board", counts, context)  # the whole board, for the room
+    now = board_html.shown(stamp.version, counts)
+    columns = _board_delta(request, stamp, since, now)
+    if columns is None:
+        return "", ""  # the stages themselves changed: the board's refresh draws it whole
+    gaps = _cached_part(request, stamp, "gaps", counts, context)
+    return columns + format_html('<div id="gaps" hx-swap-oob="innerHTML">{}</div>', gaps), now
 
 
 def _editor(request: HttpRequest, journey_map: JourneyMap, ctx: dict, status: int = 200) -> HttpResponse:

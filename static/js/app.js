@@ -142,7 +142,7 @@
     var card = el.closest(".tp-card[id]"), head = el.closest(".stage-head[id]");
     var box = card || head || el.closest("[id]");
     var focus = el.getAttribute("data-focus");
-    if (el.id === "add-stage") places.push(newcomer("[data-sortable-stages], .board > .row:first-child", ".stage-head[id]"));
+    if (el.id === "add-stage") places.push(newcomer(".board", ".stage-head[id]"));
     if (el.id && el.id.indexOf("add-tp-") === 0) {
       places.push(newcomer('.tp-list[data-stage="' + CSS.escape(el.id.slice(7)) + '"]', ".tp-card[id]"));
     }
@@ -150,9 +150,12 @@
     if (box && focus) places.push(sel(box.id, focus));
     if (card || head) {
       places.push(sel(box.id, "name"));
-      // Deleted: the next card or stage, else the one before, else the add button.
-      [box.nextElementSibling, box.previousElementSibling].forEach(function (s) {
-        if (s && s.id) places.push(sel(s.id, "name"));
+      // Deleted: the next card or stage, else the one before, else the add button. A
+      // stage's head sits in its column (.stage-col); its neighbours are the columns'.
+      var item = card || head.closest(".stage-col") || head;
+      [item.nextElementSibling, item.previousElementSibling].forEach(function (s) {
+        var next = s && (card ? s : s.querySelector(".stage-head[id]"));
+        if (next && next.id) places.push(sel(next.id, "name"));
       });
       var list = card && card.closest(".tp-list");
       places.push(list ? sel("add-tp-" + list.getAttribute("data-stage")) : sel("add-stage"));
@@ -240,11 +243,12 @@
     });
     root.querySelectorAll("[data-sortable-stages]").forEach(function (row) {
       if (row._sortable) return;
+      // The board's columns (one per stage, every lane) move as a whole.
       row._sortable = Sortable.create(row, {
-        handle: ".stage-handle", draggable: ".stage-chip", animation: 120,
+        handle: ".stage-handle", draggable: ".stage-col", animation: 120,
         onEnd: function () {
           var form = new FormData();
-          row.querySelectorAll(".stage-chip").forEach(function (c) { form.append("order", c.dataset.key); });
+          row.querySelectorAll(".stage-col").forEach(function (c) { form.append("order", c.dataset.key); });
           form.append("version", boardVersion());
           htmx.ajax("POST", row.dataset.reorderUrl, { values: formToValues(form), swap: "none", source: document.body });
         }
@@ -372,6 +376,8 @@
     });
 
     body.addEventListener("htmx:load", function (evt) { sortableInit(evt.detail.elt); });
+    // A change's answer may bring the changed board columns along (out of band).
+    body.addEventListener("htmx:oobAfterSwap", function () { setTimeout(restoreFocus, 0); });
 
     document.addEventListener("keydown", undoShortcut);
     document.addEventListener("keydown", function (evt) {

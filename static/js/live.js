@@ -46,6 +46,37 @@
     if (isPoll(evt) && evt.detail.elt.hasAttribute("data-stopped")) evt.preventDefault();
   });
 
+  // --- the board: only what changed ----------------------------------------------------
+  // The board says which stamp (version, open comments) it shows. Its refresh asks what
+  // changed since (nothing: 204; else the changed columns, out of band); a change the
+  // person sends says it too, and its answer brings the changed columns along.
+
+  function board() { return document.getElementById("board"); }
+
+  function versionOf(stamp) { return parseInt(String(stamp || "").split(".")[0], 10) || 0; }
+
+  document.addEventListener("htmx:configRequest", function (evt) {
+    var shown = board();
+    if (!shown || !shown.dataset.stamp) return;
+    if (evt.detail.elt === shown && evt.detail.verb === "get") evt.detail.parameters.since = shown.dataset.stamp;
+    else if (evt.detail.verb !== "get") evt.detail.headers["X-Board-Stamp"] = shown.dataset.stamp;
+  });
+
+  // Answers can cross: a column older than the board's is not put back.
+  document.addEventListener("htmx:oobBeforeSwap", function (evt) {
+    var shown = board(), incoming = evt.detail.fragment && evt.detail.fragment.firstElementChild;
+    if (!shown || !incoming || !incoming.classList.contains("stage-col")) return;
+    if (versionOf(incoming.getAttribute("data-version")) < versionOf(shown.dataset.version)) evt.detail.shouldSwap = false;
+  });
+
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    var xhr = evt.detail.xhr, shown = board();
+    var stamp = xhr && evt.detail.successful ? xhr.getResponseHeader("X-Board-Stamp") : null;
+    if (!stamp || !shown || versionOf(stamp) < versionOf(shown.dataset.version)) return;
+    shown.dataset.stamp = stamp;
+    shown.dataset.version = String(versionOf(stamp));
+  });
+
   // The poll's failures are its own: app.js's toasts speak of changes not saved. Caught on
   // the way down (capture), before they reach the body.
   function pollFailed(evt) {

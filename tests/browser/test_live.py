@@ -25,6 +25,10 @@ def test_the_others_change_shows_while_your_typing_and_scrolling_stay(two_people
     expect(watcher.locator("#live-people .avatar")).to_have_attribute("title", "Sam Rivera", timeout=2500)
     expect(watcher.locator("#live-people .avatar")).to_have_text("SR")
 
+    # Small refreshes: each page marks two of its board's columns, to see which are drawn anew.
+    for page in two_people:
+        page.evaluate("() => ['capture', 'expand'].forEach(k => { document.getElementById('col-' + k)._kept = true; })")
+
     # The editor renames the webinar and saves.
     editor.locator("#tp-webinar a.name").click()
     field = editor.locator('#editor input[name="name"]')
@@ -37,6 +41,11 @@ def test_the_others_change_shows_while_your_typing_and_scrolling_stay(two_people
     node = watcher.locator('#diagram a[*|href$="/t/webinar/"] text').first
     expect(node).to_have_text("Webinar v2", timeout=2500)
     expect(watcher.locator("#live-line")).to_contain_text("sam:")
+
+    # Only the webinar's column (and those with flows to it) was drawn anew, on both pages.
+    for page in two_people:
+        kept = page.evaluate("() => ['capture', 'expand'].map(k => !!document.getElementById('col-' + k)._kept)")
+        assert kept == [False, True]
 
     # What the watcher typed is still there, focused, and the board and page did not jump.
     expect(name).to_have_value("Half-typed idea")
