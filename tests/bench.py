@@ -4,9 +4,11 @@ people watching a map one app server holds.
 The tables run in a throwaway test database (never the real one): a 10 x 50 and a
 20 x 100 map with flows, then a long history. `build_map` is shared with the tests.
 The live part starts a real server (gunicorn) on a throwaway database of its own and
-loads it with locust (tests/locustfile.py): one editor, and more and more viewers. The
-last part (tests/bench_browser.py) times a save until the board and the diagram are on
-screen in headless Chromium.
+loads it with locust (tests/locustfile.py): one editor, and more and more viewers. Then
+(tests/bench_server.py) the map page's throughput next to a trivial page, and what four
+people opening a map too complex to lay out do to everyone else's pages. The last part
+(tests/bench_browser.py) times a save until the board and the diagram are on screen in
+headless Chromium.
 
     python -m tests.bench
 """
@@ -229,6 +231,10 @@ def main() -> None:
     print()
     results["live"] = bench_live()
     print()
+    from tests.bench_server import bench_server
+
+    results["server"] = bench_server()
+    print()
     from tests.bench_browser import bench_save_to_screen
 
     results["save to screen"] = bench_save_to_screen()
@@ -406,14 +412,17 @@ def _live_row(step: dict) -> list[str]:
     ]
 
 
-def _live_steps(driver: subprocess.Popen) -> list[dict]:
+def _live_steps(driver: subprocess.Popen, table: bool = True) -> list[dict]:
     """The driver's rows as they come (one JSON line a step), printed as table rows."""
-    print(" | ".join(f"{cell:>9}" for cell in LIVE_COLUMNS), flush=True)
+    if table:
+        print(" | ".join(f"{cell:>9}" for cell in LIVE_COLUMNS), flush=True)
     steps = []
     for line in driver.stdout:
         step = json.loads(line)
         if "viewers" in step:
             steps.append(step)
+            if not table:
+                continue
             print(" | ".join(f"{cell:>9}" for cell in _live_row(step)), flush=True)
             for error, count in step["errors"].items():
                 print(f"    {count} x {error}")
@@ -470,6 +479,7 @@ def bench_live() -> dict | None:
                 _run([sys.executable, "-c", _ADD_VIEWERS, str(max(LIVE_STEPS)), VIEWER_NAME, VIEWER_PASSWORD], env)
                 _print_live_header(label, redis_url)
                 steps = _live_run(directory, env, LIVE_BUDGET_S - (time.monotonic() - started))
+                workshop = _workshop(directory, env)
     finally:
         signal.signal(signal.SIGTERM, previous)
     last = steps[-1]
@@ -478,7 +488,32 @@ def bench_live() -> dict | None:
     summary = _live_summary(steps, label)
     print(summary)
     print(f"(live part: {time.monotonic() - started:.0f} s)")
-    return {"database": label, "workers": LIVE_WORKERS, "steps": steps, "summary": summary}
+    return {"database": label, "workers": LIVE_WORKERS, "steps": steps, "summary": summary, "workshop": workshop}
+
+
+# The workshop mix: a room of viewers with the map open, and a few people editing it.
+WORKSHOP_VIEWERS, WORKSHOP_EDITORS = 30, 5
+WORKSHOP_BUDGETS = {"edit_p95_ms": 300, "poll_p95_ms": 20}
+
+
+def _workshop(directory: str, env: dict[str, str]) -> dict:
+    print(
+        f"workshop mix: {WORKSHOP_VIEWERS} viewers polling, {WORKSHOP_EDITORS} editors each moving a touchpoint "
+        f"of their own about once a second ({LIVE_WINDOW_S} s measured):"
+    )
+    print(" | ".join(f"{cell:>9}" for cell in LIVE_COLUMNS), flush=True)
+    mixed = dict(env, BENCH_EDITORS=str(WORKSHOP_EDITORS))
+    step = _live_run(directory, mixed, LIVE_BUDGET_S, steps=(WORKSHOP_VIEWERS,), limit_ms=60_000, table=False)[0]
+    print(" | ".join(f"{cell:>9}" for cell in _live_row(step)))
+    for error, count in step["errors"].items():
+        print(f"    {count} x {error}")
+    held = [
+        f"{name.replace('_p95_ms', '')} p95 {_ms(step[name])} ms {'<=' if (step[name] or 0) <= limit else '>'} {limit}"
+        for name, limit in WORKSHOP_BUDGETS.items()
+    ]
+    met = not step["failures"] and all((step[name] or 0) <= limit for name, limit in WORKSHOP_BUDGETS.items())
+    print(f"  {'met' if met else 'NOT met'}: " + ", ".join(held) + f", {step['failures']} errors")
+    return dict(step, met=met)
 
 
 def _print_live_header(label: str, redis_url: str) -> None:
@@ -502,7 +537,14 @@ def _print_live_header(label: str, redis_url: str) -> None:
     )
 
 
-def _live_run(directory: str, env: dict[str, str], budget: float) -> list[dict]:
+def _live_run(
+    directory: str,
+    env: dict[str, str],
+    budget: float,
+    steps: tuple[int, ...] = LIVE_STEPS,
+    limit_ms: float = LIVE_LIMIT_MS,
+    table: bool = True,
+) -> list[dict]:
     """gunicorn on a free port, and the locust driver against it; both always stopped."""
     port = _free_port()
     host = f"http://127.0.0.1:{port}"
@@ -512,16 +554,16 @@ def _live_run(directory: str, env: dict[str, str], budget: float) -> list[dict]:
     with _started(server_args, env, server_log) as server:
         _wait_until_up(f"{host}/accounts/login/", server, server_log)
         driver_args = [sys.executable, "-m", "tests.locustfile", "--host", host, "--server-pid", str(server.pid)]
-        driver_args += ["--steps", ",".join(map(str, LIVE_STEPS)), "--window", str(LIVE_WINDOW_S)]
-        driver_args += ["--limit-ms", str(LIVE_LIMIT_MS), "--budget", f"{budget:.0f}"]
+        driver_args += ["--steps", ",".join(map(str, steps)), "--window", str(LIVE_WINDOW_S)]
+        driver_args += ["--limit-ms", str(limit_ms), "--budget", f"{budget:.0f}"]
         driver_env = dict(env, BENCH_VIEWER_NAME=VIEWER_NAME, BENCH_VIEWER_PASSWORD=VIEWER_PASSWORD)
         driver_log = os.path.join(directory, "locust.log")
         with _started(driver_args, driver_env, driver_log, read=True) as driver:
-            steps = _live_steps(driver)
+            rows = _live_steps(driver, table)
             driver.wait()
-        if driver.returncode or not steps:
+        if driver.returncode or not rows:
             raise RuntimeError(f"the locust driver failed:\n{Path(driver_log).read_text()[-2000:]}")
-    return steps
+    return rows
 
 
 if __name__ == "__main__":

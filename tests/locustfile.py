@@ -1,4 +1,5 @@
-"""People with the demo map open, for locust: viewers who only watch it, and one editor.
+"""People with the demo map open, for locust: viewers who only watch it, and editors (one,
+or BENCH_EDITORS).
 
 A Viewer signs in through the login form, opens `/w/demo/m/acme-b2b/` and then does what
 the page's htmx and static/js/live.js do: polls `<map>/live/` every 2 s with the pass,
@@ -57,8 +58,16 @@ _LIVE_STATE = re.compile(r'<span id="live-state" data-stamp="([^"]*)" data-prese
 # another request draws the same diagram) carries its own hx-get with a load trigger.
 _ASK_AGAIN = re.compile(r'hx-get="([^"]+)" hx-trigger="load(?: delay:(\d+(?:\.\d+)?)(ms|s))?"')
 _MOVE_DOWN = re.compile(r'hx-post="([^"]+/t/[^/"]+/)move/down/"[^>]*aria-label="[^"]*"\s*>')
+# The stamp the board shows (static/js/live.js sends it: `since` on the board's refresh,
+# X-Board-Stamp on a change; answers bring the next one in X-Board-Stamp).
+_COLUMN = re.compile(r'<div class="col stage-col" id="col-([^"]+)"')
+_BOARD_STAMP = re.compile(r'<div id="board"[^>]*data-stamp="([^"]*)"')
+# Editors (the demo owner, each moving a touchpoint of its own): 1, or as `make bench`'s
+# workshop mix says.
+EDITORS = int(os.environ.get("BENCH_EDITORS", "1"))
 
 _viewer_numbers = itertools.count(1)
+_editor_numbers = itertools.count(0)
 _arrived = {"pages": 0}  # pages that have finished opening, well or not (the driver waits for them)
 # Polls that brought events this load never causes (only map-changed): someone else writes
 # to the map, or the cache lost the live state (a flush of a shared Redis database).
@@ -72,7 +81,7 @@ class MapPage:
     def __init__(self, user: FastHttpUser, username: str, password: str) -> None:
         self.client = user.client
         self.username, self.password = username, password
-        self.live_url = self.stamp = self.presence = self.csrf = self.diagram_etag = ""
+        self.live_url = self.stamp = self.presence = self.csrf = self.diagram_etag = self.board_stamp = ""
         self.html = ""  # the page as first drawn
         # htmx sends one request per element at a time and keeps the last one asked for
         # meanwhile: the regions with a request on the way, and those asked for again.
@@ -114,6 +123,15 @@ class MapPage:
         self.stamp, self.presence = html.unescape(state[1]), html.unescape(state[2])
         self.csrf = csrf[1]
         self.html = text
+        self.read_board_stamp(response)
+
+    def read_board_stamp(self, response) -> None:
+        found = response.headers.get("X-Board-Stamp")
+        if not found:
+            shown = _BOARD_STAMP.search(response.text or "")
+            found = shown and html.unescape(shown[1])
+        if found:
+            self.board_stamp = found
 
     def poll(self) -> None:
         """One tick of hx-trigger="every 2s": 204 while nothing changed; else the next
@@ -163,7 +181,10 @@ class MapPage:
         path, _ = REGIONS[region]
         self.fetches[region] = self.fetches.get(region, 0) + 1
         headers = {"HX-Target": region, "HX-Trigger": region}
-        self._get(region, MAP_URL + path, headers, f"refresh {region}")
+        url = MAP_URL + path
+        if region == "board" and self.board_stamp:
+            url += "?since=" + self.board_stamp
+        self._get(region, url, headers, f"refresh {region}")
 
     def _get(self, region: str, url: str, headers: dict[str, str], name: str) -> None:
         headers = {"HX-Request": "true", "HX-Current-URL": MAP_URL, **headers}
@@ -179,6 +200,8 @@ class MapPage:
                 return
             if region == "diagram" and response.headers.get("ETag"):
                 self.diagram_etag = response.headers["ETag"]
+            if region == "board":
+                self.read_board_stamp(response)
             again = _ASK_AGAIN.search(response.text or "")
         if again:
             delay = float(again[2] or 0) / (1000 if again[3] == "ms" else 1)
@@ -210,15 +233,22 @@ class Editor(FastHttpUser):
     the page's own poll running beside it (as the browser's timer does)."""
 
     wait_time = constant_pacing(EDIT_EVERY)
-    fixed_count = 1
+    fixed_count = EDITORS
 
     def on_start(self) -> None:
         self.page = MapPage(self, *EDITOR)
         self.page.open()
-        move = _MOVE_DOWN.search(self.page.html)
-        if not move:
+        # Each editor its own touchpoint, each in a stage of its own (two moving cards of
+        # one stage would move each other's): the first movable card of the n-th stage.
+        columns = [(m.start(), m[1]) for m in _COLUMN.finditer(self.page.html)]
+        first_of_stage: dict[str, str] = {}
+        for move in _MOVE_DOWN.finditer(self.page.html):
+            stage = [key for start, key in columns if start < move.start()][-1]
+            first_of_stage.setdefault(stage, move[1])
+        number = next(_editor_numbers)
+        if len(first_of_stage) <= number:
             raise StopUser()
-        self.touchpoint_url = html.unescape(move[1])
+        self.touchpoint_url = html.unescape(list(first_of_stage.values())[number])
         self.directions = itertools.cycle(["down", "up"])
         self.poller = gevent.spawn(self._poll_forever)
 
@@ -241,6 +271,7 @@ class Editor(FastHttpUser):
             "HX-Current-URL": MAP_URL,
             "X-CSRFToken": self.page.csrf,
             "Referer": self.host + MAP_URL,
+            "X-Board-Stamp": self.page.board_stamp,
         }
         with self.client.post(
             f"{self.touchpoint_url}move/{direction}/", headers=headers, name=EDIT_NAME, catch_response=True
@@ -249,6 +280,7 @@ class Editor(FastHttpUser):
                 response.failure(f"move {direction} answered {response.status_code}: {(response.text or '')[:80]}")
                 return
             fired = list(json.loads(response.headers.get("HX-Trigger-After-Settle") or "{}"))
+            self.page.read_board_stamp(response)
         # The answer's own map-changed refreshes the editor's page, like the others' polls do.
         self.page.fire(fired)
 
@@ -277,13 +309,13 @@ def _busy_seconds() -> float:
 
 
 def _step(env, runner, viewers: int, args, server) -> dict:
-    """Viewers up to `viewers` (and the editor), a pause for their arrival to settle,
+    """Viewers up to `viewers` (and the editors), a pause for their arrival to settle,
     then `args.window` seconds measured from fresh statistics."""
-    runner.start(viewers + 1, spawn_rate=args.spawn_rate)
+    runner.start(viewers + EDITORS, spawn_rate=args.spawn_rate)
     if runner.spawning_greenlet is not None:
         runner.spawning_greenlet.join()
     deadline = time.monotonic() + 120
-    while _arrived["pages"] < viewers + 1 and time.monotonic() < deadline:
+    while _arrived["pages"] < viewers + EDITORS and time.monotonic() < deadline:
         gevent.sleep(0.2)  # the sign-ins: a quarter of a second of the server's CPU each
     gevent.sleep(args.settle)  # everyone's presence has changed with each arrival
     arrival_errors = {f"{e.name}: {e.error}": e.occurrences for e in env.stats.errors.values()}
