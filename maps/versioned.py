@@ -8,8 +8,8 @@ names a rendering exactly. A page asks for the stamp (one small query, which is 
 the access check), and on a hit answers without loading the map: from the cache, or a
 304 to a matching ETag.
 
-A rendering runs once per key (single flight): whoever finds another one running waits
-for it, or, for a page fragment, says "drawing…" and asks again. A failure (a layout
+A rendering runs once per key (single flight), and one per map at a time: whoever finds
+another one running waits for it, or, for a page fragment, says "drawing…" and asks again. A failure (a layout
 Graphviz cannot make in time) is remembered for that key, so that it is not retried on
 every page load of that version.
 """
@@ -116,13 +116,21 @@ class Busy(Exception):
     """Another request is drawing this key right now."""
 
 
+def drawing_lock(key: str) -> str:
+    """The lock a rendering of `key` holds: one per map, whatever the view or format, so
+    that at most one rendering of a map runs at a time (a map too complex to lay out
+    holds one worker, not one per view asked for)."""
+    map_part = ":".join(key.split(":")[:2])  # "map:ID" of cache_key
+    return map_part + ":drawing"
+
+
 def get_or_render(key: str, make: Callable[[], Entry], wait: bool = True) -> Entry:
     """The entry for `key`, made once. While another request makes it, wait for its
     result (`wait`), or raise Busy at once for a page that can ask again."""
     entry = cache.get(key)
     if entry is not None:
         return entry
-    lock = key + ":drawing"
+    lock = drawing_lock(key)
     hold = settings.GRAPHVIZ_TIMEOUT + _LOCK_MARGIN
     deadline = time.monotonic() + hold
     pause = 0.005  # most drawings take milliseconds: look again soon, then less often

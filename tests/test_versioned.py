@@ -140,12 +140,28 @@ def test_while_someone_draws_the_diagram_another_page_is_told_and_asks_again(cli
             journey_map.pk, journey_map.version, journey_map.created.isoformat(), "acme", "launch", "viewer"
         )
         key = versioned.cache_key(stamp, "page-svg", "stages")
-    cache.add(key + ":drawing", 1)
+    cache.add(versioned.drawing_lock(key), 1)
     response = client.get(DIAGRAM, **HX)
     assert response.status_code == 202 and runs == []
     waiting = html(response).xpath('//*[@hx-get][@hx-trigger="load delay:1s"]')
     assert waiting and waiting[0].get("hx-get") == DIAGRAM
-    cache.delete(key + ":drawing")
+    cache.delete(versioned.drawing_lock(key))
+    assert client.get(DIAGRAM, **HX).status_code == 200 and runs == ["svg"]
+
+
+def test_one_drawing_of_a_map_runs_at_a_time_whatever_its_view(client, viewer, small_map, monkeypatch):
+    runs = dot_runs(monkeypatch)
+    login(client, viewer)
+    journey_map = JourneyMap.objects.get(pk=small_map.pk)
+    with translation.override("en"):
+        stamp = versioned.Stamp(
+            journey_map.pk, journey_map.version, journey_map.created.isoformat(), "acme", "launch", "viewer"
+        )
+        departments = versioned.cache_key(stamp, "page-svg", "departments")
+    # Someone is drawing the departments view: the stages view waits its turn.
+    cache.add(versioned.drawing_lock(departments), 1)
+    assert client.get(DIAGRAM, **HX).status_code == 202 and runs == []
+    cache.delete(versioned.drawing_lock(departments))
     assert client.get(DIAGRAM, **HX).status_code == 200 and runs == ["svg"]
 
 
