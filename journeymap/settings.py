@@ -89,6 +89,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A database that cannot be reached: a 503 that says nothing was changed (a page, or
+    # for htmx the toast), in the person's language; so after LocaleMiddleware and htmx's.
+    "maps.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "journeymap.urls"
