@@ -22,6 +22,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.utils import translation
+from django.utils.functional import SimpleLazyObject, empty
 
 from .models import UserSettings
 
@@ -147,11 +148,9 @@ def unavailable(request: HttpRequest) -> HttpResponse:
 
 
 def _known_user(request: HttpRequest):
+    """The signed-in person if the request got as far as loading them; else anonymous,
+    without asking the database again (it may take as long to fail a second time)."""
     user = getattr(request, "user", None)
-    if user is None:
-        return AnonymousUser()
-    try:
-        user.is_authenticated  # noqa: B018 -- loads the lazy user, which needs the database
-    except DATABASE_DOWN:
+    if user is None or (isinstance(user, SimpleLazyObject) and user._wrapped is empty):
         return AnonymousUser()
     return user

@@ -133,3 +133,11 @@ def test_other_database_errors_are_not_passed_off_as_an_outage(signed_in, small_
     url = reverse("touchpoint_edit", args=["acme", "launch", "ad"])
     with database_down(writes_allowed=0, error=IntegrityError), pytest.raises(IntegrityError):
         signed_in.post(url, tp_data(small_map, "ad", name="Broken"), **HX)
+
+
+def test_signing_in_while_the_database_is_down_says_so(client, editor):
+    with database_down():
+        response = client.post(reverse("login"), {"username": "bob", "password": "correct-horse-battery"})
+    assert response.status_code == 503
+    assert SAVING in text(response)
+    assert "_auth_user_id" not in client.session
