@@ -295,7 +295,10 @@ class Cluster:
         self.port = _free_port()
         self.user = None
         if os.geteuid() == 0:
-            self.user = pwd.getpwnam("postgres")
+            try:
+                self.user = pwd.getpwnam("postgres")
+            except KeyError:
+                raise RuntimeError("PostgreSQL refuses to run as root, and there is no postgres user") from None
             os.chown(directory, self.user.pw_uid, self.user.pw_gid)
         self.directory = directory
         self.running = False
