@@ -9,7 +9,7 @@ SYSTEM_PACKAGES := graphviz fonts-noto-cjk fonts-noto-color-emoji gettext chromi
 # Development commands run with DEBUG on: the app refuses to start without SECRET_KEY otherwise.
 MANAGE := DEBUG=true $(PY) manage.py
 
-.PHONY: run test lint install system-deps migrate demo bench check clean messages
+.PHONY: run test lint install system-deps migrate demo bench faults check clean messages
 
 run: install demo
 	@echo ""
@@ -29,6 +29,11 @@ lint: install
 
 bench: install
 	SECRET_KEY=bench-only-not-a-secret $(PY) -m tests.bench
+
+# Concurrent editors against gunicorn on a PostgreSQL of its own, restarted in the middle:
+# every acknowledged edit must be in the database afterwards (tests/faults.py, ~1.5 min).
+faults: install
+	$(PY) -m tests.faults
 
 install: system-deps $(VENV)/.requirements
 # Static files are collected with DEBUG off, as production serves them (hashed, compressed); no key is used.
