@@ -305,6 +305,11 @@
       // comes back with both versions. Both are swapped in like a 200.
       if (status === 422 || status === 409) { evt.detail.shouldSwap = true; evt.detail.isError = false; }
       var elt = evt.detail.requestConfig && evt.detail.requestConfig.elt;
+      // 503: the database cannot be reached; the answer is the toast saying nothing was
+      // changed (maps/middleware.py). The live poll keeps its own quiet "offline" mark.
+      if (status === 503 && evt.detail.xhr.getResponseHeader("HX-Retarget") === "#toast" && !(elt && elt.id === "live")) {
+        evt.detail.shouldSwap = true; evt.detail.isError = false;
+      }
       if (status === 200 && elt && elt.hasAttribute && elt.hasAttribute("data-kpi-form")) {
         evt.detail.shouldSwap = false;
         refreshKpis(elt);
