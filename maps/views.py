@@ -14,6 +14,7 @@ from functools import partial
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
@@ -34,6 +35,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from . import (
+    accounts,
+    audit,
     changes,
     conflicts,
     diagram,
@@ -71,6 +74,7 @@ from .middleware import no_session, remember_language
 from .models import (
     DEFAULT_LANGUAGE,
     LANGUAGE_CODES,
+    AuditEvent,
     BuyingRole,
     ContentAsset,
     Department,
@@ -443,6 +447,8 @@ def map_export_json(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     response = HttpResponse(
         interchange.dumps(interchange.export_map(journey_map)), content_type="application/json; charset=utf-8"
     )
+    # The whole map leaves the app: the security log says who took it.
+    audit.record(AuditEvent.EXPORTED, user=request.user, workspace=journey_map.workspace, map=journey_map.name)
     response["Content-Disposition"] = content_disposition_header(True, f"{download_stem(journey_map)}.journeymap.json")
     return response
 
@@ -1533,7 +1539,7 @@ def map_shares(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 def share_revoke(request: HttpRequest, ws: str, key: str, pk: int) -> HttpResponse:
     journey_map = get_map_for_user(request, ws, key, write=True)
     link = get_object_or_404(journey_map.share_links, pk=pk)
-    sharing.revoke(link)
+    sharing.revoke(link, by=request.user)
     message = _("The link “%(label)s” no longer works.") % {"label": link.label or _("without a label")}
     if request.htmx:
         return _share_panel(request, journey_map, flash=message)
@@ -2168,3 +2174,40 @@ def map_live(request: HttpRequest, ws: str, key: str) -> HttpResponse:
         for kind in live.changed_kinds(reader.map_id, since):
             trigger_client_event(response, live.KINDS[kind])
     return response
+
+
+# --- security: the audit log, the account page ---------------------------------------------
+
+
+@login_required
+@require_GET
+def audit_log(request: HttpRequest, ws: str) -> HttpResponse:
+    """The workspace's security events, newest first, for its owners."""
+    membership = get_membership(request, ws, own=True)
+    events = audit.page_of(membership.workspace, request.GET.get("page"))
+    for event in events:
+        event.sentence = audit.describe(event)
+    ctx = {"workspace": membership.workspace, "events": events, "crumb": _("Security log")}
+    return render(request, "maps/audit_log.html", ctx)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account(request: HttpRequest) -> HttpResponse:
+    """Change one's password (every other session ends with the old one) or sign out
+    everywhere."""
+    form = PasswordChangeForm(request.user, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        accounts.change_password(request, form)
+        messages.success(request, _("Password changed. Your other sessions were signed out."))
+        return redirect("account")
+    status = 400 if form.is_bound else 200
+    return render(request, "registration/account.html", {"form": form}, status=status)
+
+
+@login_required
+@require_POST
+def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
+    accounts.sign_out_everywhere(request)
+    messages.success(request, _("You were signed out on every device, this one too."))
+    return redirect("login")
