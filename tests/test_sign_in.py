@@ -115,6 +115,7 @@ def test_the_lock_out_message_speaks_japanese(client, owner):
     assert response.status_code == 429
     assert 'lang="ja"' in response.content.decode()
     assert "Too many failed sign-ins" not in response.content.decode()
+    assert "ログインの失敗が多すぎます" in response.content.decode()
 
 
 # --- the security log ---------------------------------------------------------------------
