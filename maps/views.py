@@ -2194,14 +2194,14 @@ def audit_log(request: HttpRequest, ws: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def account(request: HttpRequest) -> HttpResponse:
-    """Change one's password (every other session ends with the old one) or sign out
-    everywhere."""
+    """One's own account: change the password, or (a form posting to sign_out_everywhere)
+    end every session."""
     form = PasswordChangeForm(request.user, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        accounts.change_password(request, form)
+        accounts.change_password(request, form)  # every other session ends with the old password
         messages.success(request, _("Password changed. Your other sessions were signed out."))
         return redirect("account")
-    status = 400 if form.is_bound else 200
+    status = _invalid_status(request) if form.is_bound else 200
     return render(request, "registration/account.html", {"form": form}, status=status)
 
 
