@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from . import audit, changes
 from .models import (
+    AccountSession,
     AuditEvent,
     BuyingRole,
     Comment,
@@ -370,7 +371,7 @@ class ShareLinkAdmin(admin.ModelAdmin):
 # The security log is written by the app only: read here, never changed.
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["created", "kind", "username", "workspace", "address"]
+    list_display = ["__str__", "workspace", "address"]
     list_filter = ["kind"]
     search_fields = ["username", "address", "workspace__name"]
     date_hierarchy = "created"
@@ -382,4 +383,20 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+# Who is signed in where (for "sign out everywhere"); the session key itself is a
+# credential and never shown.
+@admin.register(AccountSession)
+class AccountSessionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "user", "created"]
+    search_fields = ["user__username"]
+    fields = ["user", "created"]
+    readonly_fields = ["user", "created"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
