@@ -4,6 +4,7 @@ Every variable is read here and nowhere else. A value that cannot be used stops 
 process at start-up with a message naming the variable, rather than failing later.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -67,10 +68,15 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    # Failed sign-ins counted per account and per address; too many lock both for a while.
+    "axes",
     "maps",
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request, the 500 page and the audit log know its id and
+    # the client's address.
+    "maps.request_context.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Pages, fragments and diagrams compressed (a board of 500 touchpoints is 1 MB of
     # HTML); first, so that it sees every answer as it leaves. Static files come
@@ -89,8 +95,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Turns a refused sign-in of a locked account or address into the sign-in page saying
+    # so (maps.accounts.locked_out); axes wants to see the view's answer last.
+    "axes.middleware.AxesMiddleware",
     # A database that cannot be reached: a 503 that says nothing was changed (a page, or
     # for htmx the toast), in the person's language; so after LocaleMiddleware and htmx's.
+    # Only process_exception: its place among the answers' hooks does not matter.
     "maps.middleware.DatabaseUnavailableMiddleware",
 ]
 
@@ -154,9 +164,15 @@ else:
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Axes first: it refuses a locked account or address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 LOGIN_URL = "login"
@@ -200,3 +216,90 @@ if GRAPHVIZ_TIMEOUT <= 0:
 
 # Behind HTTPS set SECURE_COOKIES=true so session and CSRF cookies never travel in clear.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)
+
+# --- HTTPS behind a proxy -----------------------------------------------------------------
+# The proxy that ends TLS tells the app so in a header (SECURE_PROXY_SSL_HEADER, e.g.
+# X-Forwarded-Proto): only then does a redirect to HTTPS not loop. Set it only when the
+# proxy always sets or overwrites that header, or a client could claim HTTPS itself.
+_proxy_ssl_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip()
+if _proxy_ssl_header:
+    if not all(c.isalnum() or c == "-" for c in _proxy_ssl_header):
+        raise ImproperlyConfigured(
+            f"SECURE_PROXY_SSL_HEADER must be a header name such as X-Forwarded-Proto, not {_proxy_ssl_header!r}"
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", False)
+# Load balancers probe over plain HTTP and do not follow redirects.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = _env_int("SECURE_HSTS_SECONDS", 0)
+if SECURE_HSTS_SECONDS < 0:
+    raise ImproperlyConfigured(f"SECURE_HSTS_SECONDS must be 0 (off) or more, not {SECURE_HSTS_SECONDS}")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", False)
+
+# How many proxies in front of the app append to X-Forwarded-For. 0: the address the
+# connection came from is the client's. N: the address the outermost of N proxies saw
+# (the N-th from the right); anything further left was written by the client and can lie.
+TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more, not {TRUSTED_PROXY_COUNT}")
+
+# --- sessions and sign-in -----------------------------------------------------------------
+# A sign-in lasts SESSION_DAYS, then the person signs in again ("sign out everywhere" on the
+# account page ends every session sooner).
+SESSION_DAYS = _env_int("SESSION_DAYS", 14)
+if SESSION_DAYS <= 0:
+    raise ImproperlyConfigured(f"SESSION_DAYS must be a number of days above 0, not {SESSION_DAYS}")
+SESSION_COOKIE_AGE = SESSION_DAYS * 24 * 60 * 60
+
+# django-axes: SIGN_IN_FAILURE_LIMIT wrong passwords in a row for one account, or from one
+# address, lock that account or address for SIGN_IN_LOCKOUT_MINUTES; the right password
+# is refused too until then. Failures are kept in the database (shared by every worker).
+AXES_FAILURE_LIMIT = _env_int("SIGN_IN_FAILURE_LIMIT", 5)
+if AXES_FAILURE_LIMIT <= 0:
+    raise ImproperlyConfigured(f"SIGN_IN_FAILURE_LIMIT must be a number above 0, not {AXES_FAILURE_LIMIT}")
+_lockout_minutes = _env_int("SIGN_IN_LOCKOUT_MINUTES", 15)
+if _lockout_minutes <= 0:
+    raise ImproperlyConfigured(f"SIGN_IN_LOCKOUT_MINUTES must be a number above 0, not {_lockout_minutes}")
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=_lockout_minutes)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: the account, or the address
+# The lock lasts its time from the failure that set it: tries meanwhile do not extend it,
+# so the page can say when it ends.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "maps.request_context.client_address"
+AXES_USERNAME_CALLABLE = "maps.accounts.typed_username"
+AXES_LOCKOUT_CALLABLE = "maps.accounts.locked_out"
+# Successful sign-ins are in the audit log (maps/audit.py): no second table of them.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
+# --- errors are seen ----------------------------------------------------------------------
+# Every warning and error, above all each 500 with its traceback, goes to standard error
+# (gunicorn's log) with the request's id, which the 500 page shows the person too.
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+    raise ImproperlyConfigured(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {LOG_LEVEL!r}")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "maps.request_context.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [request %(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "filters": ["request_id"],
+            "formatter": "plain",
+        },
+    },
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's own handlers print only with DEBUG on and mail nobody: replaced by stderr.
+        "django": {"handlers": ["stderr"], "level": LOG_LEVEL, "propagate": False},
+        # runserver's access log has its own handler; not twice.
+        "django.server": {"handlers": ["stderr"], "level": LOG_LEVEL, "propagate": False},
+    },
+}

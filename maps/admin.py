@@ -2,8 +2,10 @@ from django.contrib import admin
 from django.db import models
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from . import changes
+from . import audit, changes
 from .models import (
+    AccountSession,
+    AuditEvent,
     BuyingRole,
     Comment,
     ContentAsset,
@@ -150,6 +152,26 @@ class WorkspaceAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
 
+    def save_formset(self, request, form, formset, change) -> None:
+        changed = [f.instance for f in formset.forms if f.instance.pk and "role" in f.changed_data]
+        old = dict(Membership.objects.filter(pk__in=[m.pk for m in changed]).values_list("pk", "role"))
+        super().save_formset(request, form, formset, change)
+        for membership in changed:
+            _role_changed_in_admin(request, membership, old.get(membership.pk, ""))
+
+
+def _role_changed_in_admin(request, membership: Membership, old: str) -> None:
+    """A role changed in the admin is in the workspace's security log like one changed on
+    its settings page."""
+    audit.record(
+        AuditEvent.ROLE_CHANGED,
+        user=request.user,
+        workspace=membership.workspace,
+        member=membership.user.get_username(),
+        role=membership.role,
+        old=old,
+    )
+
 
 @admin.register(UserSettings)
 class UserSettingsAdmin(admin.ModelAdmin):
@@ -165,6 +187,12 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role", "workspace"]
     search_fields = ["user__username", "user__email", "workspace__name"]
     autocomplete_fields = ["user", "workspace"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        old = Membership.objects.filter(pk=obj.pk).values_list("role", flat=True).first() if change else None
+        super().save_model(request, obj, form, change)
+        if change and old != obj.role:
+            _role_changed_in_admin(request, obj, old or "")
 
 
 @admin.register(Department, BuyingRole)
@@ -338,3 +366,37 @@ class VoteDotAdmin(admin.ModelAdmin):
 class ShareLinkAdmin(admin.ModelAdmin):
     list_display = ["map", "label", "created", "expires", "revoked", "views"]
     readonly_fields = ["token_hash", "password"]
+
+
+# The security log is written by the app only: read here, never changed.
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "workspace", "address"]
+    list_filter = ["kind"]
+    search_fields = ["username", "address", "workspace__name"]
+    date_hierarchy = "created"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+# Who is signed in where (for "sign out everywhere"); the session key itself is a
+# credential and never shown.
+@admin.register(AccountSession)
+class AccountSessionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "user", "created"]
+    search_fields = ["user__username"]
+    fields = ["user", "created"]
+    readonly_fields = ["user", "created"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

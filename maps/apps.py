@@ -8,4 +8,5 @@ class MapsConfig(AppConfig):
     verbose_name = gettext_lazy("Maps")
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
+        # The system checks, and the sign-in signals (the audit log, sessions), register.
+        from . import accounts, checks  # noqa: F401

@@ -15,10 +15,10 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from . import changes, interchange, revisions
+from . import audit, changes, interchange, revisions
 from .diagram import DiagramError
 from .gaps import find_gaps
-from .models import JourneyMap, Revision, Workspace
+from .models import AuditEvent, JourneyMap, Revision, Workspace
 from .rendering import render_map
 from .said import Said
 
@@ -72,6 +72,9 @@ def restore(journey_map: JourneyMap, number: int, user=None) -> None:
         wanted = changes.document_at(journey_map, number)
         _keep_key(journey_map, wanted)
         interchange.replace_content(journey_map, wanted)
+        audit.record(
+            AuditEvent.RESTORED, user=user, workspace=journey_map.workspace, map=journey_map.name, revision=number
+        )
 
 
 def replace(journey_map: JourneyMap, doc: dict, user=None, summary: Said | str = "") -> None:

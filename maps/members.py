@@ -7,7 +7,8 @@ locked: two owners demoting each other at the same moment queue up, and the seco
 that the first left only one owner. A workspace always keeps at least one owner.
 
 A change that cannot be made as asked raises `Refused` with a message for a person,
-before anything is written. Members are not map content: no revisions are recorded.
+before anything is written. Members are not map content: no revisions are recorded, but
+each change is an event of the audit log (maps/audit.py), in the same transaction.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Invitation, Membership, Workspace
+from . import audit
+from .models import AuditEvent, Invitation, Membership, Workspace
 
 # How long an invitation link works, in days: the choices the settings page offers.
 EXPIRY_DAYS = (1, 7, 30)
@@ -104,6 +106,7 @@ def invite(workspace: Workspace, role: str, days: int, by) -> tuple[Invitation, 
             created_by=by,
             expires=timezone.now() + datetime.timedelta(days=days),
         )
+        audit.record(AuditEvent.INVITED, user=by, workspace=workspace, role=role, days=days)
     return invitation, token
 
 
@@ -116,6 +119,7 @@ def revoke(workspace: Workspace, pk: int, by) -> Invitation:
         if invitation.revoked is None:
             invitation.revoked = timezone.now()
             invitation.save(update_fields=["revoked"])
+            audit.record(AuditEvent.INVITATION_REVOKED, user=by, workspace=workspace, role=invitation.role)
     return invitation
 
 
@@ -144,6 +148,7 @@ def accept(token: str, user) -> tuple[Membership, bool]:
                 return membership, False
         membership = Membership.objects.create(workspace=invitation.workspace, user=user, role=invitation.role)
         Invitation.objects.filter(pk=invitation.pk).update(accepted=F("accepted") + 1)
+        audit.record(AuditEvent.INVITATION_ACCEPTED, user=user, workspace=invitation.workspace, role=invitation.role)
     return membership, True
 
 
@@ -162,8 +167,17 @@ def set_role(workspace: Workspace, pk: int, role: str, by) -> Membership:
                 )
                 % {"user": membership.user.get_username()}
             )
+        old = membership.role
         membership.role = role
         membership.save(update_fields=["role"])
+        audit.record(
+            AuditEvent.ROLE_CHANGED,
+            user=by,
+            workspace=workspace,
+            member=membership.user.get_username(),
+            role=role,
+            old=old,
+        )
     return membership
 
 
@@ -180,6 +194,7 @@ def remove(workspace: Workspace, pk: int, by) -> Membership:
                 % {"user": membership.user.get_username()}
             )
         membership.delete()
+        audit.record(AuditEvent.MEMBER_REMOVED, user=by, workspace=workspace, member=membership.user.get_username())
     return membership
 
 
@@ -194,3 +209,4 @@ def leave(workspace: Workspace, user) -> None:
                 _("You are the last owner of the workspace and cannot leave it. Make someone else an owner first.")
             )
         mine.delete()
+        audit.record(AuditEvent.MEMBER_LEFT, user=user, workspace=workspace)

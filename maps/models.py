@@ -870,3 +870,86 @@ class ShareLink(models.Model):
     @property
     def active(self) -> bool:
         return self.revoked is None and (self.expires is None or self.expires > timezone.now())
+
+
+# --- security: the audit log and who is signed in where ----------------------------------
+
+
+class AuditEvent(models.Model):
+    """One security event: who did what, when, from which address (maps/audit.py writes
+    them and says them in words). Account events (signing in) have no workspace: an owner
+    sees those of the workspace's members."""
+
+    SIGN_IN, SIGN_IN_FAILED, LOCKED_OUT = "sign-in", "sign-in-failed", "locked-out"
+    PASSWORD_CHANGED, SIGNED_OUT_EVERYWHERE = "password-changed", "signed-out-everywhere"
+    ROLE_CHANGED, MEMBER_REMOVED, MEMBER_LEFT = "role-changed", "member-removed", "member-left"
+    INVITED, INVITATION_REVOKED, INVITATION_ACCEPTED = "invited", "invitation-revoked", "invitation-accepted"
+    SHARE_CREATED, SHARE_REVOKED = "share-created", "share-revoked"
+    EXPORTED, RESTORED = "exported", "restored"
+    KIND_CHOICES = [
+        (SIGN_IN, _("Sign-in")),
+        (SIGN_IN_FAILED, _("Failed sign-in")),
+        (LOCKED_OUT, _("Lock-out")),
+        (PASSWORD_CHANGED, _("Password changed")),
+        (SIGNED_OUT_EVERYWHERE, _("Signed out everywhere")),
+        (ROLE_CHANGED, _("Role changed")),
+        (MEMBER_REMOVED, _("Member removed")),
+        (MEMBER_LEFT, _("Member left")),
+        (INVITED, _("Invitation")),
+        (INVITATION_REVOKED, _("Invitation revoked")),
+        (INVITATION_ACCEPTED, _("Invitation accepted")),
+        (SHARE_CREATED, _("Share link created")),
+        (SHARE_REVOKED, _("Share link revoked")),
+        (EXPORTED, _("Export")),
+        (RESTORED, _("Restore")),
+    ]
+
+    created = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    kind = models.CharField(_("what"), max_length=32, choices=KIND_CHOICES)
+    workspace = models.ForeignKey(
+        Workspace, models.CASCADE, null=True, blank=True, related_name="audit_events", verbose_name=_("workspace")
+    )
+    # The person the event is about (who signed in, who changed a role); kept as typed for
+    # a failed sign-in, whether or not such an account exists.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+        verbose_name=_("who"),
+    )
+    username = models.CharField(_("user name"), max_length=150, blank=True)
+    address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    # What the sentence needs (a map's name, a role): plain values, said in words when shown.
+    data = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [
+            models.Index(fields=["workspace", "-created"], name="audit_workspace_created"),
+            models.Index(fields=["user", "-created"], name="audit_user_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created:%Y-%m-%d %H:%M} {self.kind} {self.username}"
+
+
+class AccountSession(models.Model):
+    """A session a person signed in with, so that "sign out everywhere" can end them all
+    whatever the session store (the stores themselves cannot be searched by user)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="account_sessions", verbose_name=_("user")
+    )
+    session_key = models.CharField(max_length=40, unique=True)
+    created = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("signed-in session")
+        verbose_name_plural = _("signed-in sessions")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created:%Y-%m-%d %H:%M}"

@@ -6,7 +6,8 @@ make_password's hash) and an end date, and can be revoked. Whatever is wrong wit
 token (unknown, revoked, expired, its map in the trash), `find_link` answers None alike,
 so a stranger cannot tell a revoked link from one that never existed.
 
-Share links are not map content: making or revoking one writes no revision.
+Share links are not map content: making or revoking one writes no revision, but an event
+of the audit log (maps/audit.py).
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from collections.abc import MutableMapping
 from django.contrib.auth.hashers import check_password as check_hash
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .models import JourneyMap, ShareLink
+from . import audit
+from .models import AuditEvent, JourneyMap, ShareLink
 
 # Wrong passwords for one link: after MAX_FAILURES within FAILURE_WINDOW seconds, every
 # try is refused for LOCK_SECONDS, right password or not.
@@ -56,15 +59,31 @@ def create_link(
         created_by=user if user is not None and user.is_authenticated else None,
     )
     link.full_clean(exclude=["created_by"])  # made by a person, or by a script (None)
-    link.save()
+    with transaction.atomic():
+        link.save()
+        _record(AuditEvent.SHARE_CREATED, link, user)
     return link, token
 
 
-def revoke(link: ShareLink) -> None:
+def revoke(link: ShareLink, by=None) -> None:
     """The link stops working at once; it stays in the list, marked revoked."""
     if link.revoked is None:
-        link.revoked = timezone.now()
-        link.save(update_fields=["revoked"])
+        with transaction.atomic():
+            link.revoked = timezone.now()
+            link.save(update_fields=["revoked"])
+            _record(AuditEvent.SHARE_REVOKED, link, by)
+
+
+def _record(kind: str, link: ShareLink, user) -> None:
+    audit.record(
+        kind,
+        user=user,
+        workspace=link.map.workspace,
+        map=link.map.name,
+        label=link.label,
+        password=bool(link.password),
+        expires=link.expires.isoformat() if link.expires else None,
+    )
 
 
 def links_of(journey_map: JourneyMap) -> list[ShareLink]:

@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from . import changes, interchange
-from .models import BuyingRole, ContentAsset, Department, JourneyMap, Persona, TrashItem, Workspace
+from . import audit, changes, interchange
+from .models import AuditEvent, BuyingRole, ContentAsset, Department, JourneyMap, Persona, TrashItem, Workspace
 from .said import Said
 
 KEEP_DAYS = 30
@@ -103,7 +103,16 @@ def library_payload(item: models.Model) -> dict:
 
 
 def restore(item: TrashItem, user=None) -> Said:
-    """Bring `item` back as it was, with the links that can still be made; say what came back."""
+    """Bring `item` back as it was, with the links that can still be made; say what came
+    back. The audit log keeps who did, in the same transaction."""
+    workspace, name, kind = item.workspace, item.name, item.kind
+    with transaction.atomic():
+        said = _restore(item, user)
+        audit.record(AuditEvent.RESTORED, user=user, workspace=workspace, name=name, what=kind)
+    return said
+
+
+def _restore(item: TrashItem, user=None) -> Said:
     if item.kind == TrashItem.MAP:
         return _restore_map(item)
     if item.kind == TrashItem.LIBRARY:

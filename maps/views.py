@@ -15,6 +15,7 @@ from functools import partial
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
@@ -36,6 +37,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_event
 
 from . import (
+    accounts,
+    audit,
     board_html,
     changes,
     conflicts,
@@ -74,6 +77,7 @@ from .middleware import no_session, remember_language
 from .models import (
     DEFAULT_LANGUAGE,
     LANGUAGE_CODES,
+    AuditEvent,
     BuyingRole,
     ContentAsset,
     Department,
@@ -475,6 +479,8 @@ def map_export_json(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     response = HttpResponse(
         interchange.dumps(interchange.export_map(journey_map)), content_type="application/json; charset=utf-8"
     )
+    # The whole map leaves the app: the security log says who took it.
+    audit.record(AuditEvent.EXPORTED, user=request.user, workspace=journey_map.workspace, map=journey_map.name)
     response["Content-Disposition"] = content_disposition_header(True, f"{download_stem(journey_map)}.journeymap.json")
     return response
 
@@ -1587,7 +1593,7 @@ def map_shares(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 def share_revoke(request: HttpRequest, ws: str, key: str, pk: int) -> HttpResponse:
     journey_map = get_map_for_user(request, ws, key, write=True)
     link = get_object_or_404(journey_map.share_links, pk=pk)
-    sharing.revoke(link)
+    sharing.revoke(link, by=request.user)
     message = _("The link “%(label)s” no longer works.") % {"label": link.label or _("without a label")}
     if request.htmx:
         return _share_panel(request, journey_map, flash=message)
@@ -2222,3 +2228,40 @@ def map_live(request: HttpRequest, ws: str, key: str) -> HttpResponse:
         for kind in live.changed_kinds(reader.map_id, since):
             trigger_client_event(response, live.KINDS[kind])
     return response
+
+
+# --- security: the audit log, the account page ---------------------------------------------
+
+
+@login_required
+@require_GET
+def audit_log(request: HttpRequest, ws: str) -> HttpResponse:
+    """The workspace's security events, newest first, for its owners."""
+    membership = get_membership(request, ws, own=True)
+    events = audit.page_of(membership.workspace, request.GET.get("page"))
+    for event in events:
+        event.sentence = audit.describe(event)
+    ctx = {"workspace": membership.workspace, "events": events, "crumb": _("Security log")}
+    return render(request, "maps/audit_log.html", ctx)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account(request: HttpRequest) -> HttpResponse:
+    """One's own account: change the password, or (a form posting to sign_out_everywhere)
+    end every session."""
+    form = PasswordChangeForm(request.user, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        accounts.change_password(request, form)  # every other session ends with the old password
+        messages.success(request, _("Password changed. Your other sessions were signed out."))
+        return redirect("account")
+    status = _invalid_status(request) if form.is_bound else 200
+    return render(request, "registration/account.html", {"form": form}, status=status)
+
+
+@login_required
+@require_POST
+def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
+    accounts.sign_out_everywhere(request)
+    messages.success(request, _("You were signed out on every device, this one too."))
+    return redirect("login")

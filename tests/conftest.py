@@ -39,7 +39,9 @@ def _english_between_tests():
 def _empty_cache():
     """Each test starts with an empty cache. Ids are used again from one run (or test)
     to the next, and a Redis cache outlives the test database: a share link's lock or a
-    map's live stamp must not pass to the next owner of its id."""
+    map's live stamp must not pass to the next owner of its id. (Failed sign-ins and
+    sign-in locks are not in the cache: django-axes keeps them in the database, which each
+    test gets back empty, so no test is locked out by another's wrong passwords.)"""
     from django.core.cache import cache
 
     cache.clear()

@@ -48,6 +48,11 @@ ACCESS: dict[str, tuple[str, tuple[str, ...]]] = {
     "logout": (PUBLIC, POST),
     "set_language": (PUBLIC, POST),
     "home": (SIGNED_IN, GET),
+    # one's own account: the password, signing out every session
+    "account": (SIGNED_IN, BOTH),
+    "sign_out_everywhere": (SIGNED_IN, POST),
+    # for load balancers: no session needed
+    "healthz": (PUBLIC, GET),
     # a workspace and its maps
     "workspace": (READ, GET),
     "map_create": (WRITE, POST),
@@ -113,6 +118,7 @@ ACCESS: dict[str, tuple[str, tuple[str, ...]]] = {
     "member_role": (OWN, POST),
     "member_remove": (OWN, POST),
     "workspace_leave": (READ, POST),
+    "audit_log": (OWN, GET),
     "invitation_create": (OWN, POST),
     "invitation_revoke": (OWN, POST),
     "invite_accept": (SIGNED_IN, BOTH),
@@ -311,8 +317,9 @@ def test_every_url_answers_each_visitor_as_the_matrix_says(objects, visitor):
     wrong = []
     for name in url_names():
         # Signing out would end the visitor's session mid-test, leaving their membership
-        # (tests/test_members.py covers who may leave).
-        if name in ("logout", "workspace_leave"):
+        # (tests/test_members.py covers who may leave, tests/test_accounts.py signing out
+        # everywhere).
+        if name in ("logout", "sign_out_everywhere", "workspace_leave"):
             continue
         url = _url(name, objects)
         for method in ("GET", "POST"):

@@ -5,7 +5,8 @@ made from a template; the Japanese workspace `demo-ja` holds the same example ma
 Japanese team writes it (its departments and buying roles in Japanese too).
 
 `make run` calls this every time, so each step only creates what is missing and never
-touches what exists: a demo user's new password, a renamed stage or a deleted
+touches what exists (but for taking staff and superuser rights from an older demo user,
+whose password is published): a demo user's new password, a renamed stage or a deleted
 touchpoint all survive the next run.
 """
 
@@ -69,14 +70,19 @@ class Command(BaseCommand):
         return workspace
 
     def ensure_user(self):
+        # A plain member of the demo workspaces, never staff or superuser: its password is
+        # printed in the README, and the admin must not open with it.
         user, created = get_user_model().objects.get_or_create(
-            username=USERNAME,
-            defaults={"email": "demo@example.com", "is_staff": True, "is_superuser": True},
+            username=USERNAME, defaults={"email": "demo@example.com"}
         )
         if created:
-            # Staff and superuser so the same login opens the admin.
             user.set_password(PASSWORD)
             user.save(update_fields=["password"])
+        elif user.is_staff or user.is_superuser:
+            # Made by an older seed_demo: the one thing changed on an existing user.
+            user.is_staff = user.is_superuser = False
+            user.save(update_fields=["is_staff", "is_superuser"])
+            self.stdout.write(_('User "%(user)s" no longer opens the admin') % {"user": user.username})
         self.say(created, _('Created user "%(user)s"'), _('Kept existing user "%(user)s"'), user=user.username)
         return user
 
