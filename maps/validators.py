@@ -3,6 +3,7 @@ the admin and the importer (which reads them from the fields) all refuse the sam
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
@@ -68,3 +69,22 @@ text_lines = TextLines()
 web_address = URLValidator(
     schemes=["http", "https"], message=_("must be an http:// or https:// address"), code="scheme"
 )
+
+
+def looked_up(value: str) -> str:
+    """A key sent to look something up (a posted stage, content asset, form token): as
+    sent if it can be a key, else "", which names nothing. Keys are slugs; a value with a
+    NUL would otherwise reach the query, and PostgreSQL refuses it there (DataError)."""
+    return value if isinstance(value, str) and _KEY.fullmatch(value) else ""
+
+
+def search_problem(value: str) -> str | None:
+    """Why a text typed into a search box or a filter cannot be searched for (None if it
+    can): no stored text holds a control character, and PostgreSQL refuses a NUL."""
+    found = _unprintable(value)
+    if found:
+        return _("The search was ignored: it must not contain control characters (found %(char)s).") % {"char": found}
+    return None
+
+
+_KEY = re.compile(r"[-a-zA-Z0-9_]{1,64}")
