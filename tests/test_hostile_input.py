@@ -19,8 +19,11 @@ import pytest
 from django.db import transaction
 from django.test import Client
 
+from . import test_permissions
 from .test_permissions import ACCESS, _url, url_names
-from .test_permissions import objects as objects_fixture  # noqa: F401 (the fixture `objects`)
+
+# The objects of the permission matrix (a map with a metric, a comment, a share link...).
+objects = test_permissions.objects
 
 pytestmark = pytest.mark.django_db
 
