@@ -196,3 +196,8 @@ if GRAPHVIZ_TIMEOUT <= 0:
 
 # Behind HTTPS set SECURE_COOKIES=true so session and CSRF cookies never travel in clear.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)
+
+# The largest journeymap/1 document or CSV file an import reads, counted before parsing.
+IMPORT_MAX_BYTES = _env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+if IMPORT_MAX_BYTES <= 0:
+    raise ImproperlyConfigured(f"IMPORT_MAX_BYTES must be a number of bytes above 0, not {IMPORT_MAX_BYTES}")

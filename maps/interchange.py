@@ -41,6 +41,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, validate_slug
 from django.db import models, transaction
@@ -90,7 +91,11 @@ class InterchangeError(Exception):
 
 
 def parse(text: str | bytes) -> dict:
-    """JSON text (UTF-8 if bytes) -> a document, not yet validated."""
+    """JSON text (UTF-8 if bytes) -> a document, not yet validated. A text above
+    settings.IMPORT_MAX_BYTES is refused before it is read."""
+    size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
+    if size > settings.IMPORT_MAX_BYTES:
+        raise InterchangeError(_document(), too_large())
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -102,7 +107,12 @@ def parse(text: str | bytes) -> dict:
             raise InterchangeError(place, _("not UTF-8 text")) from None
     try:
         # Editors on Windows save a byte order mark; it is not part of the JSON.
-        doc = json.loads(text.removeprefix("\ufeff"), object_pairs_hook=_refuse_repeated_fields)
+        doc = json.loads(
+            text.removeprefix("\ufeff"),
+            object_pairs_hook=_refuse_repeated_fields,
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
+        )
     except json.JSONDecodeError as err:
         # Translators: the place of a refusal in a file that is not valid JSON: where in
         # the text the JSON reader stopped. Followed by ": not valid JSON: ...".
@@ -110,6 +120,17 @@ def parse(text: str | bytes) -> dict:
         # Translators: refusal of an imported file, after its place ("line 3 column 11: ").
         # %(reason)s is the JSON reader's own reason, in English.
         raise InterchangeError(place, _("not valid JSON: %(reason)s") % {"reason": err.msg}) from None
+    except _NotANumber as err:
+        # Translators: refusal of an imported file (after "document: ") holding a number
+        # JSON does not have (NaN, Infinity) or one too large to hold (1e999).
+        raise InterchangeError(
+            _document(), _("%(number)s is not a number that can be read") % {"number": err}
+        ) from None
+    except ValueError:
+        # Python refuses to read integers of more than 4,300 digits.
+        # Translators: refusal of an imported file (after "document: ") holding an
+        # integer of thousands of digits.
+        raise InterchangeError(_document(), _("holds a number with too many digits")) from None
     except RecursionError:
         # Translators: refusal of an imported file whose objects and lists are nested
         # more deeply than can be read, after "document: ".
@@ -117,6 +138,28 @@ def parse(text: str | bytes) -> dict:
     if not isinstance(doc, dict):
         raise InterchangeError(_document(), _json_object())
     return doc
+
+
+class _NotANumber(Exception):
+    pass
+
+
+def _refuse_constant(name: str) -> float:
+    raise _NotANumber(name)
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise _NotANumber(text[:20])
+    return number
+
+
+def too_large() -> str:
+    """The refusal of a file above settings.IMPORT_MAX_BYTES (documents and CSV alike)."""
+    # Translators: refusal of an imported file that is too large, after "document: ";
+    # IMPORT_MAX_BYTES is the name of the setting and stays as it is.
+    return _("too large: more than %(limit)s bytes (IMPORT_MAX_BYTES)") % {"limit": settings.IMPORT_MAX_BYTES}
 
 
 def _document() -> str:

@@ -88,3 +88,10 @@ def search_problem(value: str) -> str | None:
 
 
 _KEY = re.compile(r"[-a-zA-Z0-9_]{1,64}")
+
+
+def visible(text: str) -> str:
+    """`text` with each character that cannot be shown (control characters, lone
+    surrogates) written as its escape, \\u001b: for a message that quotes bad input, so
+    that it neither drives the terminal nor fails to print."""
+    return "".join(f"\\u{ord(ch):04x}" if _unprintable(ch) or ch in ALLOWED_CONTROLS else ch for ch in text)

@@ -215,3 +215,29 @@ def test_a_search_with_a_nul_is_refused_with_a_message(client, owner, small_map)
     assert response.status_code == 200
     assert "The search was ignored: it must not contain control characters (found U+0000)." in response.text
     assert "Carla CFO" in response.text  # the list is shown unfiltered
+
+
+# Every character a text field could hold that XML cannot (a map from before the rules, or
+# from elsewhere): the deck still saves.
+UNPRINTABLE = "".join(chr(code) for code in range(32) if chr(code) not in "\t\n\r") + "\ud800\ufffe\uffff"
+
+
+def test_the_pptx_deck_survives_any_text_a_map_may_hold(small_map):
+    import io
+
+    from pptx import Presentation
+
+    from maps.deck import export_pptx
+    from maps.models import JourneyMap
+
+    journey_map = JourneyMap.objects.loaded().get(pk=small_map.pk)
+    journey_map.name = f"Launch {UNPRINTABLE} journey"
+    journey_map.description = journey_map.goal = UNPRINTABLE
+    for stage in journey_map.stages.all():
+        stage.goal = stage.handoff_sla = f"Goal {UNPRINTABLE}"
+        stage.questions = [UNPRINTABLE]
+    deck = Presentation(io.BytesIO(export_pptx(journey_map)))
+    texts = [shape.text_frame.text for slide in deck.slides for shape in slide.shapes if shape.has_text_frame]
+    title = next(text for text in texts if text.startswith("Launch "))
+    # What cannot be shown is shown as U+FFFD (or, for the separators, as spaces).
+    assert title.split("\n")[0].startswith("Launch \ufffd\ufffd") and title.split("\n")[0].endswith(" journey")
