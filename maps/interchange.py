@@ -64,6 +64,7 @@ from .models import (
     Touchpoint,
     Workspace,
 )
+from .validators import visible
 
 FORMAT = "journeymap/1"
 KEY_MAX_LENGTH = JourneyMap._meta.get_field("key").max_length
@@ -82,6 +83,9 @@ class InterchangeError(Exception):
     """
 
     def __init__(self, place: str, message: str) -> None:
+        # A place or message quoting the document (a field name, a key) shows what it
+        # quotes with control characters escaped: one line that prints anywhere.
+        place, message = visible(place), visible(message)
         super().__init__(f"{place}: {message}")
         self.place = place
         self.message = message

@@ -7,13 +7,19 @@ import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import MaxLengthValidator, URLValidator
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 # PostgreSQL refuses NUL, lxml (inside the PPTX export) refuses the other control
 # characters and U+FFFE/U+FFFF, and none of them can be seen: refused everywhere.
 ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+# The longest a text of the domain may be (a description, a goal, a pain point): a page of
+# text. Without a limit one 50 MB description went to every member with the map list.
+TEXT_MAX_LENGTH = 10_000
+# A list of short texts (questions): so many lines, each at most so long.
+LINES_MAX = 100
+LINE_MAX_LENGTH = 500
 COUNT_MAX = 2147483647  # what a PositiveIntegerField holds on PostgreSQL, on every database
 
 
@@ -48,7 +54,19 @@ class TextLines:
     def __call__(self, value: object) -> None:
         if not isinstance(value, list):
             raise ValidationError(_("must be a list of text"), code="not_lines")
+        if len(value) > LINES_MAX:
+            raise ValidationError(
+                _("must have at most %(limit)s lines (it has %(count)s)"),
+                code="too_many_lines",
+                params={"limit": LINES_MAX, "count": len(value)},
+            )
         for number, line in enumerate(value, 1):
+            if isinstance(line, str) and len(line) > LINE_MAX_LENGTH:
+                raise ValidationError(
+                    _("line %(number)s must have at most %(limit)s characters (it has %(count)s)"),
+                    code="line_too_long",
+                    params={"number": number, "limit": LINE_MAX_LENGTH, "count": len(line)},
+                )
             if not isinstance(line, str):
                 raise ValidationError(_("line %(number)s must be text"), code="not_lines", params={"number": number})
             found = _unprintable(line)
@@ -64,6 +82,7 @@ class TextLines:
 
 
 printable = PrintableText()
+long_text = MaxLengthValidator(TEXT_MAX_LENGTH)
 text_lines = TextLines()
 # A code of its own: the field would put its generic "Enter a valid URL." over an "invalid".
 web_address = URLValidator(
