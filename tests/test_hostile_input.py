@@ -241,3 +241,18 @@ def test_the_pptx_deck_survives_any_text_a_map_may_hold(small_map):
     title = next(text for text in texts if text.startswith("Launch "))
     # What cannot be shown is shown as U+FFFD (or, for the separators, as spaces).
     assert title.split("\n")[0].startswith("Launch \ufffd\ufffd") and title.split("\n")[0].endswith(" journey")
+
+
+@pytest.mark.parametrize(
+    "name", ['  =HYPERLINK("http://evil")', "＝HYPERLINK(1)", "＋1", "－1", "＠SUM(1)", "\u3000=1"]
+)
+def test_gaps_csv_cannot_run_a_formula_after_spaces_or_in_full_width(small_map, name):
+    import csv
+    import io
+
+    from maps import exports
+    from maps.models import JourneyMap, Stage
+
+    Stage.objects.filter(key="decision").update(name=name)
+    rows = list(csv.reader(io.StringIO(exports.gaps_csv(JourneyMap.objects.loaded().get(pk=small_map.pk)))))
+    assert f"'{name} has no KPI." in [row[7] for row in rows[1:]]
