@@ -114,8 +114,6 @@ def parse(text: str | bytes) -> dict:
         doc = json.loads(
             text.removeprefix("\ufeff"),
             object_pairs_hook=_refuse_repeated_fields,
-            parse_constant=_refuse_constant,
-            parse_float=_finite_float,
         )
     except json.JSONDecodeError as err:
         # Translators: the place of a refusal in a file that is not valid JSON: where in
@@ -124,12 +122,6 @@ def parse(text: str | bytes) -> dict:
         # Translators: refusal of an imported file, after its place ("line 3 column 11: ").
         # %(reason)s is the JSON reader's own reason, in English.
         raise InterchangeError(place, _("not valid JSON: %(reason)s") % {"reason": err.msg}) from None
-    except _NotANumber as err:
-        # Translators: refusal of an imported file (after "document: ") holding a number
-        # JSON does not have (NaN, Infinity) or one too large to hold (1e999).
-        raise InterchangeError(
-            _document(), _("%(number)s is not a number that can be read") % {"number": err}
-        ) from None
     except ValueError:
         # Python refuses to read integers of more than 4,300 digits.
         # Translators: refusal of an imported file (after "document: ") holding an
@@ -142,21 +134,6 @@ def parse(text: str | bytes) -> dict:
     if not isinstance(doc, dict):
         raise InterchangeError(_document(), _json_object())
     return doc
-
-
-class _NotANumber(Exception):
-    pass
-
-
-def _refuse_constant(name: str) -> float:
-    raise _NotANumber(name)
-
-
-def _finite_float(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise _NotANumber(text[:20])
-    return number
 
 
 def too_large() -> str:

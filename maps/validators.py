@@ -100,12 +100,16 @@ def looked_up(value: str) -> str:
 def search_problem(value: str) -> str | None:
     """Why a text typed into a search box or a filter cannot be searched for (None if it
     can): no stored text holds a control character, and PostgreSQL refuses a NUL."""
+    if len(value) > SEARCH_MAX_LENGTH:
+        return _("The search was ignored: it must be at most %(limit)s characters long.") % {"limit": SEARCH_MAX_LENGTH}
     found = _unprintable(value)
     if found:
         return _("The search was ignored: it must not contain control characters (found %(char)s).") % {"char": found}
     return None
 
 
+# Longer than any name (SQLite refuses a LIKE pattern of 50,000 bytes as too complex).
+SEARCH_MAX_LENGTH = 300
 _KEY = re.compile(r"[-a-zA-Z0-9_]{1,64}")
 
 

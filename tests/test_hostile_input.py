@@ -256,3 +256,10 @@ def test_gaps_csv_cannot_run_a_formula_after_spaces_or_in_full_width(small_map, 
     Stage.objects.filter(key="decision").update(name=name)
     rows = list(csv.reader(io.StringIO(exports.gaps_csv(JourneyMap.objects.loaded().get(pk=small_map.pk)))))
     assert f"'{name} has no KPI." in [row[7] for row in rows[1:]]
+
+
+def test_a_search_too_long_to_run_is_refused_with_a_message(client, owner, small_map):
+    client.force_login(owner)
+    response = client.get("/w/acme/library/personas/", {"q": "x" * 301})
+    assert "The search was ignored: it must be at most 300 characters long." in response.text
+    assert "Carla CFO" in response.text
