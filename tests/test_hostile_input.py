@@ -263,3 +263,15 @@ def test_a_search_too_long_to_run_is_refused_with_a_message(client, owner, small
     response = client.get("/w/acme/library/personas/", {"q": "x" * 301})
     assert "The search was ignored: it must be at most 300 characters long." in response.text
     assert "Carla CFO" in response.text
+
+
+def test_a_description_over_ten_thousand_characters_is_refused_by_the_form(small_map):
+    from maps.forms import TouchpointForm
+    from maps.models import Touchpoint
+
+    touchpoint = Touchpoint.objects.get(map=small_map, key="webinar")
+    form = TouchpointForm(
+        {"name": touchpoint.name, "description": "x" * 10_001}, instance=touchpoint, journey_map=small_map
+    )
+    assert not form.is_valid()
+    assert form.errors["description"] == ["Ensure this value has at most 10000 characters (it has 10001)."]
