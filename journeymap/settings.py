@@ -303,3 +303,8 @@ LOGGING = {
         "django.server": {"handlers": ["stderr"], "level": LOG_LEVEL, "propagate": False},
     },
 }
+
+# The largest journeymap/1 document or CSV file an import reads, counted before parsing.
+IMPORT_MAX_BYTES = _env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+if IMPORT_MAX_BYTES <= 0:
+    raise ImproperlyConfigured(f"IMPORT_MAX_BYTES must be a number of bytes above 0, not {IMPORT_MAX_BYTES}")

@@ -44,6 +44,7 @@ from .models import (
     Workspace,
 )
 from .said import Said
+from .validators import looked_up
 
 # Every key of the domain is a SlugField of this length (the model says so, not we).
 KEY_MAX_LENGTH = JourneyMap._meta.get_field("key").max_length
@@ -776,7 +777,7 @@ def delete_library_item(item: models.Model, user=None) -> None:
 
 def _token(form) -> str:
     """The token of the form the person sent (see Revision.token), if it carried one."""
-    return str(form.data.get("token", ""))[:64] if form.is_bound else ""
+    return looked_up(str(form.data.get("token", ""))) if form.is_bound else ""
 
 
 def _claim_key(form, siblings: models.QuerySet) -> None:

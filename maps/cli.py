@@ -13,6 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .models import LANGUAGE_CODES, JourneyMap, Workspace
+from .validators import visible
 
 
 def add_language_argument(parser) -> None:
@@ -35,7 +36,7 @@ def speaking(language: str | None, journey_map: JourneyMap | None = None) -> Ite
 
 def bad_input(message: str) -> CommandError:
     """The error every command raises for bad input: exit 2, one line."""
-    return CommandError(" ".join(str(message).split()), returncode=2)
+    return CommandError(visible(" ".join(str(message).split())), returncode=2)
 
 
 def get_workspace(slug: str) -> Workspace:

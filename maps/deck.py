@@ -8,6 +8,7 @@ Pillow take a moment to load, which a diagram or the command line need not pay.
 from __future__ import annotations
 
 import io
+import re
 
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
@@ -29,6 +30,10 @@ from .models import JourneyMap
 # PowerPoint's own 16:9 size, exactly: 13.333 x 7.5 inches.
 SLIDE_WIDTH, SLIDE_HEIGHT = Emu(12192000), Emu(6858000)
 MARGIN = Inches(0.4)
+# What XML 1.0 cannot hold, so lxml refuses it and the deck fails to save: control
+# characters but tab and line breaks, lone surrogates, U+FFFE and U+FFFF. The forms refuse
+# them, but a map may hold older text or text from elsewhere; in a deck each becomes U+FFFD.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 BODY_PT, TITLE_PT = 14, 28
 # A body column holds about this many 14 pt lines; longer lists end in "+ N more".
 COLUMN_LINES, CHARS_PER_LINE = 17, 62
@@ -48,7 +53,7 @@ def export_pptx(journey_map: JourneyMap, view: str = "stages") -> bytes:
     png = render(export_dot(journey_map, view, gaps), "png")
     deck = Presentation()
     deck.slide_width, deck.slide_height = SLIDE_WIDTH, SLIDE_HEIGHT
-    deck.core_properties.title = journey_map.name
+    deck.core_properties.title = xml_text(journey_map.name)
     _title_slide(deck, journey_map, gaps)
     _diagram_slide(deck, png)
     open_comments = comments.stage_totals(journey_map)
@@ -63,6 +68,11 @@ def export_pptx(journey_map: JourneyMap, view: str = "stages") -> bytes:
     return output.getvalue()
 
 
+def xml_text(text: str) -> str:
+    """`text` as a deck can hold it: see NOT_XML."""
+    return NOT_XML.sub("\ufffd", str(text))
+
+
 def _blank(deck: Presentation):
     return deck.slides.add_slide(deck.slide_layouts[6])
 
@@ -75,7 +85,7 @@ def _text(slide, left, top, width, height, paragraphs: list[tuple[str, int, bool
         paragraph = frame.paragraphs[0] if index == 0 else frame.add_paragraph()
         paragraph.space_after = Pt(4)
         run = paragraph.add_run()
-        run.text = text
+        run.text = xml_text(text)
         run.font.size, run.font.bold, run.font.color.rgb = Pt(size), bold, color
     return frame
 
@@ -197,7 +207,7 @@ def _badge(slide, text: str, colour: RGBColor) -> None:
     shape.line.color.rgb = colour
     shape.line.width = Pt(2.5)
     run = shape.text_frame.paragraphs[0].add_run()
-    run.text = text
+    run.text = xml_text(text)
     run.font.size, run.font.bold, run.font.color.rgb = Pt(16), True, colour
 
 

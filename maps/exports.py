@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 
 from django.utils.translation import pgettext_lazy
 
@@ -72,8 +73,14 @@ def gaps_csv(journey_map: JourneyMap, gaps: list[Gap] | None = None) -> str:
 
 def _inert(value: str | None) -> str:
     # OWASP's advice on CSV injection: a leading apostrophe makes the cell plain text.
+    # Spreadsheets skip leading spaces and read full-width ＝＋－＠ (and the small forms)
+    # as the signs themselves: NFKC folds those to the signs.
     value = value or ""
-    return "'" + value if value.startswith(("=", "+", "-", "@", "\t", "\r")) else value
+    first = unicodedata.normalize("NFKC", value.lstrip(" \u3000\u00a0")[:1])
+    return "'" + value if value.startswith(("\t", "\r", "\n")) or first in FORMULA_SIGNS else value
+
+
+FORMULA_SIGNS = {"=", "+", "-", "@"}
 
 
 VOTE_CSV_HEADERS = [

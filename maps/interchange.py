@@ -41,6 +41,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, validate_slug
 from django.db import models, transaction
@@ -63,6 +64,7 @@ from .models import (
     Touchpoint,
     Workspace,
 )
+from .validators import visible
 
 FORMAT = "journeymap/1"
 KEY_MAX_LENGTH = JourneyMap._meta.get_field("key").max_length
@@ -81,6 +83,9 @@ class InterchangeError(Exception):
     """
 
     def __init__(self, place: str, message: str) -> None:
+        # A place or message quoting the document (a field name, a key) shows what it
+        # quotes with control characters escaped: one line that prints anywhere.
+        place, message = visible(place), visible(message)
         super().__init__(f"{place}: {message}")
         self.place = place
         self.message = message
@@ -90,7 +95,11 @@ class InterchangeError(Exception):
 
 
 def parse(text: str | bytes) -> dict:
-    """JSON text (UTF-8 if bytes) -> a document, not yet validated."""
+    """JSON text (UTF-8 if bytes) -> a document, not yet validated. A text above
+    settings.IMPORT_MAX_BYTES is refused before it is read."""
+    size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
+    if size > settings.IMPORT_MAX_BYTES:
+        raise InterchangeError(_document(), too_large())
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -102,7 +111,10 @@ def parse(text: str | bytes) -> dict:
             raise InterchangeError(place, _("not UTF-8 text")) from None
     try:
         # Editors on Windows save a byte order mark; it is not part of the JSON.
-        doc = json.loads(text.removeprefix("\ufeff"), object_pairs_hook=_refuse_repeated_fields)
+        doc = json.loads(
+            text.removeprefix("\ufeff"),
+            object_pairs_hook=_refuse_repeated_fields,
+        )
     except json.JSONDecodeError as err:
         # Translators: the place of a refusal in a file that is not valid JSON: where in
         # the text the JSON reader stopped. Followed by ": not valid JSON: ...".
@@ -110,6 +122,11 @@ def parse(text: str | bytes) -> dict:
         # Translators: refusal of an imported file, after its place ("line 3 column 11: ").
         # %(reason)s is the JSON reader's own reason, in English.
         raise InterchangeError(place, _("not valid JSON: %(reason)s") % {"reason": err.msg}) from None
+    except ValueError:
+        # Python refuses to read integers of more than 4,300 digits.
+        # Translators: refusal of an imported file (after "document: ") holding an
+        # integer of thousands of digits.
+        raise InterchangeError(_document(), _("holds a number with too many digits")) from None
     except RecursionError:
         # Translators: refusal of an imported file whose objects and lists are nested
         # more deeply than can be read, after "document: ".
@@ -117,6 +134,13 @@ def parse(text: str | bytes) -> dict:
     if not isinstance(doc, dict):
         raise InterchangeError(_document(), _json_object())
     return doc
+
+
+def too_large() -> str:
+    """The refusal of a file above settings.IMPORT_MAX_BYTES (documents and CSV alike)."""
+    # Translators: refusal of an imported file that is too large, after "document: ";
+    # IMPORT_MAX_BYTES is the name of the setting and stays as it is.
+    return _("too large: more than %(limit)s bytes (IMPORT_MAX_BYTES)") % {"limit": settings.IMPORT_MAX_BYTES}
 
 
 def _document() -> str:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .said import Said
-from .validators import COUNT_MAX, printable, text_lines, web_address
+from .validators import COUNT_MAX, TEXT_MAX_LENGTH, long_text, printable, text_lines, web_address
 
 EMOTION_MIN, EMOTION_MAX = -2, 2
 # The languages of the interface (settings.LANGUAGES) are the languages a map can be in.
@@ -30,7 +30,7 @@ INFLUENCE_MIN, INFLUENCE_MAX = 1, 5
 
 class Workspace(models.Model):
     slug = models.SlugField(_("slug"), max_length=64, unique=True)
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[printable])
     created = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -133,11 +133,19 @@ class Persona(models.Model):
         verbose_name=pgettext_lazy("the buying role of a persona", "role"),
     )
     title = models.CharField(_("job title"), max_length=200, blank=True, validators=[printable])
-    goals = models.TextField(_("goals"), blank=True, validators=[printable])
-    motivations = models.TextField(_("motivations"), blank=True, validators=[printable])
-    triggers = models.TextField(_("triggers"), blank=True, validators=[printable])
-    fears = models.TextField(_("fears / pain points"), blank=True, validators=[printable])
-    background = models.TextField(_("background"), blank=True, validators=[printable])
+    goals = models.TextField(_("goals"), blank=True, max_length=TEXT_MAX_LENGTH, validators=[printable, long_text])
+    motivations = models.TextField(
+        _("motivations"), blank=True, max_length=TEXT_MAX_LENGTH, validators=[printable, long_text]
+    )
+    triggers = models.TextField(
+        _("triggers"), blank=True, max_length=TEXT_MAX_LENGTH, validators=[printable, long_text]
+    )
+    fears = models.TextField(
+        _("fears / pain points"), blank=True, max_length=TEXT_MAX_LENGTH, validators=[printable, long_text]
+    )
+    background = models.TextField(
+        _("background"), blank=True, max_length=TEXT_MAX_LENGTH, validators=[printable, long_text]
+    )
     influence = models.PositiveSmallIntegerField(
         _("influence"),
         null=True,
@@ -274,8 +282,10 @@ class JourneyMap(models.Model):
     workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="maps", verbose_name=_("workspace"))
     key = models.SlugField(_("key"), max_length=64)
     name = models.CharField(_("name"), max_length=200, validators=[printable])
-    description = models.TextField(_("description"), blank=True, validators=[printable])
-    goal = models.TextField(_("goal"), blank=True, validators=[printable])
+    description = models.TextField(
+        _("description"), blank=True, max_length=TEXT_MAX_LENGTH, validators=[printable, long_text]
+    )
+    goal = models.TextField(_("goal"), blank=True, max_length=TEXT_MAX_LENGTH, validators=[printable, long_text])
     # The language the map is written in: what the command line and a deck made without
     # a person asking default to. A map made from a Japanese template is "ja".
     language = models.CharField(
@@ -319,7 +329,7 @@ class Stage(models.Model):
     map = models.ForeignKey(JourneyMap, models.CASCADE, related_name="stages", verbose_name=_("map"))
     key = models.SlugField(_("key"), max_length=64)
     name = models.CharField(_("name"), max_length=200, validators=[printable])
-    goal = models.TextField(_("goal"), blank=True, validators=[printable])
+    goal = models.TextField(_("goal"), blank=True, max_length=TEXT_MAX_LENGTH, validators=[printable, long_text])
     questions = models.JSONField(
         _("questions"), default=list, blank=True, help_text=_("Key questions"), validators=[text_lines]
     )
@@ -360,7 +370,9 @@ class Stage(models.Model):
         validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
         help_text=_("0 to 1, e.g. 0.2 for 20 %"),
     )
-    handoff_sla = models.TextField(_("hand-off SLA"), blank=True, validators=[printable])
+    handoff_sla = models.TextField(
+        _("hand-off SLA"), blank=True, max_length=TEXT_MAX_LENGTH, validators=[printable, long_text]
+    )
     order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:
@@ -449,7 +461,9 @@ class Touchpoint(models.Model):
     stage = models.ForeignKey(Stage, models.CASCADE, related_name="touchpoints", verbose_name=_("stage"))
     key = models.SlugField(_("key"), max_length=64)
     name = models.CharField(_("name"), max_length=200, validators=[printable])
-    description = models.TextField(_("description"), blank=True, validators=[printable])
+    description = models.TextField(
+        _("description"), blank=True, max_length=TEXT_MAX_LENGTH, validators=[printable, long_text]
+    )
     channel = models.CharField(_("channel"), max_length=100, blank=True, validators=[printable])
     owner = models.ForeignKey(
         Department,
@@ -468,8 +482,12 @@ class Touchpoint(models.Model):
         validators=[MinValueValidator(EMOTION_MIN), MaxValueValidator(EMOTION_MAX)],
         help_text=_("-2 (very negative) to +2 (very positive)"),
     )
-    pain_point = models.TextField(_("pain point"), blank=True, validators=[printable])
-    opportunity = models.TextField(_("opportunity"), blank=True, validators=[printable])
+    pain_point = models.TextField(
+        _("pain point"), blank=True, max_length=TEXT_MAX_LENGTH, validators=[printable, long_text]
+    )
+    opportunity = models.TextField(
+        _("opportunity"), blank=True, max_length=TEXT_MAX_LENGTH, validators=[printable, long_text]
+    )
     content = models.ManyToManyField(ContentAsset, blank=True, related_name="touchpoints", verbose_name=_("content"))
     order = models.PositiveIntegerField(_("order"), default=0)
 

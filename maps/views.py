@@ -94,6 +94,7 @@ from .models import (
 )
 from .rendering import CONTENT_TYPES, download_stem, render_map
 from .said import Said
+from .validators import looked_up, search_problem
 
 
 def _fragment(request: HttpRequest) -> bool:
@@ -691,7 +692,7 @@ def map_delete(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 
 
 def _get_stage(journey_map: JourneyMap, stage_key: str) -> Stage:
-    return get_object_or_404(journey_map.stages, key=stage_key)
+    return get_object_or_404(journey_map.stages, key=looked_up(stage_key))
 
 
 @login_required
@@ -1132,8 +1133,8 @@ def coverage_link(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     target the persona yet, now does, so the cell's gap closes."""
     journey_map = get_map_for_user(request, ws, key, write=True)
     stage_obj = _get_stage(journey_map, request.POST.get("stage", ""))
-    content = journey_map.workspace.content.filter(key=request.POST.get("content", "")).first()
-    persona = journey_map.workspace.personas.filter(key=request.POST.get("persona", "")).first()
+    content = journey_map.workspace.content.filter(key=looked_up(request.POST.get("content", ""))).first()
+    persona = journey_map.workspace.personas.filter(key=looked_up(request.POST.get("persona", ""))).first()
     if content is None:
         return _refused(request, _("Pick a content asset to link."))
     changes.link_content(journey_map, stage_obj, content, persona, user=request.user)
@@ -1235,7 +1236,7 @@ def _library_items(workspace_obj, kind: str, params) -> tuple[list, dict]:
 def library_list(request: HttpRequest, ws: str, kind: str) -> HttpResponse:
     info = _library_kind(kind)
     membership = get_membership(request, ws)
-    items, filters = _library_items(membership.workspace, kind, request.GET)
+    items, filters = _library_items(membership.workspace, kind, _searchable(request, request.GET, "q"))
     ctx = {
         "workspace": membership.workspace,
         "can_edit": membership.can_edit,
@@ -1428,7 +1429,8 @@ HISTORY_PAGE = 50
 def map_history(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     """The map's revisions, newest first, by person and by stage, 50 to a page."""
     journey_map = get_map_for_user(request, ws, key)
-    user, stage = request.GET.get("user", ""), request.GET.get("stage", "")
+    params = _searchable(request, request.GET, "user", "stage")
+    user, stage = params.get("user", ""), params.get("stage", "")
     page = _page_number(request)
     found = history.history(journey_map, user=user, stage=stage)
     shown = found[(page - 1) * HISTORY_PAGE : page * HISTORY_PAGE + 1]
@@ -1445,6 +1447,18 @@ def map_history(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 
 def _filters_query(user: str, stage: str) -> str:
     return urlencode([(name, value) for name, value in (("user", user), ("stage", stage)) if value])
+
+
+def _searchable(request: HttpRequest, params: QueryDict, *names: str) -> QueryDict:
+    """The query string without a search or filter value that cannot be searched for
+    (control characters), each refused with a message on the page."""
+    params = params.copy()
+    for name in names:
+        problem = search_problem(params.get(name, ""))
+        if problem:
+            messages.error(request, problem)
+            params.pop(name)
+    return params
 
 
 def _page_number(request: HttpRequest) -> int:
