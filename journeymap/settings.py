@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -67,11 +68,15 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
     "maps",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The Content Security Policy (CONTENT_SECURITY_POLICY below) on every answer: above
+    # whitenoise, so that static files and downloads carry it too.
+    "csp.middleware.CSPMiddleware",
     # Pages, fragments and diagrams compressed (a board of 500 touchpoints is 1 MB of
     # HTML); first, so that it sees every answer as it leaves. Static files come
     # compressed from whitenoise already.
@@ -196,3 +201,20 @@ if GRAPHVIZ_TIMEOUT <= 0:
 
 # Behind HTTPS set SECURE_COOKIES=true so session and CSRF cookies never travel in clear.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)
+
+# Content Security Policy (django-csp): the browser runs only our own files. No inline
+# script, style element or attribute, no eval: what would need one lives in static/js
+# (app.js turns data-css-vars into CSS custom properties), so that text which slipped
+# into a page unescaped still could not run. Pages are never framed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}

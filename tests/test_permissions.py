@@ -48,6 +48,8 @@ ACCESS: dict[str, tuple[str, tuple[str, ...]]] = {
     "logout": (PUBLIC, POST),
     "set_language": (PUBLIC, POST),
     "home": (SIGNED_IN, GET),
+    # the colours of maps.marks, a stylesheet for every page (the sign-in page too)
+    "marks_css": (PUBLIC, GET),
     # a workspace and its maps
     "workspace": (READ, GET),
     "map_create": (WRITE, POST),
