@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from maps import health, views
+from maps import health, styles, views
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("language/", views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
+    path("marks.css", styles.marks_css, name="marks_css"),
     path("", include("maps.urls")),
 ]
 

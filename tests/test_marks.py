@@ -79,9 +79,26 @@ def test_a_department_has_the_same_colour_on_the_board_and_in_the_diagram(client
 
 def test_the_page_gets_its_mark_colours_from_marks(client, owner, small_map):
     login(client, owner)
-    body = client.get(small_map.get_absolute_url()).content.decode()
-    assert f"--error: {marks.SEVERITY['error'].color};" in body
+    page = html(client.get(small_map.get_absolute_url()))
+    # A stylesheet of its own, not a <style> (the Content Security Policy refuses those).
+    assert not page.xpath("//style")
+    hrefs = [href for href in page.xpath("//link[@rel='stylesheet']/@href") if href.startswith(reverse("marks_css"))]
+    assert len(hrefs) == 1
+    sheet = client.get(hrefs[0])
+    assert sheet["Content-Type"].startswith("text/css")
+    assert f"--error: {marks.SEVERITY['error'].color};" in sheet.content.decode()
     assert "#b42318" not in open("static/css/app.css").read().lower()
+
+
+def test_the_colour_stylesheet_is_named_by_its_content_so_browsers_may_keep_it(client):
+    from maps.styles import marks_stylesheet
+
+    text, fingerprint = marks_stylesheet()
+    tag = Template("{% load marks %}{% marks_css %}").render(Context())
+    assert f"?v={fingerprint}" in tag
+    response = client.get(reverse("marks_css"))
+    assert response.content.decode() == text
+    assert "immutable" in response["Cache-Control"]
 
 
 @pytest.fixture

@@ -53,6 +53,8 @@ ACCESS: dict[str, tuple[str, tuple[str, ...]]] = {
     "sign_out_everywhere": (SIGNED_IN, POST),
     # for load balancers: no session needed
     "healthz": (PUBLIC, GET),
+    # the colours of maps.marks, a stylesheet for every page (the sign-in page too)
+    "marks_css": (PUBLIC, GET),
     # a workspace and its maps
     "workspace": (READ, GET),
     "map_create": (WRITE, POST),

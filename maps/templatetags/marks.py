@@ -4,18 +4,22 @@ and to the gap codes' short labels: `{{ gap.code|gap_label }}`."""
 from __future__ import annotations
 
 from django import template
-from django.utils.safestring import mark_safe
+from django.urls import reverse
+from django.utils.html import format_html
 
 from maps import marks
 from maps.gaps import code_label
+from maps.styles import marks_stylesheet
 
 register = template.Library()
 
 
 @register.simple_tag
 def marks_css() -> str:
-    # Only our own constant colours go in: nothing a person typed reaches this <style>.
-    return mark_safe(f"<style>{marks.css_properties()}</style>")
+    # A stylesheet of its own (maps/styles.py), not a <style>: the Content Security Policy
+    # refuses inline styles. Its fingerprint in the URL makes a new colour a new file.
+    _text, fingerprint = marks_stylesheet()
+    return format_html('<link rel="stylesheet" href="{}?v={}">', reverse("marks_css"), fingerprint)
 
 
 @register.filter

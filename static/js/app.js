@@ -1,7 +1,8 @@
 // journeymap: the little the server cannot do. htmx does the requests; this file adds
 // drag and drop (Sortable), the toast, 422/409 swaps, an editor that never drops what a
 // person typed without asking, focus that returns to where the person was after the board
-// refreshes, menus that close like menus, and export links that follow the diagram view.
+// refreshes, menus that close like menus, export links that follow the diagram view, and
+// what the Content Security Policy keeps out of the templates (styles, handlers).
 (function () {
   "use strict";
 
@@ -294,6 +295,51 @@
     });
   }
 
+  // --- what the Content Security Policy keeps out of the HTML ---------------------------
+  // The policy (journeymap/settings.py) refuses style attributes, inline scripts and
+  // on*= handlers. Values the server computes (a bar's width) come as
+  // data-css-vars="--bar: 40%": set here through the CSSOM,
+  // which the policy allows, as custom properties only; app.css reads them with var().
+  // Run on the page and on whatever arrives later (htmx swaps, live refreshes).
+  var CSS_VAR = /^\s*(--[A-Za-z0-9-]+)\s*:\s*([^;]*?)\s*$/;
+
+  function applyCssVars(el) {
+    (el.getAttribute("data-css-vars") || "").split(";").forEach(function (part) {
+      var m = CSS_VAR.exec(part);
+      if (m) el.style.setProperty(m[1], m[2]);
+    });
+  }
+
+  function cssVarsIn(root) {
+    if (!root.querySelectorAll) return;
+    if (root.hasAttribute("data-css-vars")) applyCssVars(root);
+    root.querySelectorAll("[data-css-vars]").forEach(applyCssVars);
+  }
+
+  cssVarsIn(document.documentElement);
+  new MutationObserver(function (records) {
+    records.forEach(function (r) {
+      if (r.type === "attributes") applyCssVars(r.target);
+      else r.addedNodes.forEach(cssVarsIn);
+    });
+  }).observe(document.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ["data-css-vars"] });
+
+  // Copy buttons (data-copy="#field"): shown once JavaScript runs; the clipboard, else the
+  // browser's own copy of the selected field. Without JavaScript the field is selectable text.
+  function showCopyButtons(root) {
+    if (root.querySelectorAll) root.querySelectorAll("button[data-copy][hidden]").forEach(function (b) { b.hidden = false; });
+  }
+
+  function copyField(button) {
+    var field = document.querySelector(button.getAttribute("data-copy"));
+    if (!field) return;
+    field.focus();
+    field.select();
+    var copied = function () { button.textContent = button.getAttribute("data-copied") || button.textContent; };
+    var fallback = function () { if (document.execCommand("copy")) copied(); };
+    if (navigator.clipboard) navigator.clipboard.writeText(field.value).then(copied, fallback); else fallback();
+  }
+
   var leaving = false;
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -429,7 +475,28 @@
       var field = errorLink && document.getElementById(errorLink.getAttribute("href").slice(1));
       if (field) { evt.preventDefault(); field.scrollIntoView({ block: "center" }); field.focus({ preventScroll: true }); }
     });
-    body.addEventListener("change", function (evt) { if (evt.target.id === "diagram-view") syncExportLinks(); });
+    body.addEventListener("change", function (evt) {
+      var el = evt.target;
+      if (el.id === "diagram-view") syncExportLinks();
+      // "Fit width": data-fit="#diagram" shrinks that box's drawing to the page's width.
+      var fit = el.getAttribute("data-fit"), box = fit && document.querySelector(fit);
+      if (box) box.classList.toggle("fit", el.checked);
+      // A plain GET form (the share page's view picker) follows its select at once.
+      if (el.hasAttribute("data-submit-on-change") && el.form) el.form.requestSubmit();
+    });
+    // Buttons that ask first (data-confirm="question"), on forms without htmx.
+    body.addEventListener("click", function (evt) {
+      var ask = evt.target.closest("button[data-confirm], a[data-confirm]");
+      if (ask && !window.confirm(ask.getAttribute("data-confirm"))) evt.preventDefault();
+      var copy = evt.target.closest("button[data-copy]");
+      if (copy) copyField(copy);
+    });
+    // A read-only field holding a link to copy: selected whole when it takes focus.
+    body.addEventListener("focusin", function (evt) {
+      if (evt.target.matches && evt.target.matches("input[data-select-on-focus]")) evt.target.select();
+    });
+    body.addEventListener("htmx:afterSettle", function (evt) { showCopyButtons(evt.target); });
+    showCopyButtons(document);
 
     // Leaving the page (a link, reload, closing the tab) with unsaved input asks too.
     document.addEventListener("submit", function (evt) { if (!evt.defaultPrevented) leaving = true; });

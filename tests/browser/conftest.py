@@ -2,6 +2,9 @@
 
 Playwright cannot download its own browsers here, so it launches /usr/bin/chromium
 (or $CHROMIUM) with the flags this machine needs (shared/NOTES.md).
+
+Every browser context made here is watched (`Watch`): a JavaScript error or anything the
+Content Security Policy refused on any of its pages fails the test.
 """
 
 from __future__ import annotations
@@ -24,6 +27,53 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+# Installed in every document before its own scripts (Playwright's init scripts are not
+# subject to the page's policy). The event is fired at the element whose script or style
+# was refused, or at the document.
+CSP_WATCH = """
+() => window.addEventListener("securitypolicyviolation", (e) => {
+  const el = e.target && e.target.nodeType === 1 ? e.target : null;
+  window.__journeymapCspViolation({
+    page: location.pathname + location.search,
+    directive: e.effectiveDirective,
+    blocked: e.blockedURI,
+    source: e.sourceFile ? e.sourceFile + ":" + e.lineNumber : "",
+    element: el ? el.outerHTML.slice(0, 200) : "",
+  });
+}, true)
+"""
+
+
+def csp_refusal(console_text: str) -> bool:
+    """Chromium's own console line for a refusal, which Watch reports with its element."""
+    return "Content Security Policy directive" in console_text
+
+
+class Watch:
+    """What went wrong on the pages of one browser context: JavaScript errors and what the
+    Content Security Policy refused."""
+
+    def __init__(self, context) -> None:
+        self.errors: list[str] = []
+        self.violations: list[dict] = []
+        context.expose_function("__journeymapCspViolation", self._refused)
+        context.add_init_script(f"({CSP_WATCH})()")
+        context.on("page", lambda pg: pg.on("pageerror", lambda exc: self.errors.append(str(exc))))
+
+    def _refused(self, violation: dict) -> None:
+        self.violations.append(violation)
+
+    def refused(self) -> list[dict]:
+        return list(self.violations)
+
+    def check(self) -> None:
+        assert not self.errors, f"JavaScript errors on the page: {self.errors}"
+        refused = "\n".join(
+            f"{v['page']}: {v['directive']} refused {v['blocked']} {v['source']} {v['element']}" for v in self.refused()
+        )
+        assert not refused, f"The Content Security Policy refused:\n{refused}"
 
 
 def _chromium_path() -> str:
@@ -52,12 +102,11 @@ def browser():
 def page(browser, live_server):
     context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=live_server.url)
     context.set_default_timeout(15_000)
+    watched = Watch(context)
     pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
     yield pg
     context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    watched.check()
 
 
 @pytest.fixture
@@ -93,12 +142,12 @@ def two_people(browser, live_server, sam):
     from maps.management.commands.seed_demo import USERNAME as DEMO_USERNAME
     from tests.conftest import PASSWORD
 
-    contexts, pages, errors = [], [], []
+    contexts, pages, watches = [], [], []
     for username, password in ((DEMO_USERNAME, DEMO_PASSWORD), ("sam", PASSWORD)):
         context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=live_server.url)
         context.set_default_timeout(15_000)
+        watches.append(Watch(context))
         page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
         sign_in(page, username, password)
         page.goto(DEMO_MAP_URL)
         settle(page)
@@ -107,7 +156,8 @@ def two_people(browser, live_server, sam):
     yield pages
     for context in contexts:
         context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    for watched in watches:
+        watched.check()
 
 
 def sign_in_to_demo(page) -> None:

@@ -18,7 +18,7 @@ from maps.models import ContentAsset, JourneyMap, Persona, Touchpoint
 from maps.stage_templates import TEMPLATES, ensure_workspace_defaults
 from tests.conftest import PASSWORD
 
-from .conftest import sign_in
+from .conftest import Watch, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -92,14 +92,13 @@ def test_a_team_builds_a_map_in_the_browser_without_reloading(browser, live_serv
         viewport={"width": 1440, "height": 900}, base_url=live_server.url, locale={"en": "en-US", "ja": "ja-JP"}[lang]
     )
     context.set_default_timeout(15_000)
+    watched = Watch(context)
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
         _build_a_map(page, lang)
     finally:
         context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    watched.check()
 
 
 def _build_a_map(page, lang: str) -> None:
