@@ -19,6 +19,15 @@ from django.urls import reverse
 
 from maps.request_context import client_address
 
+
+@pytest.fixture(autouse=True)
+def _no_async_unsafe(monkeypatch):
+    """The browser tests' conftest allows Django's sync calls under Playwright's event loop
+    (DJANGO_ALLOW_ASYNC_UNSAFE) for the whole run; production never sets it, and
+    `check --deploy` rightly refuses it (async.E001)."""
+    monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE", raising=False)
+
+
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
 
