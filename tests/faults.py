@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.bench import BASE_DIR, _free_port, _started, _wait_until_up
+from tests.bench import BASE_DIR, _free_port, _live_env, _started, _wait_until_up
 
 WORKERS = 2
 DATABASE = "journeymap"
@@ -385,20 +385,11 @@ def _redis_url() -> str:
 
 
 def _env(database_url: str, redis_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=database_url,
-        SECRET_KEY="faults-only-not-a-secret",
-        DEBUG="false",
-        ALLOWED_HOSTS="127.0.0.1",
-        CSRF_TRUSTED_ORIGINS="",
-        SECURE_COOKIES="false",
-        DJANGO_SETTINGS_MODULE="journeymap.settings",
-        PYTHONUNBUFFERED="1",
-    )
-    env.pop("REDIS_URL", None)
-    if redis_url:
-        env["REDIS_URL"] = redis_url
+    """The server's environment, as the bench's (production settings on plain http to
+    127.0.0.1), with Redis only where there is one."""
+    env = _live_env(database_url, redis_url)
+    if not redis_url:
+        env.pop("REDIS_URL")
     return env
 
 

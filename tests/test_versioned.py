@@ -131,15 +131,20 @@ def test_a_layout_that_fails_is_tried_once_per_version(client, viewer, small_map
     assert tries == ["svg", "svg"]
 
 
-def test_while_someone_draws_the_diagram_another_page_is_told_and_asks_again(client, viewer, small_map, monkeypatch):
-    runs = dot_runs(monkeypatch)
-    login(client, viewer)
+def _diagram_key(small_map, view: str) -> str:
+    """The cache key of the map page's diagram of `view`, as a viewer reading English gets it."""
     journey_map = JourneyMap.objects.get(pk=small_map.pk)
     with translation.override("en"):
         stamp = versioned.Stamp(
             journey_map.pk, journey_map.version, journey_map.created.isoformat(), "acme", "launch", "viewer"
         )
-        key = versioned.cache_key(stamp, "page-svg", "stages")
+        return versioned.cache_key(stamp, "page-svg", view)
+
+
+def test_while_someone_draws_the_diagram_another_page_is_told_and_asks_again(client, viewer, small_map, monkeypatch):
+    runs = dot_runs(monkeypatch)
+    login(client, viewer)
+    key = _diagram_key(small_map, "stages")
     cache.add(versioned.drawing_lock(key), 1)
     response = client.get(DIAGRAM, **HX)
     assert response.status_code == 202 and runs == []
@@ -152,12 +157,7 @@ def test_while_someone_draws_the_diagram_another_page_is_told_and_asks_again(cli
 def test_one_drawing_of_a_map_runs_at_a_time_whatever_its_view(client, viewer, small_map, monkeypatch):
     runs = dot_runs(monkeypatch)
     login(client, viewer)
-    journey_map = JourneyMap.objects.get(pk=small_map.pk)
-    with translation.override("en"):
-        stamp = versioned.Stamp(
-            journey_map.pk, journey_map.version, journey_map.created.isoformat(), "acme", "launch", "viewer"
-        )
-        departments = versioned.cache_key(stamp, "page-svg", "departments")
+    departments = _diagram_key(small_map, "departments")
     # Someone is drawing the departments view: the stages view waits its turn.
     cache.add(versioned.drawing_lock(departments), 1)
     assert client.get(DIAGRAM, **HX).status_code == 202 and runs == []
