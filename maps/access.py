@@ -38,12 +38,18 @@ def get_map_for_user(
     workspace_slug: str,
     map_key: str,
     write: bool = False,
-    loaded: bool = False,
+    loaded: bool | str = False,
     own: bool = False,
 ) -> JourneyMap:
-    """The map, loaded for gaps and diagrams when `loaded` (a fixed number of queries)."""
+    """The map, loaded for gaps and diagrams when `loaded` (a fixed number of queries);
+    `loaded="stages"` loads only what JourneyMap.objects.stages_only() does."""
     membership = get_membership(request, workspace_slug, write, own)
-    maps = JourneyMap.objects.loaded() if loaded else JourneyMap.objects.select_related("workspace")
+    if loaded == "stages":
+        maps = JourneyMap.objects.stages_only()
+    elif loaded:
+        maps = JourneyMap.objects.loaded()
+    else:
+        maps = JourneyMap.objects.select_related("workspace")
     # A map in the trash is gone for the pages until it is brought back.
     journey_map = get_object_or_404(maps, workspace=membership.workspace, key=map_key, deleted=None)
     journey_map.membership = membership

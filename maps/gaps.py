@@ -151,8 +151,7 @@ def _stage_gaps(
     names = {"stage": stage.name}
     if not touchpoints:
         yield _gap(STAGE_EMPTY, ERROR, stage, _("%(stage)s has no touchpoints.") % names)
-    if stage.lead is None:
-        yield _gap(NO_LEAD, ERROR, stage, _("%(stage)s has no lead department.") % names)
+    yield from _lead_gaps(stage)
     yield from _content_gaps(stage, map_personas)
     yield from _drop_off(stage)
     yield from _missing_roles(stage, touchpoints)
@@ -173,6 +172,30 @@ def _stage_gaps(
             )
     yield from _pain_hotspots(stage, touchpoints)
     yield from _stale_content(stage, today)
+
+
+def _lead_gaps(stage: Stage) -> Iterator[Gap]:
+    if stage.lead is None:
+        yield _gap(NO_LEAD, ERROR, stage, _("%(stage)s has no lead department.") % {"stage": stage.name})
+
+
+# The rules that read nothing but the stages (and their lead departments): what a view
+# that shows no touchpoint can check from a map loaded with JourneyMap.objects.stages_only().
+STAGE_ONLY_CODES = frozenset({NO_LEAD, DROP_OFF, NO_HANDOFF})
+
+
+def find_stage_gaps(journey_map: JourneyMap) -> list[Gap]:
+    """The gaps of STAGE_ONLY_CODES, exactly as find_gaps finds them, without reading a
+    touchpoint, persona or content asset (the funnel and accountability tabs)."""
+    stages = list(journey_map.stages.all())
+    gaps: list[Gap] = []
+    for index, stage in enumerate(stages):
+        next_stage = stages[index + 1] if index + 1 < len(stages) else None
+        gaps.extend(_lead_gaps(stage))
+        gaps.extend(_drop_off(stage))
+        gaps.extend(_missing_handoff(stage, next_stage))
+    stage_position = {stage.key: index for index, stage in enumerate(stages)}
+    return sorted(gaps, key=lambda gap: _sort_key(gap, stage_position))
 
 
 def _in_scope(map_persona: MapPersona, stage: Stage) -> bool:

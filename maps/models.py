@@ -253,6 +253,15 @@ class ContentAsset(models.Model):
 
 
 class JourneyMapQuerySet(models.QuerySet):
+    def stages_only(self) -> JourneyMapQuerySet:
+        """The stages with their leads and contributors, and the departments: what
+        the funnel and accountability tabs show, without a single touchpoint (a map of
+        2,000 touchpoints loads as fast as one of five)."""
+        stages = Stage.objects.select_related("lead").prefetch_related("contributors")
+        return self.select_related("workspace").prefetch_related(
+            Prefetch("stages", queryset=stages), "workspace__departments"
+        )
+
     def loaded(self) -> JourneyMapQuerySet:
         """Everything gaps, diagrams and exports read, in a fixed number of queries.
 

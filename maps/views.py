@@ -1083,12 +1083,15 @@ def _matrix_page(request: HttpRequest, journey_map: JourneyMap, name: str, ctx: 
     return render(request, template, ctx)
 
 
-def _cached_matrix(request: HttpRequest, ws: str, key: str, name: str, grid, *parts: str) -> HttpResponse:
+def _cached_matrix(
+    request: HttpRequest, ws: str, key: str, name: str, grid, *parts: str, loaded: bool | str = True
+) -> HttpResponse:
     """A matrix tab, or its fragment for htmx, drawn from the cache while the map is as
-    it was. `grid(journey_map)` gives the matrix's own context from a loaded map."""
+    it was. `grid(journey_map)` gives the matrix's own context from a map loaded as
+    `loaded` says (get_map_for_user)."""
 
     def context() -> dict:
-        journey_map = get_map_for_user(request, ws, key, loaded=True)
+        journey_map = get_map_for_user(request, ws, key, loaded=loaded)
         return {
             "map": journey_map,
             "workspace": journey_map.workspace,
@@ -1160,18 +1163,18 @@ def coverage_link(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 @require_GET
 def accountability(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     def grid(journey_map: JourneyMap) -> dict:
-        return {"grid": matrices.accountability(journey_map, gap_rules.find_gaps(journey_map))}
+        return {"grid": matrices.accountability(journey_map, gap_rules.find_stage_gaps(journey_map))}
 
-    return _cached_matrix(request, ws, key, "accountability", grid)
+    return _cached_matrix(request, ws, key, "accountability", grid, loaded="stages")
 
 
 @login_required
 @require_GET
 def funnel(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     def grid(journey_map: JourneyMap) -> dict:
-        return {"rows": matrices.funnel(journey_map, gap_rules.find_gaps(journey_map))}
+        return {"rows": matrices.funnel(journey_map, gap_rules.find_stage_gaps(journey_map))}
 
-    return _cached_matrix(request, ws, key, "funnel", grid)
+    return _cached_matrix(request, ws, key, "funnel", grid, loaded="stages")
 
 
 # --- the workspace library -------------------------------------------------------------------

@@ -4,9 +4,12 @@ accountability, funnel."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
+from maps import gaps as gap_rules
 from maps import matrices
 from maps.gaps import find_gaps
 from maps.models import ContentAsset, Department, JourneyMap, Stage
@@ -388,3 +391,40 @@ def test_the_funnel_and_the_gap_message_agree_on_a_rate_in_japanese_too(small_ma
         row = matrices.funnel(loaded, found)[0]
     (drop,) = [g for g in found if g.code == "drop-off"]
     assert row["rate"] == "5.95%" and row["target"] == "10%" and row["rate"] in drop.message
+
+
+# --- the funnel and accountability tabs read the stages alone ---------------------------------
+
+
+def _stage_rows_changed(jm: JourneyMap) -> None:
+    """Give the map every stage-only gap: a drop-off and a hand-off without SLA in its
+    first stage (Marketing hands over to Sales), a last stage without lead."""
+    first = jm.stages.first()
+    Stage.objects.filter(pk=first.pk).update(handoff_sla="", entered=100, converted=1, target_conversion=0.5)
+    Stage.objects.create(map=jm, key="retention", name="Retention", order=9)
+
+
+def test_stage_only_rules_find_exactly_what_the_whole_map_finds(small_map):
+    _stage_rows_changed(small_map)
+    whole = find_gaps(JourneyMap.objects.loaded().get(pk=small_map.pk))
+    stages_only = gap_rules.find_stage_gaps(JourneyMap.objects.stages_only().get(pk=small_map.pk))
+    expected = [g for g in whole if g.code in gap_rules.STAGE_ONLY_CODES]
+    assert {g.code for g in expected} == set(gap_rules.STAGE_ONLY_CODES)
+    assert stages_only == expected
+
+
+@pytest.mark.parametrize("name", ["funnel", "accountability"])
+def test_funnel_and_accountability_never_read_a_touchpoint(client, owner, small_map, name):
+    _stage_rows_changed(small_map)
+    login(client, owner)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse(name, args=[small_map.workspace.slug, small_map.key]), **HX)
+    body = response.content.decode()
+    # What the tab marks comes from the stage-only rules: a drop-off, a missing lead and hand-off.
+    shows = {
+        "funnel": ["✖ drop-off", "Retention"],
+        "accountability": ["✖ No lead", "▲ No SLA for the hand-off to Sales"],
+    }
+    assert all(words in body for words in shows[name])
+    read = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "maps_touchpoint" not in read and "maps_contentasset" not in read
