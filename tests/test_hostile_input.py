@@ -185,13 +185,18 @@ def _search_fields(objs: dict) -> dict[str, set[str]]:
     return found
 
 
+QUERY_VALUE_MAX = 65_536
+
 # Query parameters the views read (grep request.GET in maps/views.py), tried on every page too.
 KNOWN_PARAMETERS = {"q", "view", "page", "archived", "show", "by", "user", "stage", "stamp", "token", "presence"}
 
 
 @pytest.mark.parametrize("kind", list(HOSTILE))
 def test_every_page_opened_with_hostile_query_values_answers_without_a_server_error(objects, kind):
-    value = HOSTILE[kind]
+    # gunicorn refuses a request line over 4 kB (limit_request_line), so no view ever
+    # reads a 1 MB query value: 64 kB in every parameter is far past what can reach one,
+    # and keeps a page's URL under a megabyte.
+    value = HOSTILE[kind][:QUERY_VALUE_MAX]
     client = _owner(objects)
     forms = _search_fields(objects)
     wrong = []

@@ -10,6 +10,7 @@ A URL name missing from ACCESS fails the test, and so does an entry for no URL.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import hashlib
 
@@ -317,6 +318,10 @@ def _answer(response) -> str:
 @pytest.mark.parametrize("visitor", VISITORS)
 def test_every_url_answers_each_visitor_as_the_matrix_says(objects, visitor):
     wrong = []
+    # One visit for the whole walk; each request starts from its cookies (as
+    # tests/test_csp.py), so a session one request drops is the next one's again.
+    client = _client(visitor, objects)
+    cookies = copy.deepcopy(client.cookies)
     for name in url_names():
         # Signing out would end the visitor's session mid-test, leaving their membership
         # (tests/test_members.py covers who may leave, tests/test_accounts.py signing out
@@ -325,7 +330,7 @@ def test_every_url_answers_each_visitor_as_the_matrix_says(objects, visitor):
             continue
         url = _url(name, objects)
         for method in ("GET", "POST"):
-            client = _client(visitor, objects)
+            client.cookies = copy.deepcopy(cookies)
             want = expected(name, visitor, method)
             # Each request in a savepoint that is rolled back: an owner's allowed delete
             # must not leave the next URL without its map.
