@@ -48,6 +48,7 @@ urlpatterns = [
     path(M + "coverage/link/", views.coverage_link, name="coverage_link"),
     path(M + "accountability/", views.accountability, name="accountability"),
     path(M + "funnel/", views.funnel, name="funnel"),
+    path(M + "funnel/whatif/", views.funnel_whatif, name="funnel_whatif"),
     # dot voting
     path(M + "votes/", views.map_votes, name="map_votes"),
     path(M + "votes/new/", views.vote_open, name="vote_open"),

@@ -9,6 +9,7 @@ htmx redirects, so every form works without JavaScript.
 from __future__ import annotations
 
 import functools
+import math
 import uuid
 from functools import partial
 
@@ -53,6 +54,7 @@ from . import (
     trash,
     versioned,
     votes,
+    whatif,
 )
 from . import comments as talk
 from . import gaps as gap_rules
@@ -1172,9 +1174,51 @@ def accountability(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 @require_GET
 def funnel(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     def grid(journey_map: JourneyMap) -> dict:
-        return {"rows": matrices.funnel(journey_map, gap_rules.find_stage_gaps(journey_map))}
+        return {
+            "rows": matrices.funnel(journey_map, gap_rules.find_stage_gaps(journey_map)),
+            "whatif": whatif.table(journey_map),
+        }
 
     return _cached_matrix(request, ws, key, "funnel", grid, loaded="stages")
+
+
+@login_required
+@require_GET
+def funnel_whatif(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    """The funnel's what-if with one stage's rate tried at another value (?stage=KEY&
+    rate=PERCENT): for htmx the what-if section (the page picks the stage's result from
+    it), else the section as a page of its own."""
+    journey_map = get_map_for_user(request, ws, key, loaded="stages")
+    stage_key = looked_up(request.GET.get("stage", ""))
+    rate = _percent_to_try(request.GET.get("rate", ""))
+    tried, problem = {}, None
+    if rate is None:
+        problem = _("Enter a rate from 0 to 100 %.")
+    elif whatif.trial(journey_map, stage_key, rate) is None:
+        problem = _("This stage has no funnel figures to try another rate on.")
+    else:
+        tried = {stage_key: rate}
+    table = whatif.table(journey_map, tried)
+    context = {
+        "map": journey_map,
+        "workspace": journey_map.workspace,
+        "can_edit": journey_map.membership.can_edit,
+        "matrix": "funnel",
+        "whatif": table,
+        "whatif_problem": problem,
+        # A problem shows beside the stage's slider; a stage without one hears it on top.
+        "problem_stage": stage_key if any(row.step.stage.key == stage_key for row in table["rows"]) else None,
+    }
+    return render(request, "maps/_whatif.html" if _fragment(request) else "maps/map_whatif.html", context)
+
+
+def _percent_to_try(value: str) -> float | None:
+    """A typed or slid percentage as a rate (0 to 1), or None if it is not one."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number / 100 if math.isfinite(number) and 0 <= number <= 100 else None
 
 
 # --- the workspace library -------------------------------------------------------------------

@@ -5,10 +5,9 @@ that the browser refuses nothing."""
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
-
-import copy
 
 import pytest
 from django.db import transaction

@@ -296,7 +296,10 @@ def test_accountability_lists_every_department_even_one_without_a_part(client, o
 def test_funnel_shows_figures_rate_and_target_per_stage(client, owner, small_map):
     login(client, owner)
     doc = html(client.get(reverse("funnel", args=["acme", "launch"])))
-    rows = [[" ".join(td.text_content().split()) for td in tr.xpath("td")] for tr in doc.xpath("//tbody/tr")]
+    rows = [
+        [" ".join(td.text_content().split()) for td in tr.xpath("td")]
+        for tr in doc.xpath("//section[@id='funnel']//tbody/tr")
+    ]
     assert rows == [
         ["Awareness", "1,000", "200", "20 %", "10 %", ""],
         ["Decision", "–", "–", "–", "–", ""],
@@ -308,7 +311,9 @@ def test_funnel_marks_a_drop_off_below_target(client, owner, small_map):
     login(client, owner)
     response = client.get(reverse("funnel", args=["acme", "launch"]))
     doc = html(response)
-    decision = [" ".join(td.text_content().split()) for td in doc.xpath("//tbody/tr")[1].xpath("td")]
+    decision = [
+        " ".join(td.text_content().split()) for td in doc.xpath("//section[@id='funnel']//tbody/tr")[1].xpath("td")
+    ]
     assert decision == ["Decision", "200", "10", "5 %", "25 %", "✖ drop-off"]
     assert len(doc.xpath('//div[contains(@class, "funnel-row") and contains(@class, "drop")]')) == 1
     assert any(
@@ -335,7 +340,9 @@ def test_stage_edited_from_the_funnel_shows_new_figures(client, owner, small_map
     )
     assert edited.status_code == 200
     doc = html(client.get(reverse("funnel", args=["acme", "launch"])))
-    decision = [" ".join(td.text_content().split()) for td in doc.xpath("//tbody/tr")[1].xpath("td")]
+    decision = [
+        " ".join(td.text_content().split()) for td in doc.xpath("//section[@id='funnel']//tbody/tr")[1].xpath("td")
+    ]
     assert decision[:4] == ["Decision", "200", "50", "25 %"]
 
 

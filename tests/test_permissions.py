@@ -96,6 +96,7 @@ ACCESS: dict[str, tuple[str, tuple[str, ...]]] = {
     "coverage_link": (WRITE, POST),
     "accountability": (READ, GET),
     "funnel": (READ, GET),
+    "funnel_whatif": (READ, GET),
     # history
     "map_history": (READ, GET),
     "map_revision": (READ, GET),

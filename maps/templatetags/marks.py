@@ -1,5 +1,6 @@
 """Template access to maps.marks: `{% marks_css %}`, `{{ severity|mark_symbol }}`, `{{ severity|mark_word }}`,
-and to the gap codes' short labels: `{{ gap.code|gap_label }}`."""
+the gap codes' short labels: `{{ gap.code|gap_label }}`, and the what-if's numbers
+(`{{ count|customers }}`, `{{ gain|gain_sentence }}`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from django import template
 from django.urls import reverse
 from django.utils.html import format_html
 
-from maps import marks
+from maps import marks, whatif
 from maps.gaps import code_label
 from maps.styles import marks_stylesheet
 
@@ -46,3 +47,24 @@ def counted(severity: str, n: int) -> str:
 def gap_label(code: str) -> str:
     """The short label of a gap code (maps.gaps.CODE_LABELS) in the active language."""
     return code_label(code)
+
+
+@register.filter
+def customers(count: float | None) -> str:
+    """A number of customers with one decimal, as the what-if says it (maps.whatif)."""
+    return "–" if count is None else whatif.customers(count)
+
+
+@register.filter
+def customers_change(count: float, now: float) -> str:
+    """ "+3.1", "−0.4" or "±0": customers won at a tried rate against now."""
+    difference = count - now
+    text = whatif.customers(abs(difference))
+    if text == whatif.customers(0):
+        return "±" + text
+    return ("+" if difference > 0 else "−") + text
+
+
+@register.filter
+def gain_sentence(gain) -> str:
+    return whatif.sentence(gain)
