@@ -219,3 +219,75 @@ def test_the_coverage_csv_lists_covering_content_and_names_each_gap(small_map):
     assert lines[0] == "persona,role,Awareness,Decision"
     assert lines[1] == "cfo,Decision maker,guide,roi-calc"
     assert lines[2] == "it-lead,Technical evaluator,out of scope,content-gap"
+
+
+def test_the_funnel_shows_the_latest_period_and_the_change_since_the_one_before(client, owner, small_map):
+    from django.urls import reverse
+
+    tables.apply(
+        small_map,
+        "funnel",
+        "stage,period,entered,converted\r\nawareness,2026-09,800,80\r\nawareness,2026-10,1000,150\r\n",
+    )
+    client.force_login(owner)
+    page = client.get(reverse("funnel", args=["acme", "launch"])).content.decode()
+    assert "2026-10" in page
+    assert "2026-09: 800 entered, 10 %" in page
+    assert "<strong>+200</strong> entered" in page and "<strong>+5.0</strong> pts conversion" in page
+
+
+def test_a_stage_form_edit_of_the_figures_is_the_latest_periods(small_map, owner):
+    from maps import changes
+    from maps.forms import StageForm
+
+    tables.apply(
+        small_map,
+        "funnel",
+        "stage,period,entered,converted\r\nawareness,2026-09,800,80\r\nawareness,2026-10,1000,150\r\n",
+    )
+    stage = small_map.stages.get(key="awareness")
+    data = {**{f: getattr(stage, f) or "" for f in ("key", "name", "goal", "handoff_sla", "target_conversion")}}
+    form = StageForm(data={**data, "entered": 1200, "converted": 100}, instance=stage, journey_map=small_map)
+    assert form.is_valid(), form.errors
+    changes.save_stage(small_map, form, owner)
+    assert [(f.period, f.entered, f.converted) for f in stage.figures.order_by("period")] == [
+        ("2026-09", 800, 80),
+        ("2026-10", 1200, 100),
+    ]
+
+
+def test_journeymap_documents_carry_the_figures_and_round_trip(small_map):
+    tables.apply(
+        small_map,
+        "funnel",
+        "stage,period,entered,converted\r\nawareness,2026-Q3,800,80\r\nawareness,2026-10,1000,150\r\n",
+    )
+    doc = interchange.export_map(small_map)
+    assert doc["stages"][0]["funnel"] == [
+        {"period": "2026-Q3", "entered": 800, "converted": 80},
+        {"period": "2026-10", "entered": 1000, "converted": 150},
+    ]
+    assert "funnel" not in doc["stages"][1]
+    doc["map"]["key"] = "again"
+    again = interchange.import_map(doc, small_map.workspace)
+    assert interchange.dumps(interchange.export_map(again)) == interchange.dumps(doc | {"map": doc["map"]})
+
+
+@pytest.mark.parametrize(
+    "funnel, place",
+    [
+        ([{"period": "2026-13", "entered": 1, "converted": 0}], "stages[0].funnel[0].period: must be a month"),
+        ([{"period": "2026-10", "entered": 1, "converted": 5}], "stages[0].funnel[0].converted: must not be more"),
+        (
+            [{"period": "2026-10", "entered": 1, "converted": 0}, {"period": "2026-10", "entered": 2, "converted": 0}],
+            'stages[0].funnel[1].period: "2026-10" is already the period of stages[0].funnel[0]',
+        ),
+        ([{"period": "2026-10", "entered": 5, "converted": 1}], "stages[0].entered: must be the latest period's"),
+    ],
+)
+def test_journeymap_funnel_lists_are_refused_with_their_place(small_map, funnel, place):
+    doc = interchange.export_map(small_map)
+    doc["stages"][0]["funnel"] = funnel
+    with pytest.raises(interchange.InterchangeError) as err:
+        interchange.validate(doc)
+    assert str(err.value).startswith(place)
