@@ -1269,7 +1269,9 @@ def accountability(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 @require_GET
 def funnel(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     def grid(journey_map: JourneyMap) -> dict:
-        return {"rows": matrices.funnel(journey_map, gap_rules.find_gaps(journey_map))}
+        rows = matrices.funnel(journey_map, gap_rules.find_gaps(journey_map))
+        # The period columns only for a map that keeps figures per period.
+        return {"rows": rows, "has_periods": any(row["period"] for row in rows)}
 
     return _cached_matrix(request, ws, key, "funnel", grid)
 
