@@ -433,7 +433,10 @@ def _finish(row: Row, sheet: Sheet, wanted: dict[str, object], now: dict[str, ob
 
 
 def _problem(row: Row, sheet: Sheet, column: str, message: str) -> None:
-    row.problems.append(Problem(row.number, sheet.headers.get(column, column), message))
+    header = sheet.headers.get(column, column)
+    # One problem per cell: the model's rules are not asked about a cell already refused.
+    if not any(problem.column == header for problem in row.problems):
+        row.problems.append(Problem(row.number, header, message))
 
 
 def _identify(
@@ -508,13 +511,13 @@ def _plan_content(journey_map: JourneyMap, sheet: Sheet) -> list[Row]:
                 for error in errors:
                     _problem(row, sheet, name, error)
                 wanted[name] = sorted(item.key for item in found)
-        if not row.problems:
-            instance = ContentAsset(workspace=workspace, key=key) if asset is None else _copy(asset)
-            for name, value in wanted.items():
-                if name not in ("personas", "stages"):
-                    setattr(instance, name, value)
-            for column, message in _field_problems(instance, columns, ["workspace", "order"]).items():
-                _problem(row, sheet, column, message)
+        # The model's rules too, for every cell not refused already.
+        instance = ContentAsset(workspace=workspace, key=key) if asset is None else _copy(asset)
+        for name, value in wanted.items():
+            if name not in ("personas", "stages"):
+                setattr(instance, name, value)
+        for column, message in _field_problems(instance, columns, ["workspace", "order"]).items():
+            _problem(row, sheet, column, message)
         now = None if asset is None else _content_now(asset, journey_map)
         rows.append(_finish(row, sheet, {"key": key, **wanted} if asset is None else wanted, now))
     return rows
@@ -639,14 +642,14 @@ def _plan_touchpoints(journey_map: JourneyMap, sheet: Sheet) -> list[Row]:
                 # Flows keep the order the person gave the paths; the others are sets.
                 keys = [item.key for item in found]
                 wanted[name] = keys if name == "next" else sorted(keys)
-        if not row.problems:
-            instance = Touchpoint(map=journey_map, key=key) if touchpoint is None else _copy(touchpoint)
-            for name in columns:
-                if name in wanted:
-                    setattr(instance, name, wanted[name])
-            exclude = ["map", "stage", "owner", "order"]
-            for column, message in _field_problems(instance, columns, exclude).items():
-                _problem(row, sheet, column, message)
+        # The model's rules too, for every cell not refused already.
+        instance = Touchpoint(map=journey_map, key=key) if touchpoint is None else _copy(touchpoint)
+        for name in columns:
+            if name in wanted:
+                setattr(instance, name, wanted[name])
+        exclude = ["map", "stage", "owner", "order"]
+        for column, message in _field_problems(instance, columns, exclude).items():
+            _problem(row, sheet, column, message)
         now = None if touchpoint is None else _touchpoint_now(touchpoint)
         rows.append(_finish(row, sheet, {"key": key, **wanted} if touchpoint is None else wanted, now))
     return rows
@@ -769,10 +772,10 @@ def _plan_funnel(journey_map: JourneyMap, sheet: Sheet) -> list[Row]:
             _problem(row, sheet, "period", _("the same item as row %(row)s") % {"row": claimed[(stage.key, period)]})
         if stage is not None:
             claimed.setdefault((stage.key, period), number)
-        if not row.problems:
-            instance = FunnelFigure(period=period, entered=wanted["entered"], converted=wanted["converted"])
-            for column, message in _field_problems(instance, columns, ["stage"]).items():
-                _problem(row, sheet, column, message)
+        # The model's rules too, for every cell not refused already.
+        instance = FunnelFigure(period=period, entered=wanted["entered"], converted=wanted["converted"])
+        for column, message in _field_problems(instance, columns, ["stage"]).items():
+            _problem(row, sheet, column, message)
         now = None
         if figure is not None:
             now = {"stage": wanted["stage"], "period": period, "entered": figure.entered, "converted": figure.converted}

@@ -79,6 +79,7 @@ def test_every_bad_row_is_named_by_row_and_column_and_nothing_is_written(small_m
         "nowhere,Lost,0,marketing\r\n"
         "awareness,Too happy,3,marketing\r\n"
         "awareness,Nobody's,0,legal\r\n"
+        "nowhere,Twice wrong,9,marketing\r\n"
     )
     with pytest.raises(tables.TableError) as err:
         tables.apply(small_map, "touchpoints", text)
@@ -86,7 +87,9 @@ def test_every_bad_row_is_named_by_row_and_column_and_nothing_is_written(small_m
     assert said[0] == 'row 3, column "stage": no stage "nowhere" in this map'
     assert said[1].startswith('row 4, column "emotion": ')
     assert said[2] == 'row 5, column "owner": no department "legal"'
-    assert len(said) == 3
+    assert said[3] == 'row 6, column "stage": no stage "nowhere" in this map'
+    assert said[4].startswith('row 6, column "emotion": ')
+    assert len(said) == 5
     assert (Touchpoint.objects.count(), _revisions(small_map)) == before
 
 
