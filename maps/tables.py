@@ -109,7 +109,7 @@ TABLES = {
             Column("stages", "ステージ"),
             Column("questions", "問い"),
             Column("status", "ステータス"),
-            Column("last reviewed", "最終レビュー日"),
+            Column("last reviewed", "最終レビュー日"),  # i18n: not for people
         ),
     ),
     "touchpoints": Table(
@@ -123,7 +123,7 @@ TABLES = {
             Column("owner", "担当部門"),
             Column("personas", "ペルソナ"),
             Column("emotion", "感情"),
-            Column("pain point", "ペインポイント"),
+            Column("pain point", "ペインポイント"),  # i18n: not for people
             Column("opportunity", "改善機会"),
             Column("content", "コンテンツ"),
             Column("next", "次のタッチポイント"),
@@ -480,7 +480,7 @@ def _plan_content(journey_map: JourneyMap, sheet: Sheet) -> list[Row]:
     statuses = _words(ContentAsset, "status")
     types = _words(ContentAsset, "type")
     columns = {"title": "title", "type": "type", "url": "url", "questions": "questions"}
-    columns |= {"status": "status", "last_reviewed": "last reviewed", "key": "key"}
+    columns |= {"status": "status", "last_reviewed": LAST_REVIEWED, "key": "key"}
     rows = []
     for number, cells, key, asset, problem in _identify(sheet, assets, "title", "title", set(assets)):
         row = Row(number, REFUSED, sheet.cell(cells, "title") or key, target=asset)
@@ -503,8 +503,8 @@ def _plan_content(journey_map: JourneyMap, sheet: Sheet) -> list[Row]:
             if wanted["status"] is None:
                 message = _("must be one of %(values)s") % {"values": ", ".join(ContentAsset.STATUSES)}
                 _problem(row, sheet, "status", message)
-        if sheet.has("last reviewed"):
-            wanted["last_reviewed"] = _date(row, sheet, sheet.cell(cells, "last reviewed"))
+        if sheet.has(LAST_REVIEWED):
+            wanted["last_reviewed"] = _date(row, sheet, sheet.cell(cells, LAST_REVIEWED))
         for name, refs in (("personas", personas), ("stages", stages)):
             if sheet.has(name):
                 found, errors = refs.find_all(sheet.cell(cells, name))
@@ -542,6 +542,8 @@ def _content_now(asset: ContentAsset, journey_map: JourneyMap) -> dict[str, obje
     }
 
 
+LAST_REVIEWED = "last reviewed"  # i18n: not for people (a column's name in the format)
+PAIN_POINT = "pain point"  # i18n: not for people (a column's name in the format)
 DATE_RE = re.compile(r"([0-9]{4})[-/]([0-9]{1,2})[-/]([0-9]{1,2})")
 
 
@@ -557,7 +559,7 @@ def _date(row: Row, sheet: Sheet, cell: str) -> datetime.date | None:
     except ValueError:
         # Translators: refusal of a date cell of an imported CSV file; YYYY-MM-DD is how
         # the file writes dates: keep it as it is.
-        _problem(row, sheet, "last reviewed", _("must be a date as YYYY-MM-DD, or empty"))
+        _problem(row, sheet, LAST_REVIEWED, _("must be a date as YYYY-MM-DD, or empty"))
         return None
 
 
@@ -611,7 +613,7 @@ def _plan_touchpoints(journey_map: JourneyMap, sheet: Sheet) -> list[Row]:
     targets += [_Named(tp.key, tp.name) for tp in existing.values() if tp.key not in file_names]
     flows = _Refs(targets, ("name",), NO_SUCH["touchpoint"])
     columns = {"name": "name", "description": "description", "channel": "channel", "emotion": "emotion"}
-    columns |= {"pain_point": "pain point", "opportunity": "opportunity", "key": "key"}
+    columns |= {"pain_point": PAIN_POINT, "opportunity": "opportunity", "key": "key"}
     rows = []
     for number, cells, key, touchpoint, problem in identified:
         row = Row(number, REFUSED, sheet.cell(cells, "name") or key, target=touchpoint)
@@ -621,7 +623,7 @@ def _plan_touchpoints(journey_map: JourneyMap, sheet: Sheet) -> list[Row]:
         if error:
             _problem(row, sheet, "stage", error)
         wanted: dict[str, object] = {"stage": stage.key if stage else None, "name": sheet.cell(cells, "name")}
-        for name in ("description", "channel", "pain point", "opportunity"):
+        for name in ("description", "channel", PAIN_POINT, "opportunity"):
             if sheet.has(name):
                 wanted[name.replace(" ", "_")] = sheet.cell(cells, name)
         if sheet.has("owner"):

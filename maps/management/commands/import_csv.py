@@ -53,7 +53,8 @@ class Command(BaseCommand):
         for row in result.rows:
             if row.action != tables.UNCHANGED:
                 changed = f" ({', '.join(row.changed)})" if row.changed else ""
-                self.stdout.write(f"{_(ACTION_WORDS[row.action])} {row.number}: {row.label}{changed}")
+                words = _(ACTION_WORDS[row.action])
+                self.stdout.write(f"{words} {row.number}: {row.label}{changed}")
         counts = {name: result.count(action) for name, action in ACTIONS}
         if options["dry_run"]:
             line = _("dry run, nothing written: %(added)s to add, %(changed)s to change, %(unchanged)s as they are")
