@@ -42,6 +42,7 @@ from .models import (
     Touchpoint,
     TrashItem,
     Workspace,
+    figures_in_order,
 )
 from .said import Said
 from .validators import looked_up
@@ -320,12 +321,33 @@ def save_stage(journey_map: JourneyMap, form, user=None) -> Stage:
         else:
             conflicts.merge(form)
         stage = form.save()
+        _figures_follow_stage(stage)
         change.summary = Said(
             gettext_noop("added the stage ‘%(stage)s’") if new else gettext_noop("edited the stage ‘%(stage)s’"),
             stage=stage.name,
         )
         change.stage = stage.key
         return stage
+
+
+def _figures_follow_stage(stage: Stage) -> None:
+    """A stage with figures per period shows the latest period's: entered and converted
+    typed into the stage's form are that period's figures."""
+    figures = figures_in_order(stage)
+    if not figures or stage.entered is None or stage.converted is None:
+        return
+    latest = figures[-1]
+    if (latest.entered, latest.converted) != (stage.entered, stage.converted):
+        latest.entered, latest.converted = stage.entered, stage.converted
+        latest.save(update_fields=["entered", "converted"])
+
+
+def stage_follows_figures(stage: Stage) -> None:
+    """After its figures per period changed: the stage shows the latest period's."""
+    figures = figures_in_order(stage)
+    if figures and (stage.entered, stage.converted) != (figures[-1].entered, figures[-1].converted):
+        stage.entered, stage.converted = figures[-1].entered, figures[-1].converted
+        stage.save(update_fields=["entered", "converted"])
 
 
 def delete_stage(journey_map: JourneyMap, stage: Stage, user=None) -> None:

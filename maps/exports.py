@@ -15,7 +15,7 @@ from django.utils.translation import pgettext_lazy
 
 from . import votes
 from .diagram import build_dot, build_graph_data, render
-from .gaps import Gap, find_gaps
+from .gaps import CONTENT_GAP, Gap, find_gaps
 from .models import JourneyMap
 
 CSV_FIELDS = ["code", "severity", "stage", "persona", "touchpoint", "content", "role", "message"]
@@ -69,6 +69,40 @@ def gaps_csv(journey_map: JourneyMap, gaps: list[Gap] | None = None) -> str:
         row = gap.as_dict()
         writer.writerow([_inert(row[field]) for field in CSV_FIELDS])
     return output.getvalue()
+
+
+def coverage_csv(journey_map: JourneyMap, gaps: list[Gap] | None = None) -> str:
+    """The content coverage matrix as CSV: a row per persona of the map, a column per
+    stage; a cell lists the keys of the live content that covers it, one per line, says
+    "content-gap" (the gap code) where there is none, or is marked out of scope. Byte
+    order mark, CRLF and inert cells as the gaps CSV."""
+    from .matrices import coverage
+
+    gaps = find_gaps(journey_map) if gaps is None else gaps
+    grid = coverage(journey_map, "personas", gaps)
+    output = io.StringIO()
+    output.write("\ufeff")
+    writer = csv.writer(output, lineterminator="\r\n")
+    header = [str(COVERAGE_HEADERS["persona"]), str(COVERAGE_HEADERS["role"])]
+    writer.writerow(header + [_inert(stage.name) for stage in grid["stages"]])
+    out_of_scope = str(pgettext_lazy("coverage CSV cell", "out of scope"))
+    for row in grid["rows"]:
+        cells = []
+        for cell in row["cells"]:
+            if not cell["in_scope"]:
+                cells.append(out_of_scope)
+            elif cell["gap"]:
+                cells.append(CONTENT_GAP)
+            else:
+                cells.append(_inert("\n".join(asset.key for asset in cell["content"])))
+        writer.writerow([_inert(row["key"]), _inert(row["sub"]), *cells])
+    return output.getvalue()
+
+
+COVERAGE_HEADERS = {
+    "persona": pgettext_lazy("coverage CSV column", "persona"),
+    "role": pgettext_lazy("coverage CSV column", "role"),
+}
 
 
 def _inert(value: str | None) -> str:

@@ -56,6 +56,7 @@ from .models import (
     ContentAsset,
     Department,
     Flow,
+    FunnelFigure,
     JourneyMap,
     MapPersona,
     Metric,
@@ -63,6 +64,8 @@ from .models import (
     Stage,
     Touchpoint,
     Workspace,
+    figures_in_order,
+    period_order,
 )
 from .validators import visible
 
@@ -483,6 +486,50 @@ METRIC_FIELDS = {
 }
 
 
+FIGURE_FIELDS = {
+    "period": _text(FunnelFigure, "period", required=True),
+    "entered": _whole(FunnelFigure, "entered"),
+    "converted": _whole(FunnelFigure, "converted"),
+}
+
+
+def _funnel(value: object, place: str, obj: dict, keys: Keys) -> None:
+    """A stage's figures per period: each period once, converted <= entered (the model's
+    rule), and the stage's own entered and converted, if given, the latest period's."""
+    seen: dict[str, int] = {}
+    for i, figure in _objects(value, place):
+        here = f"{place}[{i}]"
+        _check_object(figure, here, FIGURE_FIELDS, ("period", "entered", "converted"), keys)
+        try:
+            FunnelFigure(entered=figure["entered"], converted=figure["converted"]).clean()
+        except ValidationError:
+            message = _("must not be more than entered (%(entered)s)") % {"entered": figure["entered"]}
+            raise InterchangeError(f"{here}.converted", message) from None
+        if figure["period"] in seen:
+            # Translators: refusal of an imported file, after the place of a funnel figure's
+            # period ("stages[0].funnel[2].period: "); %(period)s is the period as written
+            # (keep it, in its quotes), %(place)s the place of the earlier one, not translated.
+            message = _('"%(period)s" is already the period of %(place)s') % {
+                "period": figure["period"],
+                "place": f"{place}[{seen[figure['period']]}]",
+            }
+            raise InterchangeError(f"{here}.period", message)
+        seen[figure["period"]] = i
+    if not value:
+        return
+    latest = max(value, key=lambda figure: period_order(figure["period"]))
+    for name in ("entered", "converted"):
+        if obj.get(name) is not None and obj[name] != latest[name]:
+            # Translators: refusal of an imported file, after the place of a stage's
+            # "entered" or "converted" ("stages[0].entered: "); a stage with funnel figures
+            # per period shows the latest period's. %(period)s is that period ("2026-Q3").
+            message = _("must be the latest period's (%(period)s: %(value)s) or be left out") % {
+                "period": latest["period"],
+                "value": latest[name],
+            }
+            raise InterchangeError(f"{place[: -len('.funnel')]}.{name}", message)
+
+
 def _metrics(value: object, place: str, obj: dict, keys: Keys) -> None:
     for i, metric in _objects(value, place):
         _check_object(metric, f"{place}[{i}]", METRIC_FIELDS, ("name",), keys)
@@ -539,6 +586,7 @@ LISTS: dict[str, tuple[dict[str, Check], tuple[str, ...]]] = {
             "metrics": _metrics,
             "entered": _whole(Stage, "entered"),
             "converted": _converted,
+            "funnel": _funnel,
             "target_conversion": _number(Stage, "target_conversion"),
             "handoff_sla": _text(Stage, "handoff_sla"),
         },
@@ -891,6 +939,11 @@ def _content_fields(item: dict) -> dict:
 def _import_stages(journey_map: JourneyMap, items: list[dict], departments: dict, roles: dict) -> dict[str, Stage]:
     stages = {}
     for i, item in enumerate(items):
+        figures = sorted(item.get("funnel", []), key=lambda figure: period_order(figure["period"]))
+        if figures:
+            # A stage with figures per period shows the latest's (validate checked that
+            # the document's own, if it has them, are those).
+            item = {**item, "entered": figures[-1]["entered"], "converted": figures[-1]["converted"]}
         stage = Stage.objects.create(
             map=journey_map,
             key=item["key"],
@@ -903,6 +956,10 @@ def _import_stages(journey_map: JourneyMap, items: list[dict], departments: dict
             target_conversion=item.get("target_conversion"),
             handoff_sla=item.get("handoff_sla", ""),
             order=i,
+        )
+        FunnelFigure.objects.bulk_create(
+            FunnelFigure(stage=stage, period=f["period"], entered=f["entered"], converted=f["converted"])
+            for f in figures
         )
         stage.contributors.set(departments[key] for key in item.get("contributors", []))
         stage.required_roles.set(roles[key] for key in item.get("required_roles", []))
@@ -1061,6 +1118,12 @@ def _export_content(asset: ContentAsset, personas: list, stages: list, at: dict)
 
 
 def _export_stage(stage: Stage, at: dict) -> dict:
+    figures = [
+        {"period": figure.period, "entered": figure.entered, "converted": figure.converted}
+        for figure in figures_in_order(stage)
+    ]
+    # Left out when empty, so that the documents of maps without figures stay as they were.
+    funnel = {"funnel": figures} if figures else {}
     return {
         "key": stage.key,
         "name": stage.name,
@@ -1080,6 +1143,7 @@ def _export_stage(stage: Stage, at: dict) -> dict:
         ],
         "entered": stage.entered,
         "converted": stage.converted,
+        **funnel,
         "target_conversion": _number_out(stage.target_conversion),
         "handoff_sla": stage.handoff_sla,
     }

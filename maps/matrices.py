@@ -10,7 +10,7 @@ import math
 
 from .gaps import CONTENT_GAP, DROP_OFF, NO_HANDOFF, NO_LEAD, ROLE_MISSING, Gap, stage_content
 from .marks import SEVERITIES, percent
-from .models import ContentAsset, JourneyMap
+from .models import ContentAsset, JourneyMap, figures_in_order
 
 
 def coverage(journey_map: JourneyMap, by: str, found: list[Gap]) -> dict:
@@ -136,9 +136,36 @@ def funnel(journey_map: JourneyMap, found: list[Gap]) -> list[dict]:
             "rate": None if stage.conversion is None else percent(stage.conversion),
             "target": None if stage.target_conversion is None else percent(stage.target_conversion),
             "drop_off": _has(found, DROP_OFF, stage),
+            **_periods(stage),
         }
         for stage in stages
     ]
+
+
+def _periods(stage) -> dict:
+    """The latest period (whose figures are the stage's) and the change since the one before."""
+    figures = figures_in_order(stage)
+    if not figures:
+        return {"period": None, "previous": None}
+    latest = figures[-1]
+    if len(figures) < 2:
+        return {"period": latest.period, "previous": None}
+    before = figures[-2]
+    rate_then = before.converted / before.entered if before.entered else None
+    rate_now = latest.converted / latest.entered if latest.entered else None
+    points = None if rate_then is None or rate_now is None else round(100 * (rate_now - rate_then), 1)
+    return {
+        "period": latest.period,
+        "previous": {
+            "period": before.period,
+            "entered": before.entered,
+            "converted": before.converted,
+            "entered_change": latest.entered - before.entered,
+            "rate": None if rate_then is None else percent(rate_then),
+            # Percentage points, signed: +2.5 or -4.
+            "points": points,
+        },
+    }
 
 
 def _width(count: int | None, widest: int) -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Prefetch, Q
 from django.urls import reverse
@@ -254,10 +254,10 @@ class ContentAsset(models.Model):
 
 class JourneyMapQuerySet(models.QuerySet):
     def stages_only(self) -> JourneyMapQuerySet:
-        """The stages with their leads and contributors, and the departments: what
-        the funnel and accountability tabs show, without a single touchpoint (a map of
-        2,000 touchpoints loads as fast as one of five)."""
-        stages = Stage.objects.select_related("lead").prefetch_related("contributors")
+        """The stages with their leads, contributors and funnel figures, and the
+        departments: what the funnel and accountability tabs show, without a single
+        touchpoint (a map of 2,000 touchpoints loads as fast as one of five)."""
+        stages = Stage.objects.select_related("lead").prefetch_related("contributors", "figures")
         return self.select_related("workspace").prefetch_related(
             Prefetch("stages", queryset=stages), "workspace__departments"
         )
@@ -276,6 +276,7 @@ class JourneyMapQuerySet(models.QuerySet):
             "required_roles",
             "metrics",
             "content",
+            "figures",
             Prefetch("touchpoints", queryset=touchpoints),
         )
         map_personas = MapPersona.objects.select_related("persona__role").prefetch_related("stages", "persona__content")
@@ -414,6 +415,64 @@ class Stage(models.Model):
         if not self.entered or self.converted is None:
             return None
         return self.converted / self.entered
+
+
+# A period of funnel figures: a month (2026-10) or a quarter (2026-Q3).
+PERIOD_RE = r"\A[0-9]{4}-(0[1-9]|1[0-2]|Q[1-4])\Z"
+
+
+def period_order(period: str) -> tuple[int, int, int]:
+    """Where a period falls in time, for sorting: by the month it ends in, a month before
+    the quarter that ends with it (2026-07, 2026-08, 2026-09, 2026-Q3, 2026-10)."""
+    year, _dash, part = period.partition("-")
+    if part.startswith("Q"):
+        return int(year), int(part[1:]) * 3, 1
+    return int(year), int(part), 0
+
+
+class FunnelFigure(models.Model):
+    """How many buyers entered a stage and went on from it in one period. A stage with
+    figures shows its latest period's as its own entered and converted (maps.changes keeps
+    them in step), so the drop-off rule and the funnel read the latest period."""
+
+    stage = models.ForeignKey(Stage, models.CASCADE, related_name="figures", verbose_name=_("stage"))
+    period = models.CharField(
+        # Translators: the month or quarter a stage's funnel figures are for.
+        _("period"),
+        max_length=7,
+        validators=[
+            RegexValidator(
+                PERIOD_RE, message=_("must be a month as YYYY-MM or a quarter as YYYY-Qn (2026-10, 2026-Q3)")
+            )
+        ],
+    )
+    entered = models.PositiveIntegerField(_("entered"), validators=[MaxValueValidator(COUNT_MAX)])
+    converted = models.PositiveIntegerField(_("converted"), validators=[MaxValueValidator(COUNT_MAX)])
+
+    class Meta:
+        ordering = ["stage", "period"]
+        verbose_name = _("funnel figures")
+        verbose_name_plural = _("funnel figures")
+        constraints = [
+            models.UniqueConstraint(fields=["stage", "period"], name="figure_unique_period"),
+            models.CheckConstraint(
+                condition=Q(converted__lte=models.F("entered")), name="figure_converted_not_above_entered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stage} {self.period}"
+
+    def clean(self) -> None:
+        if self.entered is not None and self.converted is not None and self.converted > self.entered:
+            raise ValidationError(
+                {"converted": gettext("Cannot be more than entered (%(entered)s).") % {"entered": self.entered}}
+            )
+
+
+def figures_in_order(stage: Stage) -> list[FunnelFigure]:
+    """The stage's figures in time order (from the prefetch of `loaded()` if there is one)."""
+    return sorted(stage.figures.all(), key=lambda figure: period_order(figure.period))
 
 
 class Metric(models.Model):

@@ -51,6 +51,7 @@ from . import (
     matrices,
     members,
     sharing,
+    tables,
     trash,
     versioned,
     votes,
@@ -486,6 +487,105 @@ def map_export_json(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     audit.record(AuditEvent.EXPORTED, user=request.user, workspace=journey_map.workspace, map=journey_map.name)
     response["Content-Disposition"] = content_disposition_header(True, f"{download_stem(journey_map)}.journeymap.json")
     return response
+
+
+# --- CSV tables in and out (maps.tables) ------------------------------------------------
+
+# How long an uploaded file waits in the cache for its Apply: a preview is read, not left.
+CSV_PREVIEW_SECONDS = 3600
+CSV_TABLE_NAMES = {
+    "content": gettext_lazy("Content inventory"),
+    "touchpoints": gettext_lazy("Touchpoints"),
+    "funnel": gettext_lazy("Funnel figures per period"),
+    "gaps": gettext_lazy("Gap list"),
+    "coverage": gettext_lazy("Content coverage"),
+}
+
+
+@login_required
+@require_GET
+def csv_download(request: HttpRequest, ws: str, key: str, table: str) -> HttpResponse:
+    if table not in tables.EXPORTABLE:
+        raise Http404(_("No such table"))
+    journey_map = get_map_for_user(request, ws, key)
+    response = HttpResponse(tables.export(journey_map, table), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, f"{download_stem(journey_map)}.{table}.csv")
+    return response
+
+
+def _csv_page(request: HttpRequest, journey_map: JourneyMap, ctx: dict, status: int = 200) -> HttpResponse:
+    ctx = {
+        "map": journey_map,
+        "workspace": journey_map.workspace,
+        "tables": [
+            (name, CSV_TABLE_NAMES[name], [c.name for c in tables.TABLES[name].columns]) for name in tables.IMPORTABLE
+        ],
+        "exports": [(name, CSV_TABLE_NAMES[name]) for name in tables.EXPORTABLE],
+        "max_bytes": settings.IMPORT_MAX_BYTES,
+        **ctx,
+    }
+    return render(request, "maps/csv_import.html", ctx, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def csv_import(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    """Upload a CSV table and see what it would add, change and leave alone."""
+    journey_map = get_map_for_user(request, ws, key, write=True)
+    if request.method == "GET":
+        return _csv_page(request, journey_map, {"chosen": request.GET.get("table", "touchpoints")})
+    table = request.POST.get("table", "")
+    upload = request.FILES.get("file")
+    if table not in tables.IMPORTABLE or upload is None:
+        ctx = {"chosen": table, "refusal": _("Choose a table and a CSV file to import.")}
+        return _csv_page(request, journey_map, ctx, status=422)
+    if upload.size > settings.IMPORT_MAX_BYTES:
+        ctx = {"chosen": table, "refusal": interchange.too_large()}
+        return _csv_page(request, journey_map, ctx, status=422)
+    data = upload.read()
+    token = uuid.uuid4().hex
+    cache.set(_csv_cache_key(journey_map, request, token), (table, upload.name, data), CSV_PREVIEW_SECONDS)
+    return _csv_preview(request, journey_map, table, upload.name, data, token)
+
+
+def _csv_cache_key(journey_map: JourneyMap, request: HttpRequest, token: str) -> str:
+    return f"csv-import:{journey_map.pk}:{request.user.pk}:{looked_up(token)}"
+
+
+def _csv_preview(
+    request: HttpRequest, journey_map: JourneyMap, table: str, name: str, data: bytes, token: str, note: str = ""
+) -> HttpResponse:
+    result = tables.plan(journey_map, table, data)
+    ctx = {"chosen": table, "plan": result, "file_name": name, "token": token, "note": note}
+    return _csv_page(request, journey_map, ctx, status=200 if result.ok else 422)
+
+
+@login_required
+@require_POST
+def csv_apply(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    """Apply a previewed file: planned again against the map as it is now, all or nothing."""
+    journey_map = get_map_for_user(request, ws, key, write=True)
+    token = request.POST.get("token", "")
+    kept = cache.get(_csv_cache_key(journey_map, request, token))
+    if kept is None:
+        ctx = {"refusal": _("That preview is no longer kept; upload the file again.")}
+        return _csv_page(request, journey_map, ctx, status=422)
+    table, name, data = kept
+    try:
+        seen = int(request.POST.get("version", ""))
+    except ValueError:
+        seen = None
+    try:
+        result = tables.apply(journey_map, table, data, user=request.user, file=name, seen=seen)
+    except (tables.TableError, changes.Refused) as err:
+        # Shown again against the map as it is now; the person looks before applying.
+        journey_map = get_map_for_user(request, ws, key, write=True)
+        note = str(err) if isinstance(err, changes.Refused) else ""
+        return _csv_preview(request, journey_map, table, name, data, token, note)
+    cache.delete(_csv_cache_key(journey_map, request, token))
+    counts = {"added": result.count(tables.ADDED), "changed": result.count(tables.CHANGED), "file": name}
+    messages.success(request, _("Imported %(file)s: %(added)s added, %(changed)s changed.") % counts)
+    return redirect(journey_map.get_absolute_url())
 
 
 # --- editing: shared answers ---------------------------------------------------------
@@ -1174,10 +1274,9 @@ def accountability(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 @require_GET
 def funnel(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     def grid(journey_map: JourneyMap) -> dict:
-        return {
-            "rows": matrices.funnel(journey_map, gap_rules.find_stage_gaps(journey_map)),
-            "whatif": whatif.table(journey_map),
-        }
+        rows = matrices.funnel(journey_map, gap_rules.find_stage_gaps(journey_map))
+        # The period columns only for a map that keeps figures per period.
+        return {"rows": rows, "has_periods": any(row["period"] for row in rows), "whatif": whatif.table(journey_map)}
 
     return _cached_matrix(request, ws, key, "funnel", grid, loaded="stages")
 
