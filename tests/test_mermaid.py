@@ -93,6 +93,10 @@ def task_parts(line: str) -> tuple[str, int, list[str]]:
 
 @pytest.fixture
 def hostile_journey(workspace) -> JourneyMap:
+    return make_hostile_journey(workspace)
+
+
+def make_hostile_journey(workspace) -> JourneyMap:
     """A map whose map, stage, touchpoint and persona names are all hostile: stage i holds
     the touchpoint named HOSTILE's i-th name, reached by the persona of that name."""
     names = list(HOSTILE)
