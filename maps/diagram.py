@@ -114,17 +114,32 @@ def parse_view(view: str, journey_map: JourneyMap) -> tuple[str, MapPersona | No
 # -- plain data ------------------------------------------------------------------------
 
 
+def view_stages(journey_map: JourneyMap, map_persona: MapPersona | None) -> list[tuple]:
+    """What a view shows: (stage, its touchpoints) in order. A persona's view keeps the
+    stages of the persona's scope and the touchpoints that reach the persona; the others
+    show everything. The diagram and the Mermaid journey (maps/mermaid.py) both read it."""
+    stages = list(journey_map.stages.all())
+    if map_persona is None:
+        return [(stage, list(stage.touchpoints.all())) for stage in stages]
+    persona = map_persona.persona
+    scope = {stage.id for stage in map_persona.stages.all()}
+    return [
+        (stage, [tp for tp in stage.touchpoints.all() if any(p.id == persona.id for p in tp.personas.all())])
+        for stage in stages
+        if not scope or stage.id in scope
+    ]
+
+
 def build_graph_data(journey_map: JourneyMap, gaps: list[Gap], view: str = "stages") -> dict:
     """The picture as plain data with the full texts: stages, lanes, cards, edges, legend."""
     kind, map_persona = parse_view(view, journey_map)
     all_stages = list(journey_map.stages.all())
-    stages = all_stages
+    shown_stages = view_stages(journey_map, map_persona)
+    stages = [stage for stage, _touchpoints in shown_stages]
     departments = list(journey_map.workspace.departments.all())
     colors = {dep.id: _palette(marks.department_colour(index)) for index, dep in enumerate(departments)}
     persona = map_persona.persona if map_persona else None
     if map_persona:
-        scope = {stage.id for stage in map_persona.stages.all()}
-        stages = [stage for stage in stages if not scope or stage.id in scope]
         # Another persona's content gap says nothing about this persona's path.
         gaps = [gap for gap in gaps if gap.persona in (None, persona.key)]
     stage_marks = stage_summary(gaps, [stage.key for stage in stages])
@@ -140,13 +155,8 @@ def build_graph_data(journey_map: JourneyMap, gaps: list[Gap], view: str = "stag
     shown: dict[int, dict] = {}
     data_stages = []
     numbers = {stage.pk: number for number, stage in enumerate(all_stages, 1)}
-    for stage in stages:
+    for stage, touchpoints in shown_stages:
         number = numbers[stage.pk]
-        touchpoints = [
-            tp
-            for tp in stage.touchpoints.all()
-            if persona is None or any(p.id == persona.id for p in tp.personas.all())
-        ]
         for tp in touchpoints:
             shown[tp.id] = _touchpoint_data(tp, stage, colors, tp_marks, codes.get((stage.key, tp.key), ()))
         data_stages.append(

@@ -78,6 +78,18 @@ EMOTIONS: dict[int, Feeling] = {
 }
 NOT_RATED = _("not rated")
 
+# Mermaid's journey diagrams score a task from 1 (worst) to 5 (best) and draw a face for
+# it: emotion -2..+2 takes the scores 1..5 step for step. An unrated touchpoint gets the
+# middle, Mermaid's neutral face: neither good nor bad is claimed for it.
+JOURNEY_SCORE_UNRATED = 3
+
+
+def journey_score(emotion: float | None) -> int:
+    """The Mermaid journey score (1..5) of an emotion (-2..+2), 3 when unrated."""
+    if emotion is None:
+        return JOURNEY_SCORE_UNRATED
+    return max(EMOTION_MIN, min(EMOTION_MAX, round(emotion))) - EMOTION_MIN + 1
+
 
 # "2 errors", "1 warning", "3 info": how many gaps of a severity, in words.
 COUNTED = {

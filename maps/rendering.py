@@ -2,7 +2,8 @@
 
 Pages, downloads and `render_map` all come through `render_map`, so a format means the
 same thing everywhere: svg, png, pdf and dot are the Graphviz diagram of the view, pptx
-the deck, csv the gap list. Every format reads the same gap rows.
+the deck, csv the gap list, mermaid the view as a Mermaid `journey` (maps/mermaid.py).
+Every format that shows gaps reads the same gap rows.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import diagram, exports
+from . import diagram, exports, mermaid
 from .gaps import Gap, find_gaps
 from .models import JourneyMap
 
@@ -22,6 +23,7 @@ CONTENT_TYPES = {
     "dot": "text/vnd.graphviz; charset=utf-8",
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     "csv": "text/csv; charset=utf-8",
+    "mermaid": "text/vnd.mermaid; charset=utf-8",
 }
 FORMATS = tuple(CONTENT_TYPES)
 
@@ -52,6 +54,10 @@ def render_map(
     if fmt not in CONTENT_TYPES:
         raise diagram.DiagramError(diagram.unknown_format(fmt, FORMATS))
     diagram.parse_view(view, journey_map)
+    if fmt == "mermaid":
+        # A journey has no place for gaps: they are not looked for.
+        body = mermaid.journey(journey_map, view).encode()
+        return Rendering(body, CONTENT_TYPES[fmt], _filename(journey_map, view, fmt))
     gaps = find_gaps(journey_map) if gaps is None else gaps
     etag = None
     if fmt == "csv":
@@ -64,9 +70,12 @@ def render_map(
     return Rendering(body, CONTENT_TYPES[fmt], _filename(journey_map, view, fmt), etag)
 
 
+EXTENSIONS = {"csv": "gaps.csv", "mermaid": "mmd"}  # the others are named by their format
+
+
 def _filename(journey_map: JourneyMap, view: str, fmt: str) -> str:
     suffix = "" if view == "stages" else "-" + view.replace(":", "-")
-    return f"{download_stem(journey_map)}{suffix}.{'gaps.csv' if fmt == 'csv' else fmt}"
+    return f"{download_stem(journey_map)}{suffix}.{EXTENSIONS.get(fmt, fmt)}"
 
 
 # Characters no file system takes in a name, and the controls.

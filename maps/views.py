@@ -448,7 +448,7 @@ def map_download(request: HttpRequest, ws: str, key: str, fmt: str) -> HttpRespo
     view = request.GET.get("view", "stages")
     if fmt not in diagram.FORMATS:
         # The deck shows comments and votes, which change without a new map version,
-        # and the CSV is cheap: both are made each time.
+        # and the CSV and the Mermaid text are cheap: they are made each time.
         journey_map = get_map_for_user(request, ws, key, loaded=True)
         try:
             rendering = render_map(journey_map, view, fmt)

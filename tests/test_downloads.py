@@ -19,6 +19,7 @@ DOWNLOADS = {
     "dot": ("text/vnd.graphviz; charset=utf-8", b"digraph", "launch.dot"),
     "pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", b"PK", "launch.pptx"),
     "csv": ("text/csv; charset=utf-8", b"code,severity,stage", "launch.gaps.csv"),
+    "mermaid": ("text/vnd.mermaid; charset=utf-8", b"journey\n", "launch.mmd"),
 }
 
 

@@ -14,6 +14,7 @@ MAGIC = {
     "dot": b"digraph",
     "pptx": b"PK",
     "csv": "\ufeffcode,".encode(),
+    "mermaid": b"journey\n",
 }
 
 

@@ -1,4 +1,4 @@
-"""render_map WORKSPACE/MAP --format svg|png|pdf|dot|pptx|csv -o FILE [--view VIEW]"""
+"""render_map WORKSPACE/MAP --format svg|png|pdf|dot|pptx|csv|mermaid -o FILE [--view VIEW]"""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from maps.rendering import FORMATS, render_map
 
 
 class Command(BaseCommand):
-    help = gettext_lazy("Render a map's diagram (svg, png, pdf, dot), its deck (pptx) or its gaps (csv).")
+    help = gettext_lazy(
+        "Render a map's diagram (svg, png, pdf, dot), its deck (pptx), its gaps (csv) or its Mermaid journey (mermaid)."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("ref", metavar="WORKSPACE/MAP")
