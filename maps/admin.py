@@ -11,6 +11,7 @@ from .models import (
     ContentAsset,
     Department,
     Flow,
+    FunnelFigure,
     Invitation,
     JourneyMap,
     MapPersona,
@@ -77,6 +78,11 @@ ADMIN_SAYS = {
         "changed": gettext_noop("changed KPI ‘%(name)s’ in the admin"),
         "deleted": gettext_noop("deleted KPI ‘%(name)s’ in the admin"),
     },
+    FunnelFigure: {
+        "added": gettext_noop("added funnel figures ‘%(name)s’ in the admin"),
+        "changed": gettext_noop("changed funnel figures ‘%(name)s’ in the admin"),
+        "deleted": gettext_noop("deleted funnel figures ‘%(name)s’ in the admin"),
+    },
     Flow: {
         "added": gettext_noop("added flow ‘%(name)s’ in the admin"),
         "changed": gettext_noop("changed flow ‘%(name)s’ in the admin"),
@@ -106,7 +112,7 @@ class WritePathAdmin(admin.ModelAdmin):
             return obj
         if isinstance(obj, Flow):
             return obj.source.map
-        if isinstance(obj, Metric):
+        if isinstance(obj, (Metric, FunnelFigure)):
             return obj.stage.map
         return getattr(obj, "map", None)
 
@@ -290,6 +296,26 @@ class MetricAdmin(WritePathAdmin):
     list_display = ["name", "stage", "target", "actual", "unit"]
     list_filter = ["stage__map"]
     search_fields = ["name", "stage__name"]
+
+
+@admin.register(FunnelFigure)
+class FunnelFigureAdmin(WritePathAdmin):
+    list_display = ["stage", "period", "entered", "converted"]
+    list_filter = ["stage__map"]
+    search_fields = ["stage__name", "period"]
+
+    # The stage shows its latest period's figures (maps.changes): it follows in the same
+    # change, whichever period was written.
+    def save_related(self, request, form, formsets, change) -> None:
+        with self._writing(request, form.instance, "changed" if change else "added"):
+            admin.ModelAdmin.save_related(self, request, form, formsets, change)
+            changes.stage_follows_figures(Stage.objects.get(pk=form.instance.stage_id))
+
+    def delete_model(self, request, obj) -> None:
+        with self._writing(request, obj, "deleted"):
+            stage_id = obj.stage_id
+            admin.ModelAdmin.delete_model(self, request, obj)
+            changes.stage_follows_figures(Stage.objects.get(pk=stage_id))
 
 
 @admin.register(Flow)

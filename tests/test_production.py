@@ -20,11 +20,13 @@ from django.urls import reverse
 from maps.request_context import client_address
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def _no_async_unsafe(monkeypatch):
     """The browser tests' conftest allows Django's sync calls under Playwright's event loop
     (DJANGO_ALLOW_ASYNC_UNSAFE) for the whole run; production never sets it, and
-    `check --deploy` rightly refuses it (async.E001)."""
+    `check --deploy` rightly refuses it (async.E001). Only for the checks run in this
+    process: a test that reads the database needs it while the shared browser's loop runs
+    (the subprocesses get an environment of their own without it)."""
     monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE", raising=False)
 
 
@@ -106,6 +108,7 @@ SECURE = {
         ("SECURE_HSTS_PRELOAD", False, "security.W021"),
     ],
 )
+@pytest.mark.usefixtures("_no_async_unsafe")
 def test_each_documented_security_setting_is_needed(setting, off, check):
     with override_settings(**SECURE):
         call_command("check", deploy=True, fail_level="WARNING")

@@ -22,12 +22,13 @@ def test_admin_lists_and_opens_every_model_of_the_app(admin_client, small_map, o
     from django.utils.html import escape
 
     from maps import changes
-    from maps.models import TrashItem, UserSettings
+    from maps.models import FunnelFigure, TrashItem, UserSettings
 
     changes.record_creation(small_map, owner)
     TrashItem.objects.create(workspace=small_map.workspace, map=small_map, kind="touchpoint", name="Gone")
     UserSettings.choose_language(owner, "ja")
     _one_of_each_workshop_thing(small_map, owner)
+    FunnelFigure.objects.create(stage=small_map.stages.first(), period="2026-10", entered=1000, converted=200)
     for model in apps.get_app_config("maps").get_models():
         name = model._meta.model_name
         listing = admin_client.get(reverse(f"admin:maps_{name}_changelist"))
@@ -52,3 +53,25 @@ def _one_of_each_workshop_thing(journey_map, user) -> None:
     item = VoteItem.objects.create(session=session, kind=VoteItem.PAIN, key="pain:demo", label="Slow demo")
     VoteDot.objects.create(item=item, user=user)
     ShareLink.objects.create(map=journey_map, token_hash="b" * 64, created_by=user)
+
+
+def test_funnel_figures_changed_in_the_admin_are_the_stages_and_one_revision(admin_client, small_map, owner):
+    from django.urls import reverse
+
+    from maps import changes
+    from maps.models import FunnelFigure, Revision, Stage
+
+    changes.record_creation(small_map, owner)
+    stage = small_map.stages.get(key="awareness")
+    FunnelFigure.objects.create(stage=stage, period="2026-09", entered=900, converted=100)
+    latest = FunnelFigure.objects.create(stage=stage, period="2026-10", entered=1000, converted=200)
+    before = Revision.objects.filter(map=small_map).count()
+    data = {"stage": stage.pk, "period": "2026-10", "entered": "1200", "converted": "300"}
+    response = admin_client.post(reverse("admin:maps_funnelfigure_change", args=[latest.pk]), data)
+    assert response.status_code == 302
+    assert (Stage.objects.get(pk=stage.pk).entered, Stage.objects.get(pk=stage.pk).converted) == (1200, 300)
+    assert Revision.objects.filter(map=small_map).count() == before + 1
+    admin_client.post(reverse("admin:maps_funnelfigure_delete", args=[latest.pk]), {"post": "yes"})
+    # The period before is the latest now, and the stage shows it.
+    assert (Stage.objects.get(pk=stage.pk).entered, Stage.objects.get(pk=stage.pk).converted) == (900, 100)
+    assert Revision.objects.filter(map=small_map).count() == before + 2
