@@ -81,6 +81,7 @@ urlpatterns = [
     path(W + "settings/members/<int:pk>/remove/", views.member_remove, name="member_remove"),
     path(W + "settings/leave/", views.workspace_leave, name="workspace_leave"),
     path(W + "settings/audit/", views.audit_log, name="audit_log"),
+    path(W + "settings/backup.json", views.workspace_backup, name="workspace_backup"),
     path(W + "settings/invitations/new/", views.invitation_create, name="invitation_create"),
     path(W + "settings/invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("invite/<str:token>/", views.invite_accept, name="invite_accept"),

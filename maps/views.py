@@ -24,7 +24,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme, urlencode
@@ -39,6 +39,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_
 from . import (
     accounts,
     audit,
+    backup,
     board_html,
     changes,
     conflicts,
@@ -1742,6 +1743,19 @@ def workspace_settings(request: HttpRequest, ws: str) -> HttpResponse:
     # A link made by a form sent without htmx waits here for the one page that shows it.
     new_link = request.session.pop(NEW_LINK_SESSION_KEY, "") if membership.is_owner else ""
     return render(request, "maps/workspace_settings.html", _settings_context(request, membership, new_link))
+
+
+@login_required
+@require_GET
+def workspace_backup(request: HttpRequest, ws: str) -> HttpResponse:
+    # Every map, comment and member leaves the app: owners only, and the log says who.
+    workspace_obj = get_workspace_for_user(request, ws, own=True)
+    text = interchange.dumps(backup.export_workspace(workspace_obj))
+    audit.record(AuditEvent.BACKED_UP, user=request.user, workspace=workspace_obj)
+    response = HttpResponse(text, content_type="application/json; charset=utf-8")
+    stamp = timezone.now().strftime("%Y-%m-%d")
+    response["Content-Disposition"] = content_disposition_header(True, f"{workspace_obj.slug}-{stamp}.workspace.json")
+    return response
 
 
 def _members_saved(request: HttpRequest, ws: str, message: str, part: str, new_link: str = "") -> HttpResponse:
