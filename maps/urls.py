@@ -9,6 +9,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path(W, views.workspace, name="workspace"),
     path(W + "maps/new/", views.map_create, name="map_create"),
+    path(W + "maps/import/", views.map_import, name="map_import"),
+    path(W + "maps/import/apply/", views.map_import_apply, name="map_import_apply"),
     path(M, views.map_detail, name="map_detail"),
     path(M + "board/", views.map_board, name="map_board"),
     path(M + "present/", views.map_present, name="map_present"),
@@ -19,6 +21,8 @@ urlpatterns = [
     path(M + "export/<str:fmt>/", views.map_download, name="map_download"),
     path(M + "export.json", views.map_export_json, name="map_export_json"),
     path(M + "settings/", views.map_settings, name="map_settings"),
+    path(M + "replace/", views.map_replace, name="map_replace"),
+    path(M + "replace/apply/", views.map_replace_apply, name="map_replace_apply"),
     path(M + "archive/", views.map_archive, name="map_archive"),
     path(M + "delete/", views.map_delete, name="map_delete"),
     # stages

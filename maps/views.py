@@ -52,6 +52,7 @@ from . import (
     members,
     sharing,
     trash,
+    uploads,
     versioned,
     votes,
 )
@@ -183,6 +184,86 @@ def map_create(request: HttpRequest, ws: str) -> HttpResponse:
     messages.success(request, _("Map “%(name)s” created.") % {"name": journey_map.name})
     url = journey_map.get_absolute_url()
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+# --- journeymap/1 files uploaded: a new map, or a map's content replaced ----------------
+
+
+def _upload_page(request: HttpRequest, workspace_obj: Workspace, journey_map=None, status: int = 200, **ctx):
+    ctx = {
+        "workspace": workspace_obj,
+        "map": journey_map,
+        "max_bytes": settings.IMPORT_MAX_BYTES,
+        "crumb": _("Import a map"),
+        **ctx,
+    }
+    if journey_map is not None:
+        ctx["now"] = {"stages": journey_map.stages.count(), "touchpoints": journey_map.touchpoints.count()}
+    return render(request, "maps/map_upload.html", ctx, status=status)
+
+
+def _previewed(request: HttpRequest, workspace_obj: Workspace, journey_map=None) -> HttpResponse:
+    """The upload checked: its preview, or the command line's refusal, naming the place."""
+    upload = request.FILES.get("file")
+    try:
+        found = uploads.preview(
+            uploads.read(upload), getattr(upload, "name", ""), workspace_obj, request.user, into=journey_map
+        )
+    except (interchange.InterchangeError, changes.Refused) as err:
+        return _upload_page(request, workspace_obj, journey_map, status=_invalid_status(request), error=str(err))
+    return _upload_page(request, workspace_obj, journey_map, preview=found)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def map_import(request: HttpRequest, ws: str) -> HttpResponse:
+    workspace_obj = get_workspace_for_user(request, ws, write=True)
+    if request.method == "POST":
+        return _previewed(request, workspace_obj)
+    return _upload_page(request, workspace_obj)
+
+
+@login_required
+@require_POST
+def map_import_apply(request: HttpRequest, ws: str) -> HttpResponse:
+    workspace_obj = get_workspace_for_user(request, ws, write=True)
+    try:
+        journey_map = uploads.apply_import(
+            workspace_obj, request.user, request.POST.get("token", ""), request.POST.get("update_library") == "on"
+        )
+    except (interchange.InterchangeError, changes.Refused) as err:
+        return _upload_page(request, workspace_obj, status=409, error=str(err))
+    messages.success(
+        request, _("Map “%(name)s” imported as %(key)s.") % {"name": journey_map.name, "key": journey_map.key}
+    )
+    for item in journey_map.reused:
+        messages.warning(request, str(item))
+    return redirect(journey_map.get_absolute_url())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def map_replace(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    journey_map = get_map_for_user(request, ws, key, write=True)
+    if request.method == "POST":
+        return _previewed(request, journey_map.workspace, journey_map)
+    return _upload_page(request, journey_map.workspace, journey_map)
+
+
+@login_required
+@require_POST
+def map_replace_apply(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    journey_map = get_map_for_user(request, ws, key, write=True)
+    try:
+        uploads.apply_replace(journey_map, request.user, request.POST.get("token", ""))
+    except (interchange.InterchangeError, changes.Refused) as err:  # changed since the preview, or expired
+        return _upload_page(request, journey_map.workspace, journey_map, status=409, error=str(err))
+    messages.success(
+        request,
+        _("The content of “%(name)s” was replaced from the file as one change; Undo in the History tab brings it back.")
+        % {"name": journey_map.name},
+    )
+    return redirect(journey_map.get_absolute_url())
 
 
 # --- the map page --------------------------------------------------------------------
@@ -641,6 +722,7 @@ def map_settings(request: HttpRequest, ws: str, key: str) -> HttpResponse:
         "title": _("Map settings"),
         "action": reverse("map_settings", args=[ws, key]),
         "version": journey_map.version,
+        "replace_url": reverse("map_replace", args=[ws, key]),
     }
     if request.method == "POST" and form.is_valid():
         try:
