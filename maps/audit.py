@@ -75,6 +75,7 @@ def describe(event: AuditEvent) -> str:
         "name": data.get("name", ""),
         "number": data.get("revision", ""),
         "days": data.get("days", ""),
+        "file": data.get("file", ""),
     }
     sentences = {
         AuditEvent.SIGN_IN: _("Signed in."),
@@ -90,6 +91,7 @@ def describe(event: AuditEvent) -> str:
         AuditEvent.SHARE_CREATED: _("Created the share link “%(label)s” to the map “%(map)s”."),
         AuditEvent.SHARE_REVOKED: _("Revoked the share link “%(label)s” to the map “%(map)s”."),
         AuditEvent.EXPORTED: _("Exported the map “%(map)s” as journeymap JSON."),
+        AuditEvent.BACKED_UP: _("Downloaded a backup of the whole workspace."),
     }
     if event.kind == AuditEvent.INVITED:
         days = int(data.get("days") or 0)
@@ -101,6 +103,10 @@ def describe(event: AuditEvent) -> str:
             )
             % values
         )
+    if event.kind == AuditEvent.IMPORTED:
+        if data.get("into"):
+            return _("Replaced the content of the map “%(map)s” with the file “%(file)s”.") % values
+        return _("Imported the map “%(map)s” from the file “%(file)s”.") % values
     if event.kind == AuditEvent.RESTORED:
         if data.get("revision"):
             return _("Restored the map “%(map)s” as it was at revision %(number)s.") % values

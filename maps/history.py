@@ -77,13 +77,28 @@ def restore(journey_map: JourneyMap, number: int, user=None) -> None:
         )
 
 
-def replace(journey_map: JourneyMap, doc: dict, user=None, summary: Said | str = "") -> None:
-    """Replace the map's content with `doc` (validated first); its key and history stay."""
+def replace(
+    journey_map: JourneyMap, doc: dict, user=None, summary: Said | str = "", version: int | None = None
+) -> None:
+    """Replace the map's content with `doc` (validated first); its key and history stay.
+    With `version` (the one a preview showed), refused if the map has changed since."""
     doc = dict(doc, map=dict(doc.get("map") or {}))
     interchange.validate(doc)
-    with changes.editing(journey_map, user, summary or Said(gettext_noop("replaced the map’s content"))):
-        _keep_key(journey_map, doc)
-        interchange.replace_content(journey_map, doc)
+    with transaction.atomic():
+        # The map's row locked first (as editing does), so no change slips in between.
+        now = JourneyMap.objects.select_for_update().values_list("version", flat=True).get(pk=journey_map.pk)
+        if version is not None and now != version:
+            who = ", ".join(changes.changed_by_since(journey_map, version))
+            raise changes.Stale(
+                _(
+                    "%(who)s changed the map since the preview; nothing was replaced. "
+                    "Choose the file again to see what it would change now."
+                )
+                % {"who": who}
+            )
+        with changes.editing(journey_map, user, summary or Said(gettext_noop("replaced the map’s content"))):
+            _keep_key(journey_map, doc)
+            interchange.replace_content(journey_map, doc)
 
 
 def _keep_key(journey_map: JourneyMap, doc: dict) -> None:

@@ -97,11 +97,12 @@ class InterchangeError(Exception):
 # --- parsing ---------------------------------------------------------------------------
 
 
-def parse(text: str | bytes) -> dict:
+def parse(text: str | bytes, limited: bool = True) -> dict:
     """JSON text (UTF-8 if bytes) -> a document, not yet validated. A text above
-    settings.IMPORT_MAX_BYTES is refused before it is read."""
+    settings.IMPORT_MAX_BYTES is refused before it is read, unless not `limited` (a
+    workspace backup restored from the command line holds many maps)."""
     size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
-    if size > settings.IMPORT_MAX_BYTES:
+    if limited and size > settings.IMPORT_MAX_BYTES:
         raise InterchangeError(_document(), too_large())
     if isinstance(text, bytes):
         try:

@@ -972,6 +972,7 @@ class AuditEvent(models.Model):
     INVITED, INVITATION_REVOKED, INVITATION_ACCEPTED = "invited", "invitation-revoked", "invitation-accepted"
     SHARE_CREATED, SHARE_REVOKED = "share-created", "share-revoked"
     EXPORTED, RESTORED = "exported", "restored"
+    IMPORTED, BACKED_UP = "imported", "backed-up"
     KIND_CHOICES = [
         (SIGN_IN, _("Sign-in")),
         (SIGN_IN_FAILED, _("Failed sign-in")),
@@ -988,6 +989,8 @@ class AuditEvent(models.Model):
         (SHARE_REVOKED, _("Share link revoked")),
         (EXPORTED, _("Export")),
         (RESTORED, _("Restore")),
+        (IMPORTED, _("Import")),
+        (BACKED_UP, _("Workspace backup")),
     ]
 
     created = models.DateTimeField(_("when"), default=timezone.now, db_index=True)

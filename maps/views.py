@@ -25,7 +25,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme, urlencode
@@ -40,6 +40,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_
 from . import (
     accounts,
     audit,
+    backup,
     board_html,
     changes,
     conflicts,
@@ -53,6 +54,7 @@ from . import (
     sharing,
     tables,
     trash,
+    uploads,
     versioned,
     votes,
     whatif,
@@ -185,6 +187,86 @@ def map_create(request: HttpRequest, ws: str) -> HttpResponse:
     messages.success(request, _("Map “%(name)s” created.") % {"name": journey_map.name})
     url = journey_map.get_absolute_url()
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+# --- journeymap/1 files uploaded: a new map, or a map's content replaced ----------------
+
+
+def _upload_page(request: HttpRequest, workspace_obj: Workspace, journey_map=None, status: int = 200, **ctx):
+    ctx = {
+        "workspace": workspace_obj,
+        "map": journey_map,
+        "max_bytes": settings.IMPORT_MAX_BYTES,
+        "crumb": _("Import a map"),
+        **ctx,
+    }
+    if journey_map is not None:
+        ctx["now"] = {"stages": journey_map.stages.count(), "touchpoints": journey_map.touchpoints.count()}
+    return render(request, "maps/map_upload.html", ctx, status=status)
+
+
+def _previewed(request: HttpRequest, workspace_obj: Workspace, journey_map=None) -> HttpResponse:
+    """The upload checked: its preview, or the command line's refusal, naming the place."""
+    upload = request.FILES.get("file")
+    try:
+        found = uploads.preview(
+            uploads.read(upload), getattr(upload, "name", ""), workspace_obj, request.user, into=journey_map
+        )
+    except (interchange.InterchangeError, changes.Refused) as err:
+        return _upload_page(request, workspace_obj, journey_map, status=_invalid_status(request), error=str(err))
+    return _upload_page(request, workspace_obj, journey_map, preview=found)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def map_import(request: HttpRequest, ws: str) -> HttpResponse:
+    workspace_obj = get_workspace_for_user(request, ws, write=True)
+    if request.method == "POST":
+        return _previewed(request, workspace_obj)
+    return _upload_page(request, workspace_obj)
+
+
+@login_required
+@require_POST
+def map_import_apply(request: HttpRequest, ws: str) -> HttpResponse:
+    workspace_obj = get_workspace_for_user(request, ws, write=True)
+    try:
+        journey_map = uploads.apply_import(
+            workspace_obj, request.user, request.POST.get("token", ""), request.POST.get("update_library") == "on"
+        )
+    except (interchange.InterchangeError, changes.Refused) as err:
+        return _upload_page(request, workspace_obj, status=409, error=str(err))
+    messages.success(
+        request, _("Map “%(name)s” imported as %(key)s.") % {"name": journey_map.name, "key": journey_map.key}
+    )
+    for item in journey_map.reused:
+        messages.warning(request, str(item))
+    return redirect(journey_map.get_absolute_url())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def map_replace(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    journey_map = get_map_for_user(request, ws, key, write=True)
+    if request.method == "POST":
+        return _previewed(request, journey_map.workspace, journey_map)
+    return _upload_page(request, journey_map.workspace, journey_map)
+
+
+@login_required
+@require_POST
+def map_replace_apply(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    journey_map = get_map_for_user(request, ws, key, write=True)
+    try:
+        uploads.apply_replace(journey_map, request.user, request.POST.get("token", ""))
+    except (interchange.InterchangeError, changes.Refused) as err:  # changed since the preview, or expired
+        return _upload_page(request, journey_map.workspace, journey_map, status=409, error=str(err))
+    messages.success(
+        request,
+        _("The content of “%(name)s” was replaced from the file as one change; Undo in the History tab brings it back.")
+        % {"name": journey_map.name},
+    )
+    return redirect(journey_map.get_absolute_url())
 
 
 # --- the map page --------------------------------------------------------------------
@@ -742,6 +824,7 @@ def map_settings(request: HttpRequest, ws: str, key: str) -> HttpResponse:
         "title": _("Map settings"),
         "action": reverse("map_settings", args=[ws, key]),
         "version": journey_map.version,
+        "replace_url": reverse("map_replace", args=[ws, key]),
     }
     if request.method == "POST" and form.is_valid():
         try:
@@ -1888,6 +1971,19 @@ def workspace_settings(request: HttpRequest, ws: str) -> HttpResponse:
     # A link made by a form sent without htmx waits here for the one page that shows it.
     new_link = request.session.pop(NEW_LINK_SESSION_KEY, "") if membership.is_owner else ""
     return render(request, "maps/workspace_settings.html", _settings_context(request, membership, new_link))
+
+
+@login_required
+@require_GET
+def workspace_backup(request: HttpRequest, ws: str) -> HttpResponse:
+    # Every map, comment and member leaves the app: owners only, and the log says who.
+    workspace_obj = get_workspace_for_user(request, ws, own=True)
+    text = interchange.dumps(backup.export_workspace(workspace_obj))
+    audit.record(AuditEvent.BACKED_UP, user=request.user, workspace=workspace_obj)
+    response = HttpResponse(text, content_type="application/json; charset=utf-8")
+    stamp = timezone.now().strftime("%Y-%m-%d")
+    response["Content-Disposition"] = content_disposition_header(True, f"{workspace_obj.slug}-{stamp}.workspace.json")
+    return response
 
 
 def _members_saved(request: HttpRequest, ws: str, message: str, part: str, new_link: str = "") -> HttpResponse:

@@ -59,6 +59,8 @@ ACCESS: dict[str, tuple[str, tuple[str, ...]]] = {
     # a workspace and its maps
     "workspace": (READ, GET),
     "map_create": (WRITE, POST),
+    "map_import": (WRITE, BOTH),
+    "map_import_apply": (WRITE, POST),
     "map_detail": (READ, GET),
     "map_board": (READ, GET),
     "map_present": (READ, GET),
@@ -71,6 +73,8 @@ ACCESS: dict[str, tuple[str, tuple[str, ...]]] = {
     "csv_import": (WRITE, BOTH),
     "csv_apply": (WRITE, POST),
     "map_settings": (READ, BOTH),
+    "map_replace": (WRITE, BOTH),
+    "map_replace_apply": (WRITE, POST),
     "map_archive": (WRITE, POST),
     "map_delete": (OWN, BOTH),
     # stages, KPIs, touchpoints, flows
@@ -126,6 +130,7 @@ ACCESS: dict[str, tuple[str, tuple[str, ...]]] = {
     "member_remove": (OWN, POST),
     "workspace_leave": (READ, POST),
     "audit_log": (OWN, GET),
+    "workspace_backup": (OWN, GET),
     "invitation_create": (OWN, POST),
     "invitation_revoke": (OWN, POST),
     "invite_accept": (SIGNED_IN, BOTH),
