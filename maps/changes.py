@@ -167,11 +167,16 @@ def editing(
         yield change
         _record(locked, change)
         journey_map.version = locked.version
+        # The map as the revision read it, inside this transaction: the answer to the
+        # change draws its board columns and gap list from it instead of reading it again.
+        journey_map.loaded_now = getattr(locked, "loaded_now", None)
 
 
 def _record(journey_map: JourneyMap, change: Change) -> Revision | None:
-    """Store the difference the change made to the map's document; None if it made none."""
-    after = _export(journey_map)
+    """Store the difference the change made to the map's document; None if it made none.
+    The map as read for it is left on `journey_map.loaded_now`, at its new version."""
+    loaded = journey_map.loaded_now = JourneyMap.objects.loaded().get(pk=journey_map.pk)
+    after = _export(journey_map, loaded)
     number = journey_map.version + 1
     before = document_at(journey_map, journey_map.version) if journey_map.version else {}
     delta = revisions.diff(before, after)
@@ -189,8 +194,10 @@ def _record(journey_map: JourneyMap, change: Change) -> Revision | None:
         token=change.token[:64],
         checkpoint=revisions.pack(after) if number == 1 or number % revisions.CHECKPOINT_EVERY == 0 else None,
     )
-    JourneyMap.objects.filter(pk=journey_map.pk).update(version=number, updated=timezone.now())
-    journey_map.version = number
+    now = timezone.now()
+    JourneyMap.objects.filter(pk=journey_map.pk).update(version=number, updated=now)
+    journey_map.version = loaded.version = number
+    journey_map.updated = loaded.updated = now
     live.announce(journey_map.pk, user, change.summary)
     return revision
 
@@ -230,10 +237,10 @@ def record_creation(journey_map: JourneyMap, user=None, summary: Said | str = ""
         journey_map.version = locked.version
 
 
-def _export(journey_map: JourneyMap) -> dict:
+def _export(journey_map: JourneyMap, loaded: JourneyMap | None = None) -> dict:
     from .interchange import export_map
 
-    return export_map(journey_map)
+    return export_map(journey_map, loaded)
 
 
 # --- the map itself -----------------------------------------------------------------------

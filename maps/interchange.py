@@ -1019,9 +1019,10 @@ def _import_touchpoints(journey_map: JourneyMap, items: list[dict], refs: dict[s
 # --- export ----------------------------------------------------------------------------
 
 
-def export_map(journey_map: JourneyMap) -> dict:
-    """The journeymap/1 document of `journey_map`, read afresh from the database."""
-    jm = JourneyMap.objects.loaded().get(pk=journey_map.pk)
+def export_map(journey_map: JourneyMap, loaded: JourneyMap | None = None) -> dict:
+    """The journeymap/1 document of `journey_map`, read afresh from the database, or from
+    `loaded` (the same map from JourneyMap.objects.loaded(), read just now)."""
+    jm = loaded if loaded is not None else JourneyMap.objects.loaded().get(pk=journey_map.pk)
     departments = list(jm.workspace.departments.all())
     roles = list(jm.workspace.roles.all())
     entries = list(jm.map_personas.all())

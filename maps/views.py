@@ -407,8 +407,15 @@ def map_gaps(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     return HttpResponse(_cached_part(request, stamp, "gaps", counts, context))
 
 
-def _loaded_context(request: HttpRequest, ws: str, key: str, counts: dict, **parts) -> dict:
-    journey_map = get_map_for_user(request, ws, key, loaded=True)
+def _loaded_context(
+    request: HttpRequest, ws: str, key: str, counts: dict, preloaded: JourneyMap | None = None, **parts
+) -> dict:
+    """The context of the map page's parts; `preloaded` is the map as a change just read
+    it (changes.editing's `loaded_now`), which saves reading it again."""
+    if preloaded is not None and hasattr(preloaded, "membership"):
+        journey_map = preloaded
+    else:
+        journey_map = get_map_for_user(request, ws, key, loaded=True)
     journey_map._open_comment_counts = counts  # read once already
     ctx = _map_context(request, journey_map, **parts)
     if "board" in ctx:
@@ -695,7 +702,13 @@ def _changed_parts(request: HttpRequest, journey_map: JourneyMap) -> tuple[str, 
     ws, key = journey_map.workspace.slug, journey_map.key
     stamp = versioned.stamp(request, ws, key)
     counts = talk.open_counts_of(stamp.map_id)
-    context = functools.cache(partial(_loaded_context, request, ws, key, counts))  # loaded once, if at all
+    # The map as the change read it, if it is still the version the cache is asked for.
+    preloaded = getattr(journey_map, "loaded_now", None)
+    if preloaded is not None and preloaded.version == stamp.version and hasattr(journey_map, "membership"):
+        preloaded.membership = journey_map.membership
+    else:
+        preloaded = None
+    context = functools.cache(partial(_loaded_context, request, ws, key, counts, preloaded))  # loaded once, if at all
     _cached_part(request, stamp, "board", counts, context)  # the whole board, for the room
     now = board_html.shown(stamp.version, counts)
     columns = _board_delta(request, stamp, since, now)

@@ -141,3 +141,15 @@ def test_the_emotion_curve_is_continuous_across_columns(demo_map):
     for column in rated:
         centre = f"50,{50 - column.emotion * 20:.1f}"
         assert centre in column.curve.split()
+
+
+def test_a_save_reads_the_map_once_for_its_revision_and_its_answer(client, demo_map):
+    """The revision reads the whole map after the change; the changed columns and the gap
+    list of the answer are drawn from that same reading, not from a second one."""
+    stamp = shown_stamp(client, demo_map)
+    with CaptureQueriesContext(connection) as queries:
+        response = save_touchpoint(client, demo_map, "discovery-call", stamp, name="Discovery call (45 min)")
+    assert response.status_code == 200 and oob_columns(response)
+    # The prefetch of every touchpoint of the map's stages (`... WHERE stage_id IN (...)`).
+    whole_map_reads = [q["sql"] for q in queries.captured_queries if '"maps_touchpoint"."stage_id" IN (' in q["sql"]]
+    assert len(whole_map_reads) == 1
