@@ -46,6 +46,29 @@
     if (isPoll(evt) && evt.detail.elt.hasAttribute("data-stopped")) evt.preventDefault();
   });
 
+  // The person's own changes on their way. Their answer brings what changed (the board's
+  // columns, the gap list); a poll that learns of the change first (the server commits it
+  // before it has drawn the answer) would have every region fetch it a second time. Such
+  // a poll's answer is left unread: the next poll says again whatever it said.
+  // A change whose end was never heard of stops counting after WRITE_MS.
+  var writes = [], WRITE_MS = 15000;
+  document.addEventListener("htmx:beforeSend", function (evt) {
+    var config = evt.detail.requestConfig;
+    if (config && config.verb !== "get" && evt.detail.xhr) writes.push({ xhr: evt.detail.xhr, until: Date.now() + WRITE_MS });
+  });
+  function written(evt) {
+    var xhr = evt.detail && evt.detail.xhr, now = Date.now();
+    writes = writes.filter(function (w) { return w.xhr !== xhr && w.until > now; });
+  }
+  ["htmx:afterRequest", "htmx:sendError", "htmx:sendAbort", "htmx:timeout"].forEach(function (name) {
+    document.addEventListener(name, written);
+  });
+  document.addEventListener("htmx:beforeOnLoad", function (evt) {
+    if (!isPoll(evt)) return;
+    written(evt);
+    if (writes.length) evt.preventDefault();
+  });
+
   // --- the board: only what changed ----------------------------------------------------
   // The board says which stamp (version, open comments) it shows. Its refresh asks what
   // changed since (nothing: 204; else the changed columns, out of band); a change the

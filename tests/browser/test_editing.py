@@ -5,6 +5,7 @@ redraws itself, menus behave like menus, and a renamed map shows its new name at
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -242,3 +243,28 @@ def test_renaming_a_map_shows_the_new_name_in_the_header_breadcrumb_and_title(pa
     page.locator("summary", has_text="More map actions").click()
     page.get_by_role("link", name="Rename / settings").click()
     expect(editor.get_by_role("textbox", name=re.compile("^Name"))).to_have_value("Acme Pulse: 2027 buyer journey")
+
+
+def test_your_own_move_is_drawn_from_its_answer_and_the_board_asks_nothing_more(page, demo):
+    sign_in_to_demo(page)
+    page.goto(MAP_URL)
+    settle(page)
+    boards = []
+    page.on("response", lambda r: boards.append(r.status) if "/board/" in r.url else None)
+
+    # The move's answer is slow to arrive: the live poll (every 2 s) learns of the change
+    # before the answer does, as it does on a busy server.
+    def slow_answer(route):
+        response = route.fetch()
+        time.sleep(2.5)
+        route.fulfill(response=response)
+
+    page.route("**/move/down/", slow_answer)
+    page.locator("#board").get_by_role("button", name="Move Welcome nurture track down").click()
+    expect(card_names(page, "nurture")).to_have_text(
+        ["IT asks about security", "Welcome nurture track", "MQL hand-over to sales"], timeout=6000
+    )
+    page.wait_for_timeout(2500)  # the next poll, and the refreshes it starts
+    settle(page)
+    # The answer brought the changed columns; the board never drew them a second time.
+    assert boards and set(boards) == {204}
