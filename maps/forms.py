@@ -266,6 +266,14 @@ class MetricForm(forms.ModelForm):
         model = Metric
         fields = ["name", "direction", "target", "actual", "period", "unit"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Left out of the data (an older form, a script), the KPI keeps its direction.
+        self.fields["direction"].required = False
+
+    def clean_direction(self) -> str:
+        return self.cleaned_data.get("direction") or self.instance.direction
+
     def clean(self) -> dict:
         cleaned = super().clean()
         if cleaned.get("period") and cleaned.get("actual") is None and "actual" not in self.errors:

@@ -1020,6 +1020,7 @@ def metric_edit(request: HttpRequest, ws: str, key: str, pk: int) -> HttpRespons
     ctx = {
         "title": _("KPI of %(stage)s") % {"stage": metric.stage.name},
         "history": history_in_order(metric),
+        "history_spark": monitoring.kpi_sparkline(monitoring.kpi_row(metric.stage, metric)),
         "action": reverse("metric_edit", args=[ws, key, pk]),
         "delete_url": reverse("metric_delete", args=[ws, key, pk]),
     }
