@@ -165,7 +165,10 @@ def changes_since_review(journey_map: JourneyMap, shown: int = SHOWN_CHANGES) ->
     was never reviewed), newest first: {"total", "revisions" (the first `shown`), "more",
     "by_stage": [(stage name, count)] in stage order, the map as a whole last}."""
     found: list[Revision] = []
-    for revision in Revision.objects.filter(map=journey_map).select_related("user").order_by("-number").iterator():
+    revisions_newest_first = (
+        Revision.objects.filter(map=journey_map).select_related("user").defer("checkpoint").order_by("-number")
+    )
+    for revision in revisions_newest_first.iterator():
         if journey_map.last_reviewed is not None and _records_review(revision, journey_map.last_reviewed):
             break
         found.append(revision)
@@ -198,6 +201,8 @@ def review_word(journey_map: JourneyMap, today: datetime.date | None = None) -> 
     if journey_map.last_reviewed is None:
         return _("Never reviewed")
     days = ((today or timezone.localdate()) - journey_map.last_reviewed).days
+    if days <= 0:
+        return _("Reviewed today")
     return ngettext("Reviewed %(n)d day ago", "Reviewed %(n)d days ago", days) % {"n": days}
 
 

@@ -425,3 +425,24 @@ def test_an_imported_kpi_shows_its_latest_periods_actual(small_map):
     del doc["stages"][0]["metrics"][0]["actual"]
     copy_map = import_map(doc, Workspace.objects.create(slug="copy", name="Copy"))
     assert Metric.objects.get(stage__map=copy_map).actual == 72.5
+
+
+def test_the_review_state_reads_in_days_since_the_review(small_map):
+    today = datetime.date(2026, 12, 7)
+    assert monitoring.review_word(small_map, today=today) == "Never reviewed"
+    small_map.last_reviewed = today
+    assert monitoring.review_word(small_map, today=today) == "Reviewed today"
+    small_map.last_reviewed = today - DAY
+    assert monitoring.review_word(small_map, today=today) == "Reviewed 1 day ago"
+    small_map.last_reviewed = today - 91 * DAY
+    assert monitoring.review_word(small_map, today=today) == "Reviewed 91 days ago"
+    assert monitoring.next_review(small_map) == today - DAY
+
+
+def test_kpi_status_and_qualification_of_a_loaded_map_ask_the_database_nothing(small_map, django_assert_num_queries):
+    metric = kpi(small_map)
+    MetricActual.objects.create(metric=metric, period="2026-10", actual=4200)
+    loaded = JourneyMap.objects.loaded().get(pk=small_map.pk)
+    with django_assert_num_queries(0):
+        monitoring.kpi_status(loaded)
+        monitoring.qualification(loaded)
