@@ -460,8 +460,10 @@ def save_metric(journey_map: JourneyMap, form, user=None) -> Metric:
         if period and metric.actual is not None:
             MetricActual.objects.update_or_create(metric=metric, period=period, defaults={"actual": metric.actual})
             metric_follows_history(metric)
+        elif metric.actual is not None:
+            history_follows_metric(metric)
         else:
-            _history_follows_metric(metric)
+            metric_follows_history(metric)  # an actual cleared: the latest period's is still the KPI's
         if period and not new:
             change.summary = Said(
                 gettext_noop("recorded %(period)s for the KPI ‘%(kpi)s’ of ‘%(stage)s’"),
@@ -480,7 +482,7 @@ def save_metric(journey_map: JourneyMap, form, user=None) -> Metric:
         return metric
 
 
-def _history_follows_metric(metric: Metric) -> None:
+def history_follows_metric(metric: Metric) -> None:
     """A KPI with actuals per period shows the latest's: an actual typed without a
     period is the latest period's."""
     history = history_in_order(metric)

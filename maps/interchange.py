@@ -1290,6 +1290,9 @@ def _export_metric(metric: Metric) -> dict:
         item["direction"] = metric.direction
     history = [{"period": e.period, "actual": _number_out(e.actual)} for e in history_in_order(metric)]
     if history:
+        # The KPI's actual is its latest period's (maps.changes keeps them in step): written
+        # so, a document always imports again, whatever wrote the row.
+        item["actual"] = history[-1]["actual"]
         item["history"] = history
     return item
 

@@ -446,3 +446,28 @@ def test_kpi_status_and_qualification_of_a_loaded_map_ask_the_database_nothing(s
     with django_assert_num_queries(0):
         monitoring.kpi_status(loaded)
         monitoring.qualification(loaded)
+
+
+def test_an_actual_changed_in_the_admin_is_the_latest_periods(admin_client, small_map):
+    metric = kpi(small_map)
+    MetricActual.objects.create(metric=metric, period="2026-09", actual=4000)
+    MetricActual.objects.create(metric=metric, period="2026-10", actual=4200)
+    url = reverse("admin:maps_metric_change", args=[metric.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: ("" if form[name].value() is None else form[name].value()) for name in form.fields}
+    data.update({"actual": "4400", "history-TOTAL_FORMS": "0", "history-INITIAL_FORMS": "0"})
+    assert admin_client.post(url, data).status_code == 302
+    assert dict(MetricActual.objects.filter(metric=metric).values_list("period", "actual")) == {
+        "2026-09": 4000,
+        "2026-10": 4400,
+    }
+    assert export_map(small_map)["stages"][0]["metrics"][0]["actual"] == 4400
+
+
+def test_clearing_the_actual_of_a_kpi_with_history_shows_the_latest_periods_again(client, small_map, editor):
+    login(client, editor)
+    metric = kpi(small_map)
+    post_kpi(client, small_map, metric, period="2026-10", actual="4300")
+    post_kpi(client, small_map, metric, actual="")
+    metric.refresh_from_db()
+    assert metric.actual == 4300
