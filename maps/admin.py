@@ -17,7 +17,9 @@ from .models import (
     MapPersona,
     Membership,
     Metric,
+    MetricActual,
     Persona,
+    QualificationCriterion,
     Revision,
     ShareLink,
     Stage,
@@ -251,6 +253,16 @@ class MetricInline(admin.TabularInline):
     extra = 0
 
 
+class MetricActualInline(admin.TabularInline):
+    model = MetricActual
+    extra = 0
+
+
+class CriterionInline(admin.TabularInline):
+    model = QualificationCriterion
+    extra = 0
+
+
 class TouchpointInline(admin.TabularInline):
     model = Touchpoint
     extra = 0
@@ -264,7 +276,7 @@ class StageAdmin(WritePathAdmin):
     list_filter = ["map__workspace", "map", "lead"]
     search_fields = ["name", "key", "goal", "map__name"]
     filter_horizontal = ["contributors", "required_roles", "content"]
-    inlines = [MetricInline, TouchpointInline]
+    inlines = [MetricInline, CriterionInline, TouchpointInline]
 
 
 class FlowInline(admin.TabularInline):
@@ -293,9 +305,21 @@ class MapPersonaAdmin(WritePathAdmin):
 
 @admin.register(Metric)
 class MetricAdmin(WritePathAdmin):
-    list_display = ["name", "stage", "target", "actual", "unit"]
+    list_display = ["name", "stage", "direction", "target", "actual", "unit"]
     list_filter = ["stage__map"]
     search_fields = ["name", "stage__name"]
+    inlines = [MetricActualInline]
+
+    # A KPI shows its latest period's actual (maps.changes): an actual typed here is the
+    # latest period's; otherwise the KPI follows its periods, in the same change.
+    def save_related(self, request, form, formsets, change) -> None:
+        with self._writing(request, form.instance, "changed" if change else "added"):
+            admin.ModelAdmin.save_related(self, request, form, formsets, change)
+            metric = Metric.objects.get(pk=form.instance.pk)
+            if "actual" in form.changed_data and metric.actual is not None:
+                changes.history_follows_metric(metric)
+            else:
+                changes.metric_follows_history(metric)
 
 
 @admin.register(FunnelFigure)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.urls import reverse
 
 from . import gaps as gap_rules
-from . import marks
+from . import marks, monitoring
 from .models import JourneyMap, Stage, Touchpoint
 
 
@@ -69,6 +69,8 @@ class Column:
     lead_colour: int | None = None
     drop_off: bool = False  # from the gap rows: the board shows what the gap list says
     metrics: list = field(default_factory=list)
+    # Each KPI with where it stands (maps.monitoring.kpi_row), its mark and sparkline.
+    kpis: list = field(default_factory=list)
     contributors: list = field(default_factory=list)
     required_roles: list = field(default_factory=list)
     first: bool = False
@@ -155,6 +157,7 @@ def build_board(journey_map: JourneyMap, found: list) -> dict:
                 lead_colour=colours.get(stage.lead_id),
                 drop_off=any(g.code == gap_rules.DROP_OFF and g.stage == stage.key for g in found),
                 metrics=list(stage.metrics.all()),
+                kpis=[_kpi(stage, metric) for metric in stage.metrics.all()],
                 contributors=list(stage.contributors.all()),
                 required_roles=list(stage.required_roles.all()),
                 first=index == 0,
@@ -164,6 +167,16 @@ def build_board(journey_map: JourneyMap, found: list) -> dict:
     for column, stretch in zip(columns, _emotion_curve(columns), strict=True):
         column.curve = stretch
     return {"columns": columns, "colours": colours, "personas": map_personas}
+
+
+def _kpi(stage: Stage, metric) -> dict:
+    row = monitoring.kpi_row(stage, metric)
+    return {
+        **row,
+        "metric": metric,
+        "mark": monitoring.track_mark(row["on_track"]),
+        "spark": monitoring.kpi_sparkline(row),
+    }
 
 
 def _card(tp: Touchpoint, persona_rank: dict, tp_marks: dict, colours: dict, tp_codes: dict) -> Card:

@@ -36,13 +36,16 @@ from .models import (
     JourneyMap,
     MapPersona,
     Metric,
+    MetricActual,
     Persona,
+    QualificationCriterion,
     Revision,
     Stage,
     Touchpoint,
     TrashItem,
     Workspace,
     figures_in_order,
+    history_in_order,
 )
 from .said import Said
 from .validators import looked_up
@@ -329,6 +332,7 @@ def save_stage(journey_map: JourneyMap, form, user=None) -> Stage:
             conflicts.merge(form)
         stage = form.save()
         _figures_follow_stage(stage)
+        _record_agreement(stage, form.cleaned_data)
         change.summary = Said(
             gettext_noop("added the stage ‘%(stage)s’") if new else gettext_noop("edited the stage ‘%(stage)s’"),
             stage=stage.name,
@@ -347,6 +351,23 @@ def _figures_follow_stage(stage: Stage) -> None:
     if (latest.entered, latest.converted) != (stage.entered, stage.converted):
         latest.entered, latest.converted = stage.entered, stage.converted
         latest.save(update_fields=["entered", "converted"])
+
+
+def _record_agreement(stage: Stage, cleaned: dict) -> None:
+    """The hand-off's agreement boxes: ticked keeps the day it was agreed (today, if it
+    was not yet), unticked clears it. A box the form left out (someone else's change,
+    see conflicts.merge) leaves the stored date alone."""
+    today = timezone.localdate()
+    changed = []
+    for box, name in (("agreed_lead", "agreed_by_lead"), ("agreed_next", "agreed_by_next")):
+        if box not in cleaned:
+            continue
+        wanted = (getattr(stage, name) or today) if cleaned[box] else None
+        if getattr(stage, name) != wanted:
+            setattr(stage, name, wanted)
+            changed.append(name)
+    if changed:
+        stage.save(update_fields=changed)
 
 
 def stage_follows_figures(stage: Stage) -> None:
@@ -429,29 +450,104 @@ def _in_common_order(keys: list[str], other: list[str]) -> list[str]:
 
 
 def save_metric(journey_map: JourneyMap, form, user=None) -> Metric:
-    """A new or edited KPI from a valid MetricForm; a new one goes last in its stage."""
+    """A new or edited KPI from a valid MetricForm; a new one goes last in its stage.
+
+    With a period, the actual typed is that period's (added, or replacing the one the
+    period had); the KPI then shows its latest period's actual. Without one, the actual
+    typed is the latest period's, as a stage's entered and converted are its latest figures."""
     new = form.instance.pk is None
     stage = form.instance.stage
+    period = form.cleaned_data.get("period") or ""
     with editing(journey_map, user, stage=stage.key, token=_token(form)) as change:
         if new:
             form.instance.order = next_order(stage.metrics)
         else:
             conflicts.merge(form)
         metric = form.save()
-        change.summary = Said(
-            gettext_noop("added the KPI ‘%(kpi)s’ to ‘%(stage)s’")
-            if new
-            else gettext_noop("edited the KPI ‘%(kpi)s’ of ‘%(stage)s’"),
-            kpi=metric.name,
-            stage=stage.name,
-        )
+        if period and metric.actual is not None:
+            MetricActual.objects.update_or_create(metric=metric, period=period, defaults={"actual": metric.actual})
+            metric_follows_history(metric)
+        elif metric.actual is not None:
+            history_follows_metric(metric)
+        else:
+            metric_follows_history(metric)  # an actual cleared: the latest period's is still the KPI's
+        if period and not new:
+            change.summary = Said(
+                gettext_noop("recorded %(period)s for the KPI ‘%(kpi)s’ of ‘%(stage)s’"),
+                period=period,
+                kpi=metric.name,
+                stage=stage.name,
+            )
+        else:
+            change.summary = Said(
+                gettext_noop("added the KPI ‘%(kpi)s’ to ‘%(stage)s’")
+                if new
+                else gettext_noop("edited the KPI ‘%(kpi)s’ of ‘%(stage)s’"),
+                kpi=metric.name,
+                stage=stage.name,
+            )
         return metric
+
+
+def history_follows_metric(metric: Metric) -> None:
+    """A KPI with actuals per period shows the latest's: an actual typed without a
+    period is the latest period's."""
+    history = history_in_order(metric)
+    if history and metric.actual is not None and history[-1].actual != metric.actual:
+        history[-1].actual = metric.actual
+        history[-1].save(update_fields=["actual"])
+
+
+def metric_follows_history(metric: Metric) -> None:
+    """After its actuals per period changed: the KPI shows the latest period's."""
+    history = history_in_order(metric)
+    if history and metric.actual != history[-1].actual:
+        metric.actual = history[-1].actual
+        metric.save(update_fields=["actual"])
 
 
 def delete_metric(journey_map: JourneyMap, metric: Metric, user=None) -> None:
     summary = Said(gettext_noop("deleted the KPI ‘%(kpi)s’ of ‘%(stage)s’"), kpi=metric.name, stage=metric.stage.name)
     with editing(journey_map, user, summary, metric.stage.key):
         metric.delete()
+
+
+# --- monitoring: reviews and lead qualification -------------------------------------------
+
+
+def mark_reviewed(journey_map: JourneyMap, user=None, today=None) -> JourneyMap:
+    """The team looked at the map today: its next review is due a cadence from now."""
+    today = today or timezone.localdate()
+    with editing(journey_map, user, Said(gettext_noop("marked the map as reviewed"))):
+        journey_map.last_reviewed = today
+        journey_map.save(update_fields=["last_reviewed", "updated"])
+    return journey_map
+
+
+def add_criterion(journey_map: JourneyMap, form, user=None) -> QualificationCriterion:
+    """A lead qualification criterion from a valid CriterionForm; it goes last in its stage."""
+    stage = form.instance.stage
+    with editing(journey_map, user, stage=stage.key, token=_token(form)) as change:
+        form.instance.order = next_order(stage.criteria)
+        criterion = form.save()
+        change.summary = Said(
+            gettext_noop("added the qualification criterion ‘%(criterion)s’ to ‘%(stage)s’"),
+            criterion=criterion.description,
+            stage=stage.name,
+        )
+        return criterion
+
+
+def delete_criterion(journey_map: JourneyMap, criterion: QualificationCriterion, user=None) -> None:
+    stage = criterion.stage
+    summary = Said(
+        gettext_noop("removed the qualification criterion ‘%(criterion)s’ from ‘%(stage)s’"),
+        criterion=criterion.description,
+        stage=stage.name,
+    )
+    with editing(journey_map, user, summary, stage.key):
+        criterion.delete()
+        renumber(stage.criteria.all())
 
 
 # --- touchpoints and flows ---------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from .changes import free_key
 from .models import (
+    PERIOD_RULE,
     BuyingRole,
     Comment,
     ContentAsset,
@@ -22,6 +23,7 @@ from .models import (
     MapPersona,
     Metric,
     Persona,
+    QualificationCriterion,
     ShareLink,
     Stage,
     Touchpoint,
@@ -106,7 +108,7 @@ class MapForm(KeyedForm):
 
     class Meta:
         model = JourneyMap
-        fields = ["name", "key", "description", "goal", "language"]
+        fields = ["name", "key", "description", "goal", "language", "review_every_days"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2}), "goal": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, workspace: Workspace, **kwargs):
@@ -116,9 +118,16 @@ class MapForm(KeyedForm):
         self.fields["key"].help_text = _("Used in URLs and exports; made from the name if left blank.")
         # Left out of the data, the map keeps its language (for a new one, the person's).
         self.fields["language"].required = False
+        # Left out of the data (a new map, an older form), the map keeps its cadence.
+        if "review_every_days" in self.fields:
+            self.fields["review_every_days"].required = False
 
     def clean_language(self) -> str:
         return self.cleaned_data.get("language") or self.instance.language
+
+    def clean_review_every_days(self) -> int:
+        days = self.cleaned_data.get("review_every_days")
+        return self.instance.review_every_days if days is None else days
 
     def sibling_keys(self) -> set[str]:
         return set(self.workspace.maps.values_list("key", flat=True))
@@ -182,6 +191,7 @@ class StageForm(KeyedForm):
             "converted",
             "target_conversion",
             "handoff_sla",
+            "qualification_threshold",
         ]
         widgets = {
             "goal": forms.Textarea(attrs={"rows": 2}),
@@ -208,6 +218,30 @@ class StageForm(KeyedForm):
             label=_("Target conversion (%)"),
             help_text=_("The share of those who enter that should go on, e.g. 20 for 20 %."),
         )
+        self._agreement_fields()
+
+    def _agreement_fields(self) -> None:
+        """A box per side of the hand-off: this stage's lead and the next stage's."""
+        stage = self.instance
+        following = None
+        if stage.pk is not None:
+            following = self.journey_map.stages.filter(order__gt=stage.order).select_related("lead").first()
+        sides = [("agreed_lead", stage.agreed_by_lead, stage.lead if stage.lead_id else None, True)]
+        if following is not None:
+            sides.append(("agreed_next", stage.agreed_by_next, following.lead, False))
+        for name, agreed, department, own in sides:
+            if department is not None:
+                label = _("Qualification agreed by %(department)s") % {"department": department.name}
+            elif own:
+                label = _("Qualification agreed by this stage’s lead")
+            else:
+                label = _("Qualification agreed by the next stage’s lead")
+            self.fields[name] = forms.BooleanField(
+                required=False,
+                initial=agreed is not None,
+                label=label,
+                help_text=_("Agreed on %(date)s.") % {"date": agreed.isoformat()} if agreed else "",
+            )
 
     def sibling_keys(self) -> set[str]:
         return set(self.journey_map.stages.values_list("key", flat=True))
@@ -219,9 +253,38 @@ def _with_status(asset: ContentAsset) -> str:
 
 
 class MetricForm(forms.ModelForm):
+    # The period the actual is for: kept as the KPI's history (maps.changes.save_metric).
+    period = forms.CharField(
+        required=False,
+        max_length=7,
+        validators=[PERIOD_RULE],
+        label=gettext_lazy("Period of this actual"),
+        help_text=gettext_lazy("A month (2026-10) or a quarter (2026-Q3): the actual is kept in the KPI’s history."),
+    )
+
     class Meta:
         model = Metric
-        fields = ["name", "target", "actual", "unit"]
+        fields = ["name", "direction", "target", "actual", "period", "unit"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Left out of the data (an older form, a script), the KPI keeps its direction.
+        self.fields["direction"].required = False
+
+    def clean_direction(self) -> str:
+        return self.cleaned_data.get("direction") or self.instance.direction
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("period") and cleaned.get("actual") is None and "actual" not in self.errors:
+            self.add_error("actual", _("Enter the actual reached in this period."))
+        return cleaned
+
+
+class CriterionForm(forms.ModelForm):
+    class Meta:
+        model = QualificationCriterion
+        fields = ["kind", "points", "description"]
 
 
 class TouchpointForm(KeyedForm):

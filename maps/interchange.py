@@ -52,6 +52,7 @@ from .changes import free_key
 from .models import (
     DEFAULT_LANGUAGE,
     LANGUAGE_CODES,
+    REVIEW_EVERY_DAYS,
     BuyingRole,
     ContentAsset,
     Department,
@@ -60,11 +61,14 @@ from .models import (
     JourneyMap,
     MapPersona,
     Metric,
+    MetricActual,
     Persona,
+    QualificationCriterion,
     Stage,
     Touchpoint,
     Workspace,
     figures_in_order,
+    history_in_order,
     period_order,
 )
 from .validators import visible
@@ -478,13 +482,92 @@ MAP_FIELDS = {
     "description": _text(JourneyMap, "description"),
     "goal": _text(JourneyMap, "goal"),
     "language": _choice(LANGUAGE_CODES),
+    "review_every_days": _whole(JourneyMap, "review_every_days"),
+    "last_reviewed": _date,
 }
+
+
+def _required(check: Check) -> Check:
+    """`check`, refusing null: a value the object cannot do without."""
+
+    def required(value: object, place: str, obj: dict, keys: Keys) -> None:
+        if value is None:
+            check("", place, obj, keys)  # the check's own message for a value of the wrong type
+        check(value, place, obj, keys)
+
+    return required
+
+
+HISTORY_FIELDS = {
+    "period": _text(MetricActual, "period", required=True),
+    "actual": _required(_number(MetricActual, "actual")),
+}
+
+
+def _history(value: object, place: str, obj: dict, keys: Keys) -> None:
+    """A KPI's actuals per period: each period once, and the KPI's own actual, if given,
+    the latest period's (as a stage's entered and converted are its latest figures)."""
+    seen: dict[str, int] = {}
+    for i, entry in _objects(value, place):
+        here = f"{place}[{i}]"
+        _check_object(entry, here, HISTORY_FIELDS, ("period", "actual"), keys)
+        if entry["period"] in seen:
+            message = _('"%(period)s" is already the period of %(place)s') % {
+                "period": entry["period"],
+                "place": f"{place}[{seen[entry['period']]}]",
+            }
+            raise InterchangeError(f"{here}.period", message)
+        seen[entry["period"]] = i
+    if not value:
+        return
+    latest = max(value, key=lambda entry: period_order(entry["period"]))
+    if obj.get("actual") is not None and obj["actual"] != latest["actual"]:
+        message = _("must be the latest period's (%(period)s: %(value)s) or be left out") % {
+            "period": latest["period"],
+            "value": latest["actual"],
+        }
+        raise InterchangeError(f"{place[: -len('.history')]}.actual", message)
+
+
 METRIC_FIELDS = {
     "name": _text(Metric, "name", required=True),
     "target": _number(Metric, "target"),
     "actual": _number(Metric, "actual"),
     "unit": _text(Metric, "unit"),
+    "direction": _choice([value for value, _label in Metric.DIRECTION_CHOICES]),
+    "history": _history,
 }
+CRITERION_FIELDS = {
+    "kind": _choice([value for value, _label in QualificationCriterion.KIND_CHOICES]),
+    "description": _text(QualificationCriterion, "description", required=True),
+    "points": _required(_whole(QualificationCriterion, "points")),
+}
+AGREED_FIELDS = {"lead": _date, "next": _date}
+
+
+def _criteria(value: object, place: str, obj: dict, keys: Keys) -> None:
+    for i, criterion in _objects(value, place):
+        _check_object(criterion, f"{place}[{i}]", CRITERION_FIELDS, ("kind", "description", "points"), keys)
+
+
+def _agreed(value: object, place: str, obj: dict, keys: Keys) -> None:
+    if not isinstance(value, dict):
+        raise InterchangeError(place, _must_be_an_object())
+    _check_object(value, place, AGREED_FIELDS, (), keys)
+
+
+QUALIFICATION_FIELDS = {
+    "threshold": _whole(Stage, "qualification_threshold"),
+    "criteria": _criteria,
+    "agreed": _agreed,
+}
+
+
+def _qualification(value: object, place: str, obj: dict, keys: Keys) -> None:
+    """A stage's lead qualification: its threshold, criteria and who agreed to them."""
+    if not isinstance(value, dict):
+        raise InterchangeError(place, _must_be_an_object())
+    _check_object(value, place, QUALIFICATION_FIELDS, (), keys)
 
 
 FIGURE_FIELDS = {
@@ -590,6 +673,7 @@ LISTS: dict[str, tuple[dict[str, Check], tuple[str, ...]]] = {
             "funnel": _funnel,
             "target_conversion": _number(Stage, "target_conversion"),
             "handoff_sla": _text(Stage, "handoff_sla"),
+            "qualification": _qualification,
         },
         ("key", "name"),
     ),
@@ -773,6 +857,7 @@ def import_map(doc: dict, workspace: Workspace, update_library: bool = False) ->
             description=doc["map"].get("description", ""),
             goal=doc["map"].get("goal", ""),
             language=doc["map"].get("language", DEFAULT_LANGUAGE),
+            **_review_fields(doc["map"]),
         )
         departments = _library_checked(workspace, Department, lists["departments"], _named, reused, update_library)
         roles = _library_checked(workspace, BuyingRole, lists["roles"], _named, reused, update_library)
@@ -792,6 +877,14 @@ def import_map(doc: dict, workspace: Workspace, update_library: bool = False) ->
         )
     journey_map.reused = reused
     return journey_map
+
+
+def _review_fields(item: dict) -> dict:
+    days, reviewed = item.get("review_every_days"), item.get("last_reviewed")
+    return {
+        "review_every_days": REVIEW_EVERY_DAYS if days is None else days,
+        "last_reviewed": datetime.date.fromisoformat(reviewed) if reviewed else None,
+    }
 
 
 def _library_checked(
@@ -849,7 +942,11 @@ def replace_content(journey_map: JourneyMap, doc: dict) -> None:
         for name in ("name", "description", "goal"):
             setattr(journey_map, name, doc["map"].get(name, ""))
         journey_map.language = doc["map"].get("language", DEFAULT_LANGUAGE)
-        journey_map.save(update_fields=["name", "description", "goal", "language", "updated"])
+        for name, value in _review_fields(doc["map"]).items():
+            setattr(journey_map, name, value)
+        journey_map.save(
+            update_fields=["name", "description", "goal", "language", "review_every_days", "last_reviewed", "updated"]
+        )
         # Touchpoints, flows and KPIs go with their stages.
         journey_map.stages.all().delete()
         journey_map.map_personas.all().delete()
@@ -956,6 +1053,7 @@ def _import_stages(journey_map: JourneyMap, items: list[dict], departments: dict
             converted=item.get("converted"),
             target_conversion=item.get("target_conversion"),
             handoff_sla=item.get("handoff_sla", ""),
+            **_qualification_fields(item.get("qualification", {})),
             order=i,
         )
         FunnelFigure.objects.bulk_create(
@@ -965,16 +1063,40 @@ def _import_stages(journey_map: JourneyMap, items: list[dict], departments: dict
         stage.contributors.set(departments[key] for key in item.get("contributors", []))
         stage.required_roles.set(roles[key] for key in item.get("required_roles", []))
         for j, metric in enumerate(item.get("metrics", [])):
-            Metric.objects.create(
+            history = sorted(metric.get("history", []), key=lambda entry: period_order(entry["period"]))
+            kpi = Metric.objects.create(
                 stage=stage,
                 name=metric["name"],
+                direction=metric.get("direction", Metric.HIGHER),
                 target=metric.get("target"),
-                actual=metric.get("actual"),
+                # A KPI with actuals per period shows the latest's (validate checked that
+                # the document's own, if it has one, is that).
+                actual=history[-1]["actual"] if history else metric.get("actual"),
                 unit=metric.get("unit", ""),
                 order=j,
             )
+            MetricActual.objects.bulk_create(
+                MetricActual(metric=kpi, period=entry["period"], actual=entry["actual"]) for entry in history
+            )
+        QualificationCriterion.objects.bulk_create(
+            QualificationCriterion(
+                stage=stage, kind=c["kind"], description=c["description"], points=c["points"], order=j
+            )
+            for j, c in enumerate(item.get("qualification", {}).get("criteria", []))
+        )
         stages[stage.key] = stage
     return stages
+
+
+def _qualification_fields(item: dict) -> dict:
+    agreed = item.get("agreed", {})
+    return {
+        "qualification_threshold": item.get("threshold"),
+        **{
+            name: datetime.date.fromisoformat(agreed[side]) if agreed.get(side) else None
+            for side, name in (("lead", "agreed_by_lead"), ("next", "agreed_by_next"))
+        },
+    }
 
 
 def _link_content(items: list[dict], content: dict, stages: dict) -> None:
@@ -1057,6 +1179,7 @@ def export_map(journey_map: JourneyMap, loaded: JourneyMap | None = None) -> dic
             "description": jm.description,
             "goal": jm.goal,
             "language": jm.language,
+            **_export_review(jm),
         },
         "departments": [{"key": d.key, "name": d.name} for d in departments],
         "roles": [{"key": r.key, "name": r.name} for r in roles],
@@ -1134,20 +1257,58 @@ def _export_stage(stage: Stage, at: dict) -> dict:
         "lead": _key_of(stage.lead, at["departments"]),
         "contributors": _keys(stage.contributors.all(), at["departments"]),
         "required_roles": _keys(stage.required_roles.all(), at["roles"]),
-        "metrics": [
-            {
-                "name": metric.name,
-                "target": _number_out(metric.target),
-                "actual": _number_out(metric.actual),
-                "unit": metric.unit,
-            }
-            for metric in stage.metrics.all()
-        ],
+        "metrics": [_export_metric(metric) for metric in stage.metrics.all()],
         "entered": stage.entered,
         "converted": stage.converted,
         **funnel,
         "target_conversion": _number_out(stage.target_conversion),
         "handoff_sla": stage.handoff_sla,
+        **_export_qualification(stage),
+    }
+
+
+# What monitoring and qualification add is left out while it has its default values, so
+# that the documents of maps that use neither stay as they were (and their revisions too).
+
+
+def _export_review(jm: JourneyMap) -> dict:
+    review = {}
+    if jm.review_every_days != REVIEW_EVERY_DAYS:
+        review["review_every_days"] = jm.review_every_days
+    if jm.last_reviewed is not None:
+        review["last_reviewed"] = jm.last_reviewed.isoformat()
+    return review
+
+
+def _export_metric(metric: Metric) -> dict:
+    item = {
+        "name": metric.name,
+        "target": _number_out(metric.target),
+        "actual": _number_out(metric.actual),
+        "unit": metric.unit,
+    }
+    if metric.direction != Metric.HIGHER:
+        item["direction"] = metric.direction
+    history = [{"period": e.period, "actual": _number_out(e.actual)} for e in history_in_order(metric)]
+    if history:
+        # The KPI's actual is its latest period's (maps.changes keeps them in step): written
+        # so, a document always imports again, whatever wrote the row.
+        item["actual"] = history[-1]["actual"]
+        item["history"] = history
+    return item
+
+
+def _export_qualification(stage: Stage) -> dict:
+    criteria = [{"kind": c.kind, "description": c.description, "points": c.points} for c in stage.criteria.all()]
+    agreed = (stage.agreed_by_lead, stage.agreed_by_next)
+    if not criteria and stage.qualification_threshold is None and agreed == (None, None):
+        return {}
+    return {
+        "qualification": {
+            "threshold": stage.qualification_threshold,
+            "criteria": criteria,
+            "agreed": {side: day.isoformat() if day else None for side, day in zip(("lead", "next"), agreed)},
+        }
     }
 
 

@@ -38,6 +38,12 @@ SEVERITY: dict[str | None, Mark] = {
     None: Mark("✓", _("no gaps"), "#17703F", "#E6F5EC", "solid"),
 }
 
+# KPIs against their targets, and a map whose review is due: the severities' colours
+# (one green, one red, one amber in the whole app), each with its own symbol and word.
+ON_TRACK = Mark("●", _("on track"), SEVERITY[None].color, SEVERITY[None].soft, "solid")
+OFF_TRACK = Mark("◆", _("off track"), SEVERITY["error"].color, SEVERITY["error"].soft, "solid")
+REVIEW_DUE = Mark("⏰", _("Review due"), SEVERITY["warning"].color, SEVERITY["warning"].soft, "dashed")
+
 
 @dataclass(frozen=True)
 class DepartmentColour:
@@ -147,6 +153,8 @@ def css_properties() -> str:
         lines.append(
             f"--dept-{index}: {colour.tint}; --dept-{index}-ink: {colour.ink}; --dept-{index}-strong: {colour.strong};"
         )
+    for name, mark in (("on-track", ON_TRACK), ("off-track", OFF_TRACK), ("review-due", REVIEW_DUE)):
+        lines.append(f"--{name}: {mark.color}; --{name}-soft: {mark.soft};")
     for emotion, mood in EMOTIONS.items():
         name = f"m{-emotion}" if emotion < 0 else str(emotion)
         lines.append(f"--emo-{name}: {mood.color}; --emo-{name}-soft: {mood.soft};")

@@ -11,6 +11,7 @@ import math
 from .gaps import CONTENT_GAP, DROP_OFF, NO_HANDOFF, NO_LEAD, ROLE_MISSING, Gap, stage_content
 from .marks import SEVERITIES, percent
 from .models import ContentAsset, JourneyMap, figures_in_order
+from .monitoring import conversion_trend, qualification
 
 
 def coverage(journey_map: JourneyMap, by: str, found: list[Gap]) -> dict:
@@ -98,6 +99,7 @@ def accountability(journey_map: JourneyMap, found: list[Gap]) -> dict:
     """Stages x departments: who leads, who contributes, and the hand-off to the next stage."""
     stages = list(journey_map.stages.all())
     departments = list(journey_map.workspace.departments.all())
+    qualified = {row["stage"]: row for row in qualification(journey_map)}
     rows = []
     for index, stage in enumerate(stages):
         contributors = {d.pk for d in stage.contributors.all()}
@@ -115,6 +117,7 @@ def accountability(journey_map: JourneyMap, found: list[Gap]) -> dict:
                 "next": following,
                 "handoff_needed": handoff_needed,
                 "handoff_missing": _has(found, NO_HANDOFF, stage),
+                "qualification": qualified.get(stage.key),
             }
         )
     return {"departments": departments, "rows": rows}
@@ -136,6 +139,7 @@ def funnel(journey_map: JourneyMap, found: list[Gap]) -> list[dict]:
             "rate": None if stage.conversion is None else percent(stage.conversion),
             "target": None if stage.target_conversion is None else percent(stage.target_conversion),
             "drop_off": _has(found, DROP_OFF, stage),
+            "trend": conversion_trend(stage),
             **_periods(stage),
         }
         for stage in stages

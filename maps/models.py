@@ -26,6 +26,10 @@ EMOTION_MIN, EMOTION_MAX = -2, 2
 LANGUAGE_CODES = tuple(code for code, _name in settings.LANGUAGES)
 DEFAULT_LANGUAGE = settings.LANGUAGE_CODE
 INFLUENCE_MIN, INFLUENCE_MAX = 1, 5
+REVIEW_EVERY_DAYS, REVIEW_MAX_DAYS = 90, 3650
+# Lead qualification: points of one criterion and the threshold a lead must reach.
+POINTS_MIN, POINTS_MAX = -1000, 1000
+THRESHOLD_MIN, THRESHOLD_MAX = -100_000, 100_000
 
 
 class Workspace(models.Model):
@@ -257,7 +261,7 @@ class JourneyMapQuerySet(models.QuerySet):
         """The stages with their leads, contributors and funnel figures, and the
         departments: what the funnel and accountability tabs show, without a single
         touchpoint (a map of 2,000 touchpoints loads as fast as one of five)."""
-        stages = Stage.objects.select_related("lead").prefetch_related("contributors", "figures")
+        stages = Stage.objects.select_related("lead").prefetch_related("contributors", "figures", "criteria")
         return self.select_related("workspace").prefetch_related(
             Prefetch("stages", queryset=stages), "workspace__departments"
         )
@@ -274,9 +278,10 @@ class JourneyMapQuerySet(models.QuerySet):
         stages = Stage.objects.select_related("lead").prefetch_related(
             "contributors",
             "required_roles",
-            "metrics",
+            "metrics__history",
             "content",
             "figures",
+            "criteria",
             Prefetch("touchpoints", queryset=touchpoints),
         )
         map_personas = MapPersona.objects.select_related("persona__role").prefetch_related("stages", "persona__content")
@@ -312,6 +317,14 @@ class JourneyMap(models.Model):
     version = models.PositiveIntegerField(_("version"), default=0)
     # A deleted map waits in the trash (maps.trash) until this is 30 days old.
     deleted = models.DateTimeField(_("deleted"), null=True, blank=True)
+    # Monitoring (seed 004): the team looks at the map again every so many days.
+    review_every_days = models.PositiveSmallIntegerField(
+        _("review every (days)"),
+        default=REVIEW_EVERY_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(REVIEW_MAX_DAYS)],
+        help_text=_("How often the team looks at this map again; a review is due after this many days."),
+    )
+    last_reviewed = models.DateField(_("last reviewed"), null=True, blank=True)
 
     objects = JourneyMapQuerySet.as_manager()
 
@@ -333,6 +346,13 @@ class JourneyMap(models.Model):
     def ref(self) -> str:
         """WORKSPACE/MAP, as the command line names a map."""
         return f"{self.workspace.slug}/{self.key}"
+
+    @property
+    def review_is_due(self) -> bool:
+        """For the map's header: maps.monitoring.review_due today."""
+        from .monitoring import review_due
+
+        return review_due(self)
 
 
 class Stage(models.Model):
@@ -383,6 +403,19 @@ class Stage(models.Model):
     handoff_sla = models.TextField(
         _("hand-off SLA"), blank=True, max_length=TEXT_MAX_LENGTH, validators=[printable, long_text]
     )
+    # The MQL/SQL definition of the hand-off (seed 001): the points a lead must reach by
+    # the stage's criteria (QualificationCriterion), and when each side agreed to it.
+    qualification_threshold = models.IntegerField(
+        _("qualification threshold"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(THRESHOLD_MIN), MaxValueValidator(THRESHOLD_MAX)],
+        help_text=_("The points a lead needs by the criteria below to be handed on."),
+    )
+    # Translators: the date the stage's lead department agreed to the qualification criteria.
+    agreed_by_lead = models.DateField(_("agreed by this stage’s lead"), null=True, blank=True)
+    # Translators: the date the next stage's lead department agreed to the qualification criteria.
+    agreed_by_next = models.DateField(_("agreed by the next stage’s lead"), null=True, blank=True)
     order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:
@@ -417,8 +450,11 @@ class Stage(models.Model):
         return self.converted / self.entered
 
 
-# A period of funnel figures: a month (2026-10) or a quarter (2026-Q3).
+# A period of funnel figures or of a KPI's actuals: a month (2026-10) or a quarter (2026-Q3).
 PERIOD_RE = r"\A[0-9]{4}-(0[1-9]|1[0-2]|Q[1-4])\Z"
+PERIOD_RULE = RegexValidator(
+    PERIOD_RE, message=_("must be a month as YYYY-MM or a quarter as YYYY-Qn (2026-10, 2026-Q3)")
+)
 
 
 def period_order(period: str) -> tuple[int, int, int]:
@@ -440,11 +476,7 @@ class FunnelFigure(models.Model):
         # Translators: the month or quarter a stage's funnel figures are for.
         _("period"),
         max_length=7,
-        validators=[
-            RegexValidator(
-                PERIOD_RE, message=_("must be a month as YYYY-MM or a quarter as YYYY-Qn (2026-10, 2026-Q3)")
-            )
-        ],
+        validators=[PERIOD_RULE],
     )
     entered = models.PositiveIntegerField(_("entered"), validators=[MaxValueValidator(COUNT_MAX)])
     converted = models.PositiveIntegerField(_("converted"), validators=[MaxValueValidator(COUNT_MAX)])
@@ -476,10 +508,20 @@ def figures_in_order(stage: Stage) -> list[FunnelFigure]:
 
 
 class Metric(models.Model):
-    """A KPI of a stage: name, target, actual."""
+    """A KPI of a stage: name, target, actual, and which way is better. A KPI with
+    actuals per period (MetricActual) shows its latest period's as its own actual
+    (maps.changes keeps them in step), as a stage does with its funnel figures."""
+
+    HIGHER, LOWER = "higher", "lower"
+    DIRECTION_CHOICES = [
+        (HIGHER, pgettext_lazy("KPI direction", "higher is better")),
+        (LOWER, pgettext_lazy("KPI direction", "lower is better")),
+    ]
 
     stage = models.ForeignKey(Stage, models.CASCADE, related_name="metrics", verbose_name=_("stage"))
     name = models.CharField(_("name"), max_length=200, validators=[printable])
+    # Translators: whether a KPI is better when higher (leads) or lower (cost per lead).
+    direction = models.CharField(_("direction"), max_length=8, choices=DIRECTION_CHOICES, default=HIGHER)
     # Translators: the value a KPI should reach.
     target = models.FloatField(_("target"), null=True, blank=True)
     # Translators: the value a KPI has reached.
@@ -495,6 +537,64 @@ class Metric(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def on_track(self) -> bool | None:
+        """Whether the actual meets the target, the way the KPI counts as better (reaching
+        the target exactly is on track); None while either is missing."""
+        if self.actual is None or self.target is None:
+            return None
+        return self.actual >= self.target if self.direction == self.HIGHER else self.actual <= self.target
+
+
+class MetricActual(models.Model):
+    """What a KPI reached in one period (the same periods as funnel figures)."""
+
+    metric = models.ForeignKey(Metric, models.CASCADE, related_name="history", verbose_name=_("KPI"))
+    # Translators: the month or quarter a KPI's actual is for.
+    period = models.CharField(_("period"), max_length=7, validators=[PERIOD_RULE])
+    actual = models.FloatField(_("actual"))
+
+    class Meta:
+        ordering = ["metric", "period"]
+        verbose_name = _("KPI actual")
+        verbose_name_plural = _("KPI actuals")
+        constraints = [models.UniqueConstraint(fields=["metric", "period"], name="metric_actual_unique_period")]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.period}"
+
+
+def history_in_order(metric: Metric) -> list[MetricActual]:
+    """The KPI's actuals in time order (from the prefetch of `loaded()` if there is one)."""
+    return sorted(metric.history.all(), key=lambda entry: period_order(entry.period))
+
+
+class QualificationCriterion(models.Model):
+    """One line of a stage's lead qualification (seed 001's lead scoring): who the lead
+    is (fit) or what they did (behaviour), worth so many points, negative allowed."""
+
+    FIT, BEHAVIOUR = "fit", "behaviour"
+    KIND_CHOICES = [
+        # Translators: a lead qualification criterion about who the lead is (company size, title).
+        (FIT, pgettext_lazy("qualification criterion", "fit")),
+        # Translators: a lead qualification criterion about what the lead did (visited pricing).
+        (BEHAVIOUR, pgettext_lazy("qualification criterion", "behaviour")),
+    ]
+
+    stage = models.ForeignKey(Stage, models.CASCADE, related_name="criteria", verbose_name=_("stage"))
+    kind = models.CharField(_("kind"), max_length=10, choices=KIND_CHOICES, default=FIT)
+    description = models.CharField(_("description"), max_length=300, validators=[printable])
+    points = models.IntegerField(_("points"), validators=[MinValueValidator(POINTS_MIN), MaxValueValidator(POINTS_MAX)])
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["stage", "order", "id"]
+        verbose_name = _("qualification criterion")
+        verbose_name_plural = _("qualification criteria")
+
+    def __str__(self) -> str:
+        return self.description
 
 
 class MapPersona(models.Model):

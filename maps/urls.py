@@ -37,6 +37,8 @@ urlpatterns = [
     path(M + "s/<slug:stage>/metrics/new/", views.metric_create, name="metric_create"),
     path(M + "metrics/<int:pk>/", views.metric_edit, name="metric_edit"),
     path(M + "metrics/<int:pk>/delete/", views.metric_delete, name="metric_delete"),
+    path(M + "s/<slug:stage>/criteria/new/", views.criterion_create, name="criterion_create"),
+    path(M + "criteria/<int:pk>/delete/", views.criterion_delete, name="criterion_delete"),
     # touchpoints
     path(M + "s/<slug:stage>/touchpoints/new/", views.touchpoint_create, name="touchpoint_create"),
     path(M + "touchpoints/order/", views.touchpoint_reorder, name="touchpoint_reorder"),
@@ -56,6 +58,9 @@ urlpatterns = [
     path(M + "accountability/", views.accountability, name="accountability"),
     path(M + "funnel/", views.funnel, name="funnel"),
     path(M + "funnel/whatif/", views.funnel_whatif, name="funnel_whatif"),
+    # monitoring: reviews
+    path(M + "review/", views.map_review, name="map_review"),
+    path(M + "review/done/", views.map_mark_reviewed, name="map_mark_reviewed"),
     # dot voting
     path(M + "votes/", views.map_votes, name="map_votes"),
     path(M + "votes/new/", views.vote_open, name="vote_open"),

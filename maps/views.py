@@ -51,6 +51,7 @@ from . import (
     live,
     matrices,
     members,
+    monitoring,
     sharing,
     tables,
     trash,
@@ -67,6 +68,7 @@ from .forms import (
     BuyingRoleForm,
     CommentForm,
     ContentAssetForm,
+    CriterionForm,
     DepartmentForm,
     MapCreateForm,
     MapForm,
@@ -91,11 +93,13 @@ from .models import (
     Membership,
     Metric,
     Persona,
+    QualificationCriterion,
     ShareLink,
     Stage,
     Touchpoint,
     TrashItem,
     Workspace,
+    history_in_order,
 )
 from .rendering import CONTENT_TYPES, download_stem, render_map
 from .said import Said
@@ -921,6 +925,8 @@ def stage_edit(request: HttpRequest, ws: str, key: str, stage: str) -> HttpRespo
         "stage_key": stage_obj.key,
         "metrics": list(stage_obj.metrics.all()),
         "metric_form": MetricForm(prefix="kpi"),
+        "criteria": list(stage_obj.criteria.all()),
+        "criterion_form": CriterionForm(prefix="criterion"),
         "action": reverse("stage_edit", args=[ws, key, stage]),
         "delete_url": reverse("stage_delete", args=[ws, key, stage]),
     }
@@ -1026,6 +1032,8 @@ def metric_edit(request: HttpRequest, ws: str, key: str, pk: int) -> HttpRespons
     metric = _get_metric(journey_map, pk)
     ctx = {
         "title": _("KPI of %(stage)s") % {"stage": metric.stage.name},
+        "history": history_in_order(metric),
+        "history_spark": monitoring.kpi_sparkline(monitoring.kpi_row(metric.stage, metric)),
         "action": reverse("metric_edit", args=[ws, key, pk]),
         "delete_url": reverse("metric_delete", args=[ws, key, pk]),
     }
@@ -1059,6 +1067,76 @@ def metric_delete(request: HttpRequest, ws: str, key: str, pk: int) -> HttpRespo
         lambda: changes.delete_metric(journey_map, metric, user=request.user),
         _("KPI “%(name)s” deleted.") % {"name": metric.name},
     )
+
+
+# --- lead qualification of a hand-off ------------------------------------------------------
+
+
+@login_required
+@require_POST
+def criterion_create(request: HttpRequest, ws: str, key: str, stage: str) -> HttpResponse:
+    journey_map = get_map_for_user(request, ws, key, write=True)
+    stage_obj = _get_stage(journey_map, stage)
+    form = CriterionForm(request.POST, instance=QualificationCriterion(stage=stage_obj), prefix="criterion")
+    ctx = {
+        "title": _("Add a qualification criterion to %(stage)s") % {"stage": stage_obj.name},
+        "action": reverse("criterion_create", args=[ws, key, stage]),
+    }
+    return _edit(
+        request,
+        journey_map,
+        form,
+        lambda f: changes.add_criterion(journey_map, f, user=request.user),
+        lambda criterion: (
+            _("Criterion “%(name)s” added to %(stage)s.") % {"name": criterion.description, "stage": stage_obj.name}
+        ),
+        ctx,
+    )
+
+
+@login_required
+@require_POST
+def criterion_delete(request: HttpRequest, ws: str, key: str, pk: int) -> HttpResponse:
+    journey_map = get_map_for_user(request, ws, key, write=True)
+    criterion = get_object_or_404(QualificationCriterion.objects.select_related("stage"), pk=pk, stage__map=journey_map)
+    return _change(
+        request,
+        journey_map,
+        lambda: changes.delete_criterion(journey_map, criterion, user=request.user),
+        _("Criterion “%(name)s” removed.") % {"name": criterion.description},
+    )
+
+
+# --- reviews ---------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def map_review(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    """The review tab: when the map was last looked at, whether a review is due, and
+    what changed since."""
+    journey_map = get_map_for_user(request, ws, key)
+    ctx = {
+        "map": journey_map,
+        "workspace": journey_map.workspace,
+        "can_edit": journey_map.membership.can_edit,
+        "matrix": "review",
+        "due": monitoring.review_due(journey_map),
+        "next_review": monitoring.next_review(journey_map),
+        "review_word": monitoring.review_word(journey_map),
+        "since": monitoring.changes_since_review(journey_map),
+    }
+    return render(request, "maps/map_review.html", ctx)
+
+
+@login_required
+@require_POST
+def map_mark_reviewed(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    journey_map = get_map_for_user(request, ws, key, write=True)
+    changes.mark_reviewed(journey_map, user=request.user)
+    messages.success(request, _("Map “%(name)s” marked as reviewed.") % {"name": journey_map.name})
+    url = reverse("map_review", args=[ws, key])
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 # --- touchpoints and flows -------------------------------------------------------------

@@ -22,7 +22,17 @@ from django.urls import URLPattern, URLResolver, get_resolver, include, path, re
 from django.utils import timezone
 
 from maps import changes
-from maps.models import Comment, Invitation, JourneyMap, Membership, Metric, ShareLink, TrashItem, VoteSession
+from maps.models import (
+    Comment,
+    Invitation,
+    JourneyMap,
+    Membership,
+    Metric,
+    QualificationCriterion,
+    ShareLink,
+    TrashItem,
+    VoteSession,
+)
 
 from .web import snapshot
 
@@ -86,6 +96,8 @@ ACCESS: dict[str, tuple[str, tuple[str, ...]]] = {
     "metric_create": (WRITE, POST),
     "metric_edit": (READ, BOTH),
     "metric_delete": (WRITE, BOTH),
+    "criterion_create": (WRITE, POST),
+    "criterion_delete": (WRITE, POST),
     "touchpoint_create": (READ, BOTH),
     "touchpoint_reorder": (WRITE, POST),
     "touchpoint_edit": (READ, BOTH),
@@ -104,6 +116,9 @@ ACCESS: dict[str, tuple[str, tuple[str, ...]]] = {
     "accountability": (READ, GET),
     "funnel": (READ, GET),
     "funnel_whatif": (READ, GET),
+    # monitoring: the review tab, and marking the map as reviewed
+    "map_review": (READ, GET),
+    "map_mark_reviewed": (WRITE, POST),
     # history
     "map_history": (READ, GET),
     "map_revision": (READ, GET),
@@ -169,6 +184,7 @@ ARGS = {
 PKS = {
     "metric_edit": lambda objs: objs["metric"].pk,
     "metric_delete": lambda objs: objs["metric"].pk,
+    "criterion_delete": lambda objs: objs["criterion"].pk,
     "map_persona_edit": lambda objs: objs["map_persona"].pk,
     "map_persona_remove": lambda objs: objs["map_persona"].pk,
     "trash_restore": lambda objs: objs["trash"].pk,
@@ -231,6 +247,7 @@ def objects(small_map, owner, editor, viewer, stranger):
     return {
         "map": small_map,
         "metric": Metric.objects.filter(stage=awareness).first(),
+        "criterion": QualificationCriterion.objects.create(stage=awareness, description="Visited pricing", points=10),
         "map_persona": small_map.map_personas.first(),
         "trash": _trashed_map(small_map.workspace, owner),
         "share": share,

@@ -33,6 +33,20 @@ def mark_word(severity: str | None) -> str:
     return str(marks.SEVERITY.get(severity or None, marks.SEVERITY[None]).word)
 
 
+# The other marks by name: on and off track (KPIs), a review that is due.
+_OTHER_MARKS = {"on-track": marks.ON_TRACK, "off-track": marks.OFF_TRACK, "review-due": marks.REVIEW_DUE}
+
+
+@register.filter
+def track_symbol(name: str) -> str:
+    return _OTHER_MARKS[name].symbol
+
+
+@register.filter
+def track_word(name: str) -> str:
+    return str(_OTHER_MARKS[name].word)
+
+
 @register.filter
 def percent(rate: float | None) -> str:
     return marks.percent(rate)

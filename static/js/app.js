@@ -282,16 +282,18 @@
     return values;
   }
 
-  // "Add KPI" inside the stage editor: the stage form above must keep what was typed, so
-  // the answer never replaces the editor. Refused: only the KPI fields come back (hx-select
-  // in _editor.html). Added: the KPI list and an empty KPI form are fetched afresh.
+  // "Add KPI" and "Add criterion" inside the stage editor: the stage form above must keep
+  // what was typed, so the answer never replaces the editor. Refused: only the new item's
+  // fields come back (hx-select in _editor.html). Added or removed: the section (its list
+  // and an empty form) is fetched afresh, and focus goes back to its first field.
   function refreshKpis(form) {
-    var section = form.closest("#metrics");
+    var section = form.closest("[data-refresh-url]");
     var url = section && section.getAttribute("data-refresh-url");
-    if (!url) return;
-    htmx.ajax("GET", url, { target: "#metrics", select: "#metrics", swap: "outerHTML" }).then(function () {
-      var name = document.querySelector('#metrics [name="kpi-name"]');
-      if (name) name.focus();
+    if (!url || !section.id) return;
+    var target = "#" + section.id;
+    htmx.ajax("GET", url, { target: target, select: target, swap: "outerHTML" }).then(function () {
+      var first = document.querySelector(target + " form [name]:not([type=hidden])");
+      if (first) first.focus();
     });
   }
 

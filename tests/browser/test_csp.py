@@ -23,6 +23,7 @@ PAGES = [
     MAP + "coverage/?by=roles",
     MAP + "accountability/",
     MAP + "funnel/",
+    MAP + "review/",
     MAP + "history/",
     MAP + "history/1/",
     MAP + "comments/",
