@@ -22,7 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, include, path, re
 from django.utils import timezone
 
 from maps import changes
-from maps.models import Comment, Invitation, JourneyMap, Membership, Metric, ShareLink, TrashItem, VoteSession
+from maps.models import Action, Comment, Invitation, JourneyMap, Membership, Metric, ShareLink, TrashItem, VoteSession
 
 from .web import snapshot
 
@@ -134,6 +134,12 @@ ACCESS: dict[str, tuple[str, tuple[str, ...]]] = {
     "invitation_create": (OWN, POST),
     "invitation_revoke": (OWN, POST),
     "invite_accept": (SIGNED_IN, BOTH),
+    # actions: editors make and change them; every member reads the ranking
+    "map_actions": (READ, GET),
+    "action_create": (WRITE, BOTH),
+    "action_edit": (READ, BOTH),
+    "action_delete": (WRITE, BOTH),
+    "action_status": (WRITE, POST),
     # dot voting: facilitators (editors, owners) open and close; every member votes
     "map_votes": (READ, GET),
     "vote_open": (WRITE, POST),
@@ -164,6 +170,7 @@ ARGS = {
     "item": lambda objs: "cfo",
     "token": lambda objs: SHARE_TOKEN,
     "action": lambda objs: "add",
+    "act": lambda objs: objs["action"].key,
 }
 # Primary keys differ per URL: the object each `pk` names.
 PKS = {
@@ -196,6 +203,7 @@ WRITE_ON_POST = {
     "map_persona_edit",
     "library_create",
     "library_edit",
+    "action_edit",
 }
 
 
@@ -249,6 +257,7 @@ def objects(small_map, owner, editor, viewer, stranger):
         "users": {"owner": owner, "editor": editor, "viewer": viewer, "stranger": stranger},
         "expires": timezone.now() + datetime.timedelta(days=1),
         "vote": VoteSession.objects.create(map=small_map, title="Fix first?", created_by=owner),
+        "action": Action.objects.create(map=small_map, key="shorter-demo", title="Shorter demo"),
     }
 
 
