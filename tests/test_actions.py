@@ -10,6 +10,7 @@ import io
 import json
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -380,6 +381,14 @@ def test_the_actions_csv_downloads_from_the_map(client, viewer, ranked_map):
     response = client.get(reverse("csv_download", args=["acme", "launch", "actions"]))
     assert response.status_code == 200
     assert read_csv(response.content.decode())[1][1] == "gap"
+
+
+def test_export_csv_writes_the_ranking_in_the_language_asked(ranked_map, tmp_path):
+    out = tmp_path / "actions.csv"
+    call_command("export_csv", "actions", "acme/launch", "-o", str(out), "--language", "ja")
+    rows = read_csv(out.read_text("utf-8"))
+    assert rows[0][0] == "順位"
+    assert [row[1] for row in rows[1:]] == [row.action.key for row in actions.ranked(ranked_map)]
 
 
 # --- the journeymap/1 document -----------------------------------------------------------------
