@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from . import votes
 from .gaps import Gap, code_label, find_gaps
 from .marks import SEVERITY_WEIGHT
-from .models import ACTION_SCALE_MAX, Action, JourneyMap, Stage
+from .models import ACTION_SCALE_MAX, Action, Department, JourneyMap, Stage
 from .validators import looked_up
 
 TITLE_MAX = Action._meta.get_field("title").max_length
@@ -112,6 +112,7 @@ class Source:
     title: str  # the suggested title of the action
     stage: Stage | None
     label: str  # what a person reads: "Pain point of Demo: the trial is too short"
+    owner: Department | None = None  # who would own it: the touchpoint's owner, the stage's lead
 
 
 def _one_line(text: str) -> str:
@@ -120,12 +121,12 @@ def _one_line(text: str) -> str:
 
 def _touchpoint_source(attribute: str, word: Callable[[], str]):
     def resolve(journey_map: JourneyMap, source: str, key: str) -> Source | None:
-        touchpoint = journey_map.touchpoints.select_related("stage").filter(key=looked_up(key)).first()
+        touchpoint = journey_map.touchpoints.select_related("stage", "owner").filter(key=looked_up(key)).first()
         text = _one_line(getattr(touchpoint, attribute, "") or "") if touchpoint else ""
         if not text:
             return None
         label = word() % {"touchpoint": touchpoint.name, "text": text}
-        return Source(source, text[:TITLE_MAX], touchpoint.stage, label)
+        return Source(source, text[:TITLE_MAX], touchpoint.stage, label, touchpoint.owner)
 
     return resolve
 
@@ -134,9 +135,9 @@ def _gap_source(journey_map: JourneyMap, source: str, key: str) -> Source | None
     gap = _gaps_by_id(journey_map).get(key)
     if gap is None:
         return None
-    stage = journey_map.stages.filter(key=gap.stage).first()
+    stage = journey_map.stages.select_related("lead").filter(key=gap.stage).first()
     label = _("Gap (%(code)s): %(message)s") % {"code": code_label(gap.code), "message": gap.message}
-    return Source(source, gap.message[:TITLE_MAX], stage, label)
+    return Source(source, gap.message[:TITLE_MAX], stage, label, stage.lead if stage else None)
 
 
 def _gaps_by_id(journey_map: JourneyMap) -> dict[str, Gap]:
@@ -173,7 +174,9 @@ def source_label(source: str, touchpoints: dict[str, str], gaps: dict[str, Gap])
         what = gap.message if gap else code_label(key.partition("|")[0])
     else:
         what = key
-    return f"{word}: {what}"
+    # Translators: an action's source in lists and the CSV: its kind, then what it names
+    # ("pain point: Live demo").
+    return _("%(kind)s: %(what)s") % {"kind": word, "what": what}
 
 
 # --- the ranking -----------------------------------------------------------------------------

@@ -2188,7 +2188,7 @@ def action_create(request: HttpRequest, ws: str, key: str) -> HttpResponse:
         if source is None:
             ctx["flash"] = _("What this action was to be made from is no longer on the map; describe it yourself.")
         else:
-            initial = {"title": source.title, "stage": source.stage, "source": source.key}
+            initial = {"title": source.title, "stage": source.stage, "owner": source.owner, "source": source.key}
             ctx["intro"] = _("Made from the %(source)s") % {"source": source.label}
     form = ActionForm(_posted(request), instance=Action(map=journey_map), journey_map=journey_map, initial=initial)
     return _actions_edit(

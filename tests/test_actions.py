@@ -69,10 +69,10 @@ def form_data(journey_map: JourneyMap, **values) -> dict:
 def prefilled(response) -> dict:
     """The values the form shows before the person types anything."""
     doc = html(response)
-    stage = doc.xpath('//select[@name="stage"]/option[@selected]/text()')
     return {
         "title": doc.xpath('//input[@name="title"]/@value'),
-        "stage": stage,
+        "stage": doc.xpath('//select[@name="stage"]/option[@selected]/text()'),
+        "owner": doc.xpath('//select[@name="owner"]/option[@selected]/text()'),
         "source": doc.xpath('//input[@name="source"]/@value'),
     }
 
@@ -90,7 +90,7 @@ def test_an_editor_turns_a_touchpoints_pain_point_or_opportunity_into_an_action(
     source = f"{kind}:demo"
     shown = client.get(url("action_create", painful_map) + f"?source={source}", **HX)
     assert shown.status_code == 200
-    assert prefilled(shown) == {"title": [text], "stage": ["Decision"], "source": [source]}
+    assert prefilled(shown) == {"title": [text], "stage": ["Decision"], "owner": ["Sales"], "source": [source]}
     assert "Live demo" in " ".join(html(shown).xpath('//p[contains(@class, "action-intro")]//text()'))
     revisions = Revision.objects.filter(map=painful_map).count()
 
@@ -109,8 +109,13 @@ def test_an_editor_turns_a_gap_row_into_an_action_named_by_the_votes_key_of_the_
     login(client, editor)
     source = f"gap:{gap.id}"
     shown = client.get(url("action_create", painful_map), {"source": source}, **HX)
-    stage_name = painful_map.stages.get(key=gap.stage).name
-    assert prefilled(shown) == {"title": [gap.message], "stage": [stage_name], "source": [source]}
+    stage = painful_map.stages.get(key=gap.stage)
+    assert prefilled(shown) == {
+        "title": [gap.message],
+        "stage": [stage.name],
+        "owner": [stage.lead.name],  # the lead of the gap's stage
+        "source": [source],
+    }
 
     response = client.post(url("action_create", painful_map), form_data(painful_map, title=gap.message, source=source))
 
