@@ -480,3 +480,19 @@ def test_a_department_that_owns_an_action_cannot_be_deleted(ranked_map, owner):
     with pytest.raises(changes.Refused, match="1 action it owns"):
         changes.delete_library_item(service, user=owner)
     assert Department.objects.filter(key="service").exists()
+
+
+def test_an_action_changed_in_the_admin_is_a_revision_and_keeps_the_models_rules(admin_client, painful_map):
+    action = Action.objects.create(map=painful_map, key="a", title="Shorter demo")
+    url = reverse("admin:maps_action_change", args=[action.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: "" if form[name].value() is None else form[name].value() for name in form.fields}
+
+    refused = admin_client.post(url, {**data, "impact": "6"})
+    assert refused.status_code == 200 and Action.objects.get(pk=action.pk).impact == 3
+
+    response = admin_client.post(url, {**data, "impact": "5"})
+    assert response.status_code == 302
+    assert Action.objects.get(pk=action.pk).impact == 5
+    latest = Revision.objects.filter(map=painful_map).latest("number")
+    assert latest.summary == "changed action ‘Shorter demo’ in the admin"
