@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from maps import actions, changes, history, interchange, tables
+from maps import actions, changes, history, interchange, tables, trash
 from maps.gaps import find_gaps
 from maps.interchange import InterchangeError
 from maps.models import (
@@ -23,6 +23,7 @@ from maps.models import (
     JourneyMap,
     Revision,
     Touchpoint,
+    TrashItem,
     UserSettings,
     VoteDot,
     VoteItem,
@@ -496,3 +497,16 @@ def test_an_action_changed_in_the_admin_is_a_revision_and_keeps_the_models_rules
     assert Action.objects.get(pk=action.pk).impact == 5
     latest = Revision.objects.filter(map=painful_map).latest("number")
     assert latest.summary == "changed action ‘Shorter demo’ in the admin"
+
+
+def test_an_action_stays_when_its_stage_is_deleted_and_is_about_it_again_when_it_comes_back(painful_map, owner):
+    awareness = painful_map.stages.get(key="awareness")
+    with changes.editing(painful_map, owner, "an action"):
+        Action.objects.create(map=painful_map, key="a", title="More webinars", stage=awareness)
+    before = interchange.export_map(painful_map)
+
+    changes.delete_stage(painful_map, awareness, user=owner)
+    assert Action.objects.get(key="a").stage is None
+
+    trash.restore(TrashItem.objects.get(kind=TrashItem.STAGE), user=owner)
+    assert interchange.export_map(painful_map) == before
