@@ -510,3 +510,13 @@ def test_an_action_stays_when_its_stage_is_deleted_and_is_about_it_again_when_it
 
     trash.restore(TrashItem.objects.get(kind=TrashItem.STAGE), user=owner)
     assert interchange.export_map(painful_map) == before
+
+
+def test_without_javascript_a_status_change_goes_back_to_the_actions_tab(client, editor, painful_map):
+    Action.objects.create(map=painful_map, key="a", title="A")
+    login(client, editor)
+    response = client.post(url("action_status", painful_map, "a"), {"status": Action.IN_PROGRESS})
+    assert response.status_code == 302 and response["Location"] == url("map_actions", painful_map)
+    assert Action.objects.get(key="a").status == Action.IN_PROGRESS
+    page = client.get(response["Location"])
+    assert "Action “A”: in progress." in page.content.decode()
