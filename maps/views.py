@@ -2137,6 +2137,7 @@ def _actions_context(journey_map: JourneyMap) -> dict:
         "rows": rows,
         "quadrants": priorities.by_quadrant(rows),
         "formula": priorities.formula(),
+        "high_from": priorities.HIGH_FROM,
         "statuses": Action.STATUS_CHOICES,
     }
 
