@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from . import audit, changes
 from .models import (
     AccountSession,
+    Action,
     AuditEvent,
     BuyingRole,
     Comment,
@@ -84,6 +85,11 @@ ADMIN_SAYS = {
         "added": gettext_noop("added funnel figures ‘%(name)s’ in the admin"),
         "changed": gettext_noop("changed funnel figures ‘%(name)s’ in the admin"),
         "deleted": gettext_noop("deleted funnel figures ‘%(name)s’ in the admin"),
+    },
+    Action: {
+        "added": gettext_noop("added action ‘%(name)s’ in the admin"),
+        "changed": gettext_noop("changed action ‘%(name)s’ in the admin"),
+        "deleted": gettext_noop("deleted action ‘%(name)s’ in the admin"),
     },
     Flow: {
         "added": gettext_noop("added flow ‘%(name)s’ in the admin"),
@@ -347,6 +353,13 @@ class FlowAdmin(WritePathAdmin):
     list_display = ["source", "target", "order"]
     list_filter = ["source__map"]
     search_fields = ["source__name", "target__name"]
+
+
+@admin.register(Action)
+class ActionAdmin(WritePathAdmin):
+    list_display = ["title", "key", "map", "impact", "effort", "owner", "due", "status"]
+    list_filter = ["map__workspace", "map", "status", "owner"]
+    search_fields = ["title", "key", "source"]
 
 
 @admin.register(Revision)

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_noop, ngettext_lazy
 
 from . import conflicts, live, revisions
 from .models import (
+    Action,
     BuyingRole,
     ContentAsset,
     Department,
@@ -788,6 +789,58 @@ def link_content(
             content.personas.add(persona)
 
 
+# --- actions (priorities) ------------------------------------------------------------------
+
+
+def save_action(journey_map: JourneyMap, form, user=None) -> Action:
+    """A new or edited action from a valid ActionForm; a new one goes last, with a key made
+    from its title."""
+    new = form.instance.pk is None
+    with editing(journey_map, user, token=_token(form)) as change:
+        action = form.instance
+        if new:
+            action.key = free_key(action.title, journey_map.actions.values_list("key", flat=True), "action")
+            action.order = next_order(journey_map.actions)
+        else:
+            conflicts.merge(form)
+        action = form.save()
+        change.summary = Said(
+            gettext_noop("added the action ‘%(action)s’") if new else gettext_noop("edited the action ‘%(action)s’"),
+            action=action.title,
+        )
+        change.stage = action.stage.key if action.stage else ""
+        return action
+
+
+def set_action_status(journey_map: JourneyMap, action: Action, status: str, user=None) -> Action:
+    """One click on the Actions tab: open, in progress, done or dropped."""
+    if status not in ACTION_STATUS_SAID:
+        raise Refused(_("Pick one of the statuses of an action."))
+    summary = Said(ACTION_STATUS_SAID[status], action=action.title)
+    with editing(journey_map, user, summary, action.stage.key if action.stage else ""):
+        action.status = status
+        action.save(update_fields=["status"])
+    return action
+
+
+# A change of status as the history says it: whole sentences, as a translation may put
+# the status elsewhere in the sentence.
+ACTION_STATUS_SAID = {
+    Action.OPEN: gettext_noop("reopened the action ‘%(action)s’"),
+    Action.IN_PROGRESS: gettext_noop("started the action ‘%(action)s’"),
+    Action.DONE: gettext_noop("marked the action ‘%(action)s’ done"),
+    Action.DROPPED: gettext_noop("dropped the action ‘%(action)s’"),
+}
+
+
+def delete_action(journey_map: JourneyMap, action: Action, user=None) -> None:
+    """The action goes; undo or the history bring it back."""
+    summary = Said(gettext_noop("deleted the action ‘%(action)s’"), action=action.title)
+    with editing(journey_map, user, summary, action.stage.key if action.stage else ""):
+        action.delete()
+        renumber(journey_map.actions.all())
+
+
 # --- the workspace library -------------------------------------------------------------------
 
 
@@ -855,6 +908,7 @@ STAGES_REQUIRING = ngettext_lazy("%(n)d stage that requires it", "%(n)d stages t
 STAGES_LED = ngettext_lazy("%(n)d stage it leads", "%(n)d stages it leads", "n")
 STAGES_CONTRIBUTED_TO = ngettext_lazy("%(n)d stage it contributes to", "%(n)d stages it contributes to", "n")
 TOUCHPOINTS_OWNED = ngettext_lazy("%(n)d touchpoint it owns", "%(n)d touchpoints it owns", "n")
+ACTIONS_OWNED = ngettext_lazy("%(n)d action it owns", "%(n)d actions it owns", "n")
 
 
 def library_uses(item: models.Model) -> list[str]:
@@ -873,6 +927,7 @@ def library_uses(item: models.Model) -> list[str]:
         uses += _counted(item.led_stages.count(), STAGES_LED)
         uses += _counted(item.contributed_stages.count(), STAGES_CONTRIBUTED_TO)
         uses += _counted(item.touchpoints.count(), TOUCHPOINTS_OWNED)
+        uses += _counted(item.actions.count(), ACTIONS_OWNED)
     return uses
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from .changes import free_key
 from .models import (
     PERIOD_RULE,
+    Action,
     BuyingRole,
     Comment,
     ContentAsset,
@@ -285,6 +286,31 @@ class CriterionForm(forms.ModelForm):
     class Meta:
         model = QualificationCriterion
         fields = ["kind", "points", "description"]
+
+
+class ActionForm(forms.ModelForm):
+    """An action: its rules (impact and effort 1..5, the source's shape) are the model's.
+    The source is set by the link that opened the form and carried as a hidden field."""
+
+    class Meta:
+        model = Action
+        fields = ["title", "impact", "effort", "owner", "due", "status", "stage", "source"]
+        widgets = {
+            "impact": forms.NumberInput(attrs={"min": 1, "max": 5}),
+            "effort": forms.NumberInput(attrs={"min": 1, "max": 5}),
+            "due": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "source": forms.HiddenInput,
+        }
+
+    def __init__(self, *args, journey_map: JourneyMap, **kwargs):
+        self.journey_map = journey_map
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = journey_map.workspace.departments.all()
+        self.fields["owner"].empty_label = _("— no owner yet —")
+        self.fields["stage"].queryset = journey_map.stages.all()
+        self.fields["stage"].empty_label = _("— the whole journey —")
+        self.fields["impact"].help_text = _("1 (little) to 5 (a lot better journey)")
+        self.fields["effort"].help_text = _("1 (an afternoon) to 5 (a project)")
 
 
 class TouchpointForm(KeyedForm):

@@ -53,6 +53,7 @@ from .models import (
     DEFAULT_LANGUAGE,
     LANGUAGE_CODES,
     REVIEW_EVERY_DAYS,
+    Action,
     BuyingRole,
     ContentAsset,
     Department,
@@ -475,6 +476,31 @@ def _refs(list_name: str, not_to_itself: bool = False) -> Check:
     return check
 
 
+def _scale(model: type[models.Model], name: str) -> Check:
+    """A whole number in the field's range that may be left out (the model's default) but
+    not be null."""
+    whole = _whole(model, name)
+    low, high = _bounds(model._meta.get_field(name))
+
+    def check(value: object, place: str, obj: dict, keys: Keys) -> None:
+        if value is None:
+            message = _("must be a whole number from %(low)s to %(high)s") % {"low": low, "high": high}
+            raise InterchangeError(place, message)
+        whole(value, place, obj, keys)
+
+    return check
+
+
+_source_text = _text(Action, "source")
+
+
+def _source(value: object, place: str, obj: dict, keys: Keys) -> None:
+    # What an action came from, KIND:KEY; what it names may be gone from the map (a gap
+    # that was fixed, a touchpoint deleted): the action stays, so the key is not looked up.
+    if value is not None:
+        _source_text(value, place, obj, keys)
+
+
 # Each kind of object: its fields in document order, and those it cannot do without.
 MAP_FIELDS = {
     "key": _slug,
@@ -694,6 +720,20 @@ LISTS: dict[str, tuple[dict[str, Check], tuple[str, ...]]] = {
         },
         ("key", "stage", "name"),
     ),
+    "actions": (
+        {
+            "key": _key("actions"),
+            "title": _text(Action, "title", required=True),
+            "impact": _scale(Action, "impact"),
+            "effort": _scale(Action, "effort"),
+            "owner": _ref("departments"),
+            "due": _date,
+            "status": _choice([value for value, _label in Action.STATUS_CHOICES]),
+            "stage": _ref("stages"),
+            "source": _source,
+        },
+        ("key", "title"),
+    ),
 }
 TOP_LEVEL = ("format", "map", *LISTS)
 
@@ -875,6 +915,7 @@ def import_map(doc: dict, workspace: Workspace, update_library: bool = False) ->
             lists["touchpoints"],
             {"stages": stages, "departments": departments, "personas": personas, "content": content},
         )
+        _import_actions(journey_map, lists["actions"], departments, stages)
     journey_map.reused = reused
     return journey_map
 
@@ -948,6 +989,7 @@ def replace_content(journey_map: JourneyMap, doc: dict) -> None:
             update_fields=["name", "description", "goal", "language", "review_every_days", "last_reviewed", "updated"]
         )
         # Touchpoints, flows and KPIs go with their stages.
+        journey_map.actions.all().delete()
         journey_map.stages.all().delete()
         journey_map.map_personas.all().delete()
         departments = _library_as_in(workspace, Department, lists["departments"], _named)
@@ -968,6 +1010,7 @@ def replace_content(journey_map: JourneyMap, doc: dict) -> None:
             lists["touchpoints"],
             {"stages": stages, "departments": departments, "personas": personas, "content": content},
         )
+        _import_actions(journey_map, lists["actions"], departments, stages)
 
 
 def _library_as_in(
@@ -1138,6 +1181,26 @@ def _import_touchpoints(journey_map: JourneyMap, items: list[dict], refs: dict[s
             Flow.objects.create(source=touchpoints[item["key"]], target=touchpoints[key], order=j)
 
 
+def _import_actions(journey_map: JourneyMap, items: list[dict], departments: dict, stages: dict) -> None:
+    default = {name: Action._meta.get_field(name).default for name in ("impact", "effort", "status")}
+    Action.objects.bulk_create(
+        Action(
+            map=journey_map,
+            key=item["key"],
+            title=item["title"],
+            impact=item.get("impact", default["impact"]),
+            effort=item.get("effort", default["effort"]),
+            owner=departments.get(item.get("owner")),
+            due=datetime.date.fromisoformat(item["due"]) if item.get("due") else None,
+            status=item.get("status", default["status"]),
+            stage=stages.get(item.get("stage")),
+            source=item.get("source") or "",
+            order=i,
+        )
+        for i, item in enumerate(items)
+    )
+
+
 # --- export ----------------------------------------------------------------------------
 
 
@@ -1171,6 +1234,9 @@ def export_map(journey_map: JourneyMap, loaded: JourneyMap | None = None) -> dic
     for entry in entries:
         for asset in entry.persona.content.all():
             personas_of[asset.id].append(entry.persona)
+    actions = list(jm.actions.select_related("owner", "stage"))
+    # Left out when empty, so that the documents of maps without actions stay as they were.
+    listed = {"actions": [_export_action(action, at) for action in actions]} if actions else {}
     return {
         "format": FORMAT,
         "map": {
@@ -1187,6 +1253,7 @@ def export_map(journey_map: JourneyMap, loaded: JourneyMap | None = None) -> dic
         "content": [_export_content(asset, personas_of[asset.id], stages_of[asset.id], at) for asset in content],
         "stages": [_export_stage(stage, at) for stage in stages],
         "touchpoints": [_export_touchpoint(touchpoint, at) for touchpoint in touchpoints],
+        **listed,
     }
 
 
@@ -1327,6 +1394,20 @@ def _export_touchpoint(touchpoint: Touchpoint, at: dict) -> dict:
         "content": _keys(touchpoint.content.all(), at["content"]),
         # Flow order, not touchpoint order: it is the order the person gave the paths.
         "next": [flow.target.key for flow in touchpoint.flows_out.all() if flow.target_id in at["touchpoints"]],
+    }
+
+
+def _export_action(action: Action, at: dict) -> dict:
+    return {
+        "key": action.key,
+        "title": action.title,
+        "impact": action.impact,
+        "effort": action.effort,
+        "owner": _key_of(action.owner, at["departments"]),
+        "due": action.due.isoformat() if action.due else None,
+        "status": action.status,
+        "stage": _key_of(action.stage, at["stages"]),
+        "source": action.source or None,
     }
 
 

@@ -45,6 +45,12 @@ OFF_TRACK = Mark("◆", _("off track"), SEVERITY["error"].color, SEVERITY["error
 REVIEW_DUE = Mark("⏰", _("Review due"), SEVERITY["warning"].color, SEVERITY["warning"].soft, "dashed")
 
 
+# How much fixing a gap of each severity counts in the ranking of actions (maps.actions):
+# an action made from an error gap ranks as if its impact were three times as high. An
+# action made from anything else (or from a gap no longer found) weighs 1.
+SEVERITY_WEIGHT: dict[str | None, int] = {"error": 3, "warning": 2, "info": 1, None: 1}
+
+
 @dataclass(frozen=True)
 class DepartmentColour:
     strong: str  # borders, the card's top bar, the lane's swatch (Okabe-Ito)

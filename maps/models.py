@@ -711,6 +711,104 @@ class Flow(models.Model):
             raise ValidationError({"target": gettext("A touchpoint cannot flow to itself.")})
 
 
+# What an action can come from: a touchpoint's pain point or opportunity, a gap row, a
+# SWOT item. Its source is written as KIND:KEY, the key being the one a vote item of the
+# same thing has (maps.votes): pain:TOUCHPOINT, opportunity:TOUCHPOINT, gap:GAP-ID, swot:KEY.
+ACTION_SOURCE_KINDS = ("pain", "opportunity", "gap", "swot")
+ACTION_SCALE_MIN, ACTION_SCALE_MAX = 1, 5
+
+
+def action_source(value: object) -> None:
+    """An action's source: empty (a free action) or KIND:KEY on one line."""
+    if value in ("", None):
+        return
+    kind, colon, key = str(value).partition(":")
+    if not colon or kind not in ACTION_SOURCE_KINDS or not key.strip() or "\n" in key or "\r" in key:
+        raise ValidationError(
+            gettext("must be empty or KIND:KEY, KIND being one of %(kinds)s")
+            % {"kinds": ", ".join(ACTION_SOURCE_KINDS)},
+            code="action_source",
+        )
+
+
+def _scale(label) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(
+        label,
+        default=3,
+        validators=[MinValueValidator(ACTION_SCALE_MIN), MaxValueValidator(ACTION_SCALE_MAX)],
+        help_text=_("1 (low) to 5 (high)"),
+    )
+
+
+class Action(models.Model):
+    """Something the team will do about a pain point, an opportunity, a gap or a SWOT
+    item (or about nothing in particular): map content, in the journeymap/1 document."""
+
+    OPEN, IN_PROGRESS, DONE, DROPPED = "open", "in-progress", "done", "dropped"
+    STATUS_CHOICES = [
+        (OPEN, _("open")),
+        # Translators: the status of an action someone is working on.
+        (IN_PROGRESS, _("in progress")),
+        # Translators: the status of an action that was carried out.
+        (DONE, _("done")),
+        # Translators: the status of an action the team decided not to do.
+        (DROPPED, _("dropped")),
+    ]
+
+    map = models.ForeignKey(JourneyMap, models.CASCADE, related_name="actions", verbose_name=_("map"))
+    key = models.SlugField(_("key"), max_length=64)
+    title = models.CharField(_("title"), max_length=200, validators=[printable])
+    # Translators: how much an action would improve the journey, 1 to 5.
+    impact = _scale(_("impact"))
+    # Translators: how much work an action takes, 1 to 5.
+    effort = _scale(_("effort"))
+    owner = models.ForeignKey(
+        Department,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="actions",
+        # Translators: the department that owns an action.
+        verbose_name=_("owner"),
+    )
+    # Translators: the date an action is due.
+    due = models.DateField(_("due"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=STATUS_CHOICES, default=OPEN)
+    stage = models.ForeignKey(
+        Stage, models.SET_NULL, null=True, blank=True, related_name="actions", verbose_name=_("stage")
+    )
+    source = models.CharField(
+        # Translators: what an action was made from (a pain point, a gap...).
+        _("source"),
+        max_length=400,
+        blank=True,
+        validators=[action_source, printable],
+    )
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["map", "order", "id"]
+        verbose_name = _("action")
+        verbose_name_plural = _("actions")
+        constraints = [
+            models.UniqueConstraint(fields=["map", "key"], name="action_unique_key"),
+            models.CheckConstraint(
+                condition=Q(impact__gte=ACTION_SCALE_MIN, impact__lte=ACTION_SCALE_MAX), name="action_impact_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(effort__gte=ACTION_SCALE_MIN, effort__lte=ACTION_SCALE_MAX), name="action_effort_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def source_kind(self) -> str:
+        """pain, opportunity, gap, swot, or "" for a free action."""
+        return self.source.partition(":")[0] if self.source else ""
+
+
 SUMMARY_MAX_LENGTH = 500
 
 

@@ -49,6 +49,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from . import changes, exports
+from .actions import ranked
 from .exports import _inert
 from .interchange import too_large
 from .models import (
@@ -140,6 +141,25 @@ TABLES = {
     ),
 }
 IMPORTABLE = tuple(TABLES)
+# Export only: the actions in ranked order with their score (maps.actions).
+ACTIONS = Table(
+    "actions",
+    (
+        Column("rank", "順位"),
+        Column("key", "キー"),
+        Column("title", "タイトル"),
+        Column("score", "スコア"),
+        Column("impact", "インパクト"),
+        Column("effort", "工数"),
+        Column("votes", "投票数"),
+        Column("quadrant", "象限"),
+        Column("stage", "ステージ"),
+        Column("owner", "担当部門"),
+        Column("due", "期限"),
+        Column("status", "ステータス"),
+        Column("source", "作成元"),
+    ),
+)
 
 
 # --- problems ------------------------------------------------------------------------------
@@ -883,6 +903,8 @@ def export(journey_map: JourneyMap, table: str) -> str:
         return exports.gaps_csv(journey_map)
     if table == "coverage":
         return exports.coverage_csv(journey_map)
+    if table == "actions":
+        return _csv(_headers(ACTIONS), _export_actions(journey_map))
     return _csv(_headers(TABLES[table]), EXPORTERS[table](journey_map))
 
 
@@ -931,5 +953,27 @@ def _export_funnel(journey_map: JourneyMap) -> Iterable[list[str]]:
             yield [protect(stage.key), figure.period, str(figure.entered), str(figure.converted)]
 
 
+def _export_actions(journey_map: JourneyMap) -> Iterable[list[str]]:
+    """The ranking of the Actions tab: keys for stage, owner and status (as the journeymap/1
+    document writes them), the source as KIND:KEY."""
+    for row in ranked(journey_map):
+        action = row.action
+        yield [
+            str(row.rank),
+            protect(action.key),
+            protect(action.title),
+            row.score_text,
+            str(action.impact),
+            str(action.effort),
+            str(row.votes),
+            row.quadrant.key,
+            protect(action.stage.key) if action.stage else "",
+            protect(action.owner.key) if action.owner else "",
+            action.due.isoformat() if action.due else "",
+            action.status,
+            protect(action.source),
+        ]
+
+
 EXPORTERS = {"content": _export_content, "touchpoints": _export_touchpoints, "funnel": _export_funnel}
-EXPORTABLE = (*IMPORTABLE, "gaps", "coverage")
+EXPORTABLE = (*IMPORTABLE, "gaps", "coverage", "actions")

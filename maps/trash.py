@@ -70,6 +70,9 @@ def stage_payload(doc: dict, key: str) -> dict:
         "flows_in": flows_in,
         "content": content,
         "scoped": scoped,
+        # The actions about the stage: they stay on the map (for the whole journey) and
+        # are about the stage again when it comes back.
+        "actions": [action["key"] for action in doc.get("actions", []) if action["stage"] == key],
     }
 
 
@@ -210,6 +213,10 @@ def _put_stage(doc: dict, payload: dict) -> None:
     at = _stage_end(doc, stage["key"])
     doc["touchpoints"][at:at] = kept
     _add_flows_in(doc["touchpoints"], payload["flows_in"])
+    about = set(payload.get("actions", []))
+    for action in doc.get("actions", []):
+        if action["key"] in about and action["stage"] is None:
+            action["stage"] = stage["key"]
 
 
 def _add_content(doc: dict, items: list[dict], stage_keys: set[str]) -> None:

@@ -61,6 +61,12 @@ urlpatterns = [
     # monitoring: reviews
     path(M + "review/", views.map_review, name="map_review"),
     path(M + "review/done/", views.map_mark_reviewed, name="map_mark_reviewed"),
+    # actions: what to fix first
+    path(M + "actions/", views.map_actions, name="map_actions"),
+    path(M + "actions/new/", views.action_create, name="action_create"),
+    path(M + "a/<slug:act>/", views.action_edit, name="action_edit"),
+    path(M + "a/<slug:act>/delete/", views.action_delete, name="action_delete"),
+    path(M + "a/<slug:act>/status/", views.action_status, name="action_status"),
     # dot voting
     path(M + "votes/", views.map_votes, name="map_votes"),
     path(M + "votes/new/", views.vote_open, name="vote_open"),

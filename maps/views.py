@@ -60,11 +60,13 @@ from . import (
     votes,
     whatif,
 )
+from . import actions as priorities
 from . import comments as talk
 from . import gaps as gap_rules
 from .access import get_map_for_user, get_membership, get_workspace_for_user
 from .board import build_board
 from .forms import (
+    ActionForm,
     BuyingRoleForm,
     CommentForm,
     ContentAssetForm,
@@ -84,6 +86,7 @@ from .middleware import no_session, remember_language
 from .models import (
     DEFAULT_LANGUAGE,
     LANGUAGE_CODES,
+    Action,
     AuditEvent,
     BuyingRole,
     ContentAsset,
@@ -592,6 +595,7 @@ CSV_TABLE_NAMES = {
     "funnel": gettext_lazy("Funnel figures per period"),
     "gaps": gettext_lazy("Gap list"),
     "coverage": gettext_lazy("Content coverage"),
+    "actions": gettext_lazy("Actions, ranked"),
 }
 
 
@@ -2209,6 +2213,134 @@ def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
         existing = membership
     ctx = {"invitation": invitation, "workspace": invitation.workspace, "existing": existing}
     return render(request, "maps/invite_accept.html", ctx)
+
+
+# --- actions: what to fix first ---------------------------------------------------------
+
+
+def _actions_context(journey_map: JourneyMap) -> dict:
+    rows = priorities.ranked(journey_map)
+    return {
+        "map": journey_map,
+        "workspace": journey_map.workspace,
+        "can_edit": journey_map.membership.can_edit,
+        "matrix": "actions",
+        "rows": rows,
+        "quadrants": priorities.by_quadrant(rows),
+        "formula": priorities.formula(),
+        "high_from": priorities.HIGH_FROM,
+        "statuses": Action.STATUS_CHOICES,
+    }
+
+
+@login_required
+@require_GET
+def map_actions(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    """The Actions tab: the ranked list and the impact x effort picture. Not cached by the
+    map's version: closing a vote moves the ranking without changing the map."""
+    journey_map = get_map_for_user(request, ws, key)
+    template = "maps/_actions.html" if _fragment(request) else "maps/map_actions.html"
+    return render(request, template, _actions_context(journey_map))
+
+
+def _get_action(journey_map: JourneyMap, action_key: str) -> Action:
+    return get_object_or_404(journey_map.actions.select_related("owner", "stage"), key=looked_up(action_key))
+
+
+def _actions_edit(request: HttpRequest, journey_map: JourneyMap, form, message, ctx: dict) -> HttpResponse:
+    """An action's form, in the editor panel; a plain POST goes back to the Actions tab."""
+    response = _edit(
+        request,
+        journey_map,
+        form,
+        lambda f: changes.save_action(journey_map, f, user=request.user),
+        message,
+        ctx,
+    )
+    return _to_actions_tab(request, journey_map, response)
+
+
+def _to_actions_tab(request: HttpRequest, journey_map: JourneyMap, response: HttpResponse) -> HttpResponse:
+    if not request.htmx and request.method == "POST" and response.status_code == 302:
+        return redirect("map_actions", journey_map.workspace.slug, journey_map.key)
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def action_create(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    """A new action; `?source=KIND:KEY` (a pain point, an opportunity, a gap row) fills in
+    its title and stage from what it is made from."""
+    journey_map = get_map_for_user(request, ws, key, write=True)
+    ctx = {"title": _("New action"), "action": reverse("action_create", args=[ws, key])}
+    initial = {}
+    wanted = request.GET.get("source", "")
+    if request.method == "GET" and wanted:
+        source = priorities.resolve(journey_map, wanted)
+        if source is None:
+            ctx["flash"] = _("What this action was to be made from is no longer on the map; describe it yourself.")
+        else:
+            initial = {"title": source.title, "stage": source.stage, "owner": source.owner, "source": source.key}
+            ctx["intro"] = _("Made from the %(source)s") % {"source": source.label}
+    form = ActionForm(_posted(request), instance=Action(map=journey_map), journey_map=journey_map, initial=initial)
+    return _actions_edit(
+        request, journey_map, form, lambda action: _("Action “%(name)s” added.") % {"name": action.title}, ctx
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def action_edit(request: HttpRequest, ws: str, key: str, act: str) -> HttpResponse:
+    journey_map = _write_map(request, ws, key)
+    action = _get_action(journey_map, act)
+    ctx = {
+        "title": _("Action: %(name)s") % {"name": action.title},
+        "action": reverse("action_edit", args=[ws, key, act]),
+        "delete_url": reverse("action_delete", args=[ws, key, act]),
+    }
+    form = ActionForm(_posted(request), instance=action, journey_map=journey_map)
+    return _actions_edit(
+        request, journey_map, form, lambda saved: _("Action “%(name)s” saved.") % {"name": saved.title}, ctx
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def action_delete(request: HttpRequest, ws: str, key: str, act: str) -> HttpResponse:
+    journey_map = get_map_for_user(request, ws, key, write=True)
+    action = _get_action(journey_map, act)
+    if request.method == "GET":
+        return _confirm_delete(
+            request,
+            journey_map,
+            _("the action “%(name)s”") % {"name": action.title},
+            reverse("action_delete", args=[ws, key, act]),
+            after_delete=_("Undo (Ctrl+Z) or the map’s history can bring it back."),
+        )
+    response = _change(
+        request,
+        journey_map,
+        lambda: changes.delete_action(journey_map, action, user=request.user),
+        _("Action “%(name)s” deleted.") % {"name": action.title},
+    )
+    return _to_actions_tab(request, journey_map, response)
+
+
+@login_required
+@require_POST
+def action_status(request: HttpRequest, ws: str, key: str, act: str) -> HttpResponse:
+    """One click: open, in progress, done or dropped."""
+    journey_map = get_map_for_user(request, ws, key, write=True)
+    action = _get_action(journey_map, act)
+    status = request.POST.get("status", "")
+    labels = dict(Action.STATUS_CHOICES)
+    response = _change(
+        request,
+        journey_map,
+        lambda: changes.set_action_status(journey_map, action, status, user=request.user),
+        _("Action “%(name)s”: %(status)s.") % {"name": action.title, "status": labels.get(status, status)},
+    )
+    return _to_actions_tab(request, journey_map, response)
 
 
 # --- dot voting ---

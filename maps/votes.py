@@ -37,6 +37,7 @@ __all__ = [
     "can_facilitate",
     "check_ends",
     "close_vote",
+    "closed_dots",
     "collect_items",
     "current_vote",
     "latest_closed",
@@ -217,6 +218,24 @@ def current_vote(journey_map: JourneyMap) -> VoteSession | None:
 def past_votes(journey_map: JourneyMap, limit: int = 20) -> list[VoteSession]:
     """The map's closed (or ended) votes, the latest first."""
     return list(journey_map.vote_sessions.exclude(_open_filter()).order_by("-created", "-id")[:limit])
+
+
+def closed_dots(journey_map: JourneyMap) -> dict[str, int]:
+    """Item key (pain:TOUCHPOINT, gap:GAP-ID...) -> the dots it got, added up over every
+    closed (or ended) vote of the map. Open votes do not count: their counts may be hidden."""
+    rows = (
+        VoteItem.objects.filter(session__map=journey_map)
+        .exclude(
+            Q(session__closed__isnull=True) & (Q(session__ends__isnull=True) | Q(session__ends__gt=timezone.now()))
+        )
+        .order_by()
+        .values("key")
+        .annotate(n=Count("dots"))
+    )
+    totals: dict[str, int] = {}
+    for row in rows:
+        totals[row["key"]] = totals.get(row["key"], 0) + row["n"]
+    return totals
 
 
 def latest_closed(journey_map: JourneyMap) -> VoteSession | None:

@@ -17,6 +17,7 @@ from django.urls import reverse
 from maps import backup, changes, comments, history, votes
 from maps.interchange import dumps
 from maps.models import (
+    Action,
     AuditEvent,
     BuyingRole,
     Comment,
@@ -58,6 +59,13 @@ def busy_workspace(workspace, owner, editor, viewer, small_map):
         ad.name = 'LinkedIn 広告, "sponsored"'
         ad.save()
     history.undo(jm, editor)
+    with changes.editing(jm, editor, "actions"):
+        Action.objects.create(
+            map=jm, key="shorter-demo", title=HOSTILE[:200], impact=5, effort=2, source="pain:demo", due="2027-01-31"
+        )
+        Action.objects.create(
+            map=jm, key="lead", title="リードを決める", owner=Department.objects.get(key="sales"), order=1
+        )
     changes.delete_touchpoint(jm, jm.touchpoints.get(key="webinar"), user=owner)
     changes.delete_library_item(Department.objects.get(workspace=workspace, key="service"), user=owner)
 
@@ -124,6 +132,7 @@ def test_a_backup_holds_every_map_member_comment_vote_and_revision(busy_workspac
     assert [r["number"] for r in launch["revisions"]] == list(range(1, launch["version"] + 1))
     assert {item["kind"] for item in doc["trash"]} == {"map", "touchpoint", "library"}
     assert "service" not in [d["key"] for d in doc["departments"]]
+    assert [a["key"] for a in launch["document"]["actions"]] == ["shorter-demo", "lead"]
 
 
 def test_a_workspace_restored_under_a_new_slug_exports_the_same_document(busy_workspace):

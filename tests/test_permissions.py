@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from maps import changes
 from maps.models import (
+    Action,
     Comment,
     Invitation,
     JourneyMap,
@@ -149,6 +150,12 @@ ACCESS: dict[str, tuple[str, tuple[str, ...]]] = {
     "invitation_create": (OWN, POST),
     "invitation_revoke": (OWN, POST),
     "invite_accept": (SIGNED_IN, BOTH),
+    # actions: editors make and change them; every member reads the ranking
+    "map_actions": (READ, GET),
+    "action_create": (WRITE, BOTH),
+    "action_edit": (READ, BOTH),
+    "action_delete": (WRITE, BOTH),
+    "action_status": (WRITE, POST),
     # dot voting: facilitators (editors, owners) open and close; every member votes
     "map_votes": (READ, GET),
     "vote_open": (WRITE, POST),
@@ -179,6 +186,7 @@ ARGS = {
     "item": lambda objs: "cfo",
     "token": lambda objs: SHARE_TOKEN,
     "action": lambda objs: "add",
+    "act": lambda objs: objs["action"].key,
 }
 # Primary keys differ per URL: the object each `pk` names.
 PKS = {
@@ -212,6 +220,7 @@ WRITE_ON_POST = {
     "map_persona_edit",
     "library_create",
     "library_edit",
+    "action_edit",
 }
 
 
@@ -266,6 +275,7 @@ def objects(small_map, owner, editor, viewer, stranger):
         "users": {"owner": owner, "editor": editor, "viewer": viewer, "stranger": stranger},
         "expires": timezone.now() + datetime.timedelta(days=1),
         "vote": VoteSession.objects.create(map=small_map, title="Fix first?", created_by=owner),
+        "action": Action.objects.create(map=small_map, key="shorter-demo", title="Shorter demo"),
     }
 
 
