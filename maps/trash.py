@@ -70,6 +70,9 @@ def stage_payload(doc: dict, key: str) -> dict:
         "flows_in": flows_in,
         "content": content,
         "scoped": scoped,
+        # The SWOT items about the stage: they stay, as the map's, and are the stage's again
+        # if it comes back.
+        "swot": [item["key"] for item in doc.get("swot", []) if item["stage"] == key],
     }
 
 
@@ -210,6 +213,9 @@ def _put_stage(doc: dict, payload: dict) -> None:
     at = _stage_end(doc, stage["key"])
     doc["touchpoints"][at:at] = kept
     _add_flows_in(doc["touchpoints"], payload["flows_in"])
+    for item in doc.get("swot", []):
+        if item["key"] in payload.get("swot", []) and item["stage"] is None:
+            item["stage"] = stage["key"]
 
 
 def _add_content(doc: dict, items: list[dict], stage_keys: set[str]) -> None:

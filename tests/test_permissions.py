@@ -22,7 +22,17 @@ from django.urls import URLPattern, URLResolver, get_resolver, include, path, re
 from django.utils import timezone
 
 from maps import changes
-from maps.models import Comment, Invitation, JourneyMap, Membership, Metric, ShareLink, TrashItem, VoteSession
+from maps.models import (
+    Comment,
+    Invitation,
+    JourneyMap,
+    Membership,
+    Metric,
+    ShareLink,
+    SwotItem,
+    TrashItem,
+    VoteSession,
+)
 
 from .web import snapshot
 
@@ -134,6 +144,13 @@ ACCESS: dict[str, tuple[str, tuple[str, ...]]] = {
     "invitation_create": (OWN, POST),
     "invitation_revoke": (OWN, POST),
     "invite_accept": (SIGNED_IN, BOTH),
+    # guiding questions (viewers read the answer form, editors answer) and the SWOT
+    "map_questions": (READ, GET),
+    "question_answer": (READ, BOTH),
+    "map_swot": (READ, GET),
+    "swot_create": (WRITE, POST),
+    "swot_edit": (READ, BOTH),
+    "swot_delete": (WRITE, POST),
     # dot voting: facilitators (editors, owners) open and close; every member votes
     "map_votes": (READ, GET),
     "vote_open": (WRITE, POST),
@@ -196,6 +213,8 @@ WRITE_ON_POST = {
     "map_persona_edit",
     "library_create",
     "library_edit",
+    "question_answer",
+    "swot_edit",
 }
 
 
@@ -224,6 +243,10 @@ def test_every_url_has_an_entry_in_the_matrix_and_every_entry_a_url():
 @pytest.fixture
 def objects(small_map, owner, editor, viewer, stranger):
     awareness = small_map.stages.get(key="awareness")
+    awareness.questions = ["Who reads our guide?"]  # question 1, for question_answer
+    awareness.save()
+    # Named like the library item the `item` parameter names, for swot_edit and swot_delete.
+    SwotItem.objects.create(map=small_map, key="cfo", kind="S", text="The CFO trusts us")
     changes.record_creation(small_map, owner)  # revision 1, for the history URLs
     share = ShareLink.objects.create(
         map=small_map, token_hash=hashlib.sha256(SHARE_TOKEN.encode()).hexdigest(), created_by=owner
