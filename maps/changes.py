@@ -545,8 +545,9 @@ def save_swot(journey_map: JourneyMap, form, user=None) -> SwotItem:
     with editing(journey_map, user, token=_token(form)) as change:
         if new:
             taken = journey_map.swot_items.values_list("key", flat=True)
-            words = f"{SWOT_KEY_WORDS[item.kind]} {item.text}"
-            item.key = free_key(words, taken, SWOT_KEY_WORDS[item.kind], SWOT_KEY_MAX_LENGTH)
+            item.key = free_key(
+                _swot_key_base(item), taken, SWOT_KEY_WORDS[item.kind], SWOT_KEY_MAX_LENGTH, is_key=True
+            )
             item.order = next_order(journey_map.swot_items)
         else:
             conflicts.merge(form)
@@ -554,6 +555,13 @@ def save_swot(journey_map: JourneyMap, form, user=None) -> SwotItem:
         change.stage = item.stage.key if item.stage else ""
         change.summary = Said(SWOT_SAYS[item.kind]["added" if new else "edited"], text=_short(item.text))
         return item
+
+
+def _swot_key_base(item: SwotItem) -> str:
+    """The kind and the first words of the text, cut between words: `weakness-no-pricing-page`."""
+    slug = slugify(key_words(f"{SWOT_KEY_WORDS[item.kind]} {item.text}"))
+    room = SWOT_KEY_MAX_LENGTH - 3  # for a "-2" that may follow
+    return slug if len(slug) <= room else slug[:room].rsplit("-", 1)[0]
 
 
 def delete_swot(journey_map: JourneyMap, item: SwotItem, user=None) -> None:

@@ -245,9 +245,9 @@ class AnswerForm(forms.ModelForm):
         fields = ["answer", "evidence"]
         widgets = {"answer": forms.Textarea(attrs={"rows": 4})}
 
-    def __init__(self, *args, question: str, **kwargs):
+    def __init__(self, *args, question: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.asked = question
+        self.asked = question if question is not None else self.instance.question
         self.fields["question"].initial = question
         self.fields["answer"].required = False
         self.fields["answer"].help_text = _("Leave the answer and the evidence empty to clear the answer.")
