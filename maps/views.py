@@ -32,7 +32,7 @@ from django.utils.http import content_disposition_header, url_has_allowed_host_a
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_event
@@ -1467,10 +1467,10 @@ def map_questions(request: HttpRequest, ws: str, key: str) -> HttpResponse:
 
 
 SWOT_HEADINGS = {
-    SwotItem.STRENGTH: gettext_lazy("Strengths"),
-    SwotItem.WEAKNESS: gettext_lazy("Weaknesses"),
-    SwotItem.OPPORTUNITY: gettext_lazy("Opportunities"),
-    SwotItem.THREAT: gettext_lazy("Threats"),
+    SwotItem.STRENGTH: pgettext_lazy("SWOT quadrant", "Strengths"),
+    SwotItem.WEAKNESS: pgettext_lazy("SWOT quadrant", "Weaknesses"),
+    SwotItem.OPPORTUNITY: pgettext_lazy("SWOT quadrant", "Opportunities"),
+    SwotItem.THREAT: pgettext_lazy("SWOT quadrant", "Threats"),
 }
 
 
