@@ -21,6 +21,8 @@ from .models import (
     Revision,
     ShareLink,
     Stage,
+    StageAnswer,
+    SwotItem,
     Touchpoint,
     TrashItem,
     UserSettings,
@@ -112,7 +114,7 @@ class WritePathAdmin(admin.ModelAdmin):
             return obj
         if isinstance(obj, Flow):
             return obj.source.map
-        if isinstance(obj, (Metric, FunnelFigure)):
+        if isinstance(obj, (Metric, FunnelFigure, StageAnswer)):
             return obj.stage.map
         return getattr(obj, "map", None)
 
@@ -316,6 +318,20 @@ class FunnelFigureAdmin(WritePathAdmin):
             stage_id = obj.stage_id
             admin.ModelAdmin.delete_model(self, request, obj)
             changes.stage_follows_figures(Stage.objects.get(pk=stage_id))
+
+
+@admin.register(StageAnswer)
+class StageAnswerAdmin(WritePathAdmin):
+    list_display = ["question", "stage", "answer", "by", "at"]
+    list_filter = ["stage__map"]
+    search_fields = ["question", "answer", "stage__name"]
+
+
+@admin.register(SwotItem)
+class SwotItemAdmin(WritePathAdmin):
+    list_display = ["text", "kind", "map", "stage", "key"]
+    list_filter = ["kind", "map"]
+    search_fields = ["text", "key"]
 
 
 @admin.register(Flow)

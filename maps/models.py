@@ -618,6 +618,10 @@ class StageAnswer(models.Model):
     def __str__(self) -> str:
         return self.answer[:60]
 
+    def clean(self) -> None:
+        if self.stage_id is not None and self.question not in self.stage.questions:
+            raise ValidationError({"question": gettext("Must be one of the stage's questions, word for word.")})
+
 
 class SwotItem(models.Model):
     """A strength, weakness, opportunity or threat noted for a map, or for one stage of it.
