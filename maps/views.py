@@ -30,7 +30,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import capfirst
+from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.cache import never_cache
@@ -1558,7 +1558,7 @@ def swot_create(request: HttpRequest, ws: str, key: str) -> HttpResponse:
         item = changes.save_swot(journey_map, form, user=request.user)
     except changes.AlreadyDone:
         return _swot_answer(request, journey_map, _("That was saved already."))
-    return _swot_answer(request, journey_map, _("Added to the SWOT: “%(text)s”.") % {"text": item.text})
+    return _swot_answer(request, journey_map, _("Added to the SWOT: “%(text)s”.") % {"text": Truncator(item.text).chars(80)})
 
 
 def _get_swot(journey_map: JourneyMap, item_key: str) -> SwotItem:
@@ -1579,7 +1579,7 @@ def swot_edit(request: HttpRequest, ws: str, key: str, item: str) -> HttpRespons
     if not form.is_valid():
         return _swot_answer(request, journey_map, forms={"edit": form})
     saved = changes.save_swot(journey_map, form, user=request.user)
-    return _swot_answer(request, journey_map, _("SWOT item saved: “%(text)s”.") % {"text": saved.text})
+    return _swot_answer(request, journey_map, _("SWOT item saved: “%(text)s”.") % {"text": Truncator(saved.text).chars(80)})
 
 
 @login_required
@@ -1588,7 +1588,7 @@ def swot_delete(request: HttpRequest, ws: str, key: str, item: str) -> HttpRespo
     journey_map = get_map_for_user(request, ws, key, write=True)
     item_obj = _get_swot(journey_map, item)
     changes.delete_swot(journey_map, item_obj, user=request.user)
-    return _swot_answer(request, journey_map, _("Deleted from the SWOT: “%(text)s”.") % {"text": item_obj.text})
+    return _swot_answer(request, journey_map, _("Deleted from the SWOT: “%(text)s”.") % {"text": Truncator(item_obj.text).chars(80)})
 
 
 # --- the workspace library -------------------------------------------------------------------
