@@ -1558,7 +1558,9 @@ def swot_create(request: HttpRequest, ws: str, key: str) -> HttpResponse:
         item = changes.save_swot(journey_map, form, user=request.user)
     except changes.AlreadyDone:
         return _swot_answer(request, journey_map, _("That was saved already."))
-    return _swot_answer(request, journey_map, _("Added to the SWOT: “%(text)s”.") % {"text": Truncator(item.text).chars(80)})
+    return _swot_answer(
+        request, journey_map, _("Added to the SWOT: “%(text)s”.") % {"text": Truncator(item.text).chars(80)}
+    )
 
 
 def _get_swot(journey_map: JourneyMap, item_key: str) -> SwotItem:
@@ -1579,7 +1581,9 @@ def swot_edit(request: HttpRequest, ws: str, key: str, item: str) -> HttpRespons
     if not form.is_valid():
         return _swot_answer(request, journey_map, forms={"edit": form})
     saved = changes.save_swot(journey_map, form, user=request.user)
-    return _swot_answer(request, journey_map, _("SWOT item saved: “%(text)s”.") % {"text": Truncator(saved.text).chars(80)})
+    return _swot_answer(
+        request, journey_map, _("SWOT item saved: “%(text)s”.") % {"text": Truncator(saved.text).chars(80)}
+    )
 
 
 @login_required
@@ -1588,7 +1592,9 @@ def swot_delete(request: HttpRequest, ws: str, key: str, item: str) -> HttpRespo
     journey_map = get_map_for_user(request, ws, key, write=True)
     item_obj = _get_swot(journey_map, item)
     changes.delete_swot(journey_map, item_obj, user=request.user)
-    return _swot_answer(request, journey_map, _("Deleted from the SWOT: “%(text)s”.") % {"text": Truncator(item_obj.text).chars(80)})
+    return _swot_answer(
+        request, journey_map, _("Deleted from the SWOT: “%(text)s”.") % {"text": Truncator(item_obj.text).chars(80)}
+    )
 
 
 # --- the workspace library -------------------------------------------------------------------
