@@ -303,3 +303,14 @@ def test_bad_answers_in_a_document_are_refused_with_their_place(asked, workspace
         interchange.import_map(doc, workspace)
     assert str(err.value).startswith(refusal)
     assert snapshot() == before
+
+
+def test_an_answer_from_the_board_brings_back_only_its_own_column(client, editor, asked):
+    client.force_login(editor)
+    board_url = reverse("map_board", args=[asked.workspace.slug, asked.key])
+    stamp = lxml.html.fromstring(client.get(board_url, **HX).content).get("data-stamp")
+    response = post_answer(client, asked, 1, "Mostly IT leads", HTTP_X_BOARD_STAMP=stamp)
+    doc = lxml.html.fragment_fromstring(response.content.decode(), create_parent="div")
+    columns = doc.xpath('//div[contains(@class, "stage-col")][@hx-swap-oob]')
+    assert [column.get("data-key") for column in columns] == ["awareness"]
+    assert "Mostly IT leads" in columns[0].text_content()

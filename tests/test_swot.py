@@ -288,3 +288,13 @@ def test_the_workspace_backup_round_trips_swot_items_and_answers(painful, editor
     after = backup.export_workspace(restored.workspace)
     after["workspace"]["slug"] = "acme"
     assert interchange.dumps(after) == interchange.dumps(before)
+
+
+def test_the_history_shows_a_swot_change_and_its_revision_opens(client, editor, painful):
+    stored(painful, "O", "Partner channel", user=editor)
+    client.force_login(editor)
+    ws, key = painful.workspace.slug, painful.key
+    listing = client.get(reverse("map_history", args=[ws, key])).content.decode()
+    assert "added the opportunity ‘Partner channel’ to the SWOT" in listing
+    revision = client.get(reverse("map_revision", args=[ws, key, painful.version]))
+    assert revision.status_code == 200
