@@ -33,6 +33,7 @@ def test_an_answer_and_a_swot_item_show_without_a_reload(page, demo):
     answered = questions.locator("li.answered")
     expect(answered).to_contain_text("About one in eight, from the benchmark report.")
     expect(answered.get_by_role("link", name="Evidence")).to_be_visible()
+    expect(answered.get_by_role("link", name="Edit the answer")).to_be_focused()
     assert StageAnswer.objects.get().by == "demo"
 
     page.get_by_role("link", name="SWOT", exact=True).click()
