@@ -1448,8 +1448,8 @@ def question_answer(request: HttpRequest, ws: str, key: str, stage: str, number:
 @login_required
 @require_GET
 def map_questions(request: HttpRequest, ws: str, key: str) -> HttpResponse:
-    """Every stage's guiding questions, open ones first counted: what the team still has
-    to find out, with a way to answer each."""
+    """Every stage's guiding questions with their answers, the open ones counted: what
+    the team still has to find out, with a way to answer each."""
     journey_map = get_map_for_user(request, ws, key)
     stages = []
     for stage in journey_map.stages.prefetch_related("answers"):
