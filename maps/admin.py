@@ -24,6 +24,8 @@ from .models import (
     Revision,
     ShareLink,
     Stage,
+    StageAnswer,
+    SwotItem,
     Touchpoint,
     TrashItem,
     UserSettings,
@@ -120,8 +122,10 @@ class WritePathAdmin(admin.ModelAdmin):
             return obj
         if isinstance(obj, Flow):
             return obj.source.map
-        if isinstance(obj, (Metric, FunnelFigure)):
+        if isinstance(obj, (Metric, FunnelFigure, StageAnswer, QualificationCriterion)):
             return obj.stage.map
+        if isinstance(obj, MetricActual):
+            return obj.metric.stage.map
         return getattr(obj, "map", None)
 
     def _writing(self, request, obj, done: str):
@@ -346,6 +350,46 @@ class FunnelFigureAdmin(WritePathAdmin):
             stage_id = obj.stage_id
             admin.ModelAdmin.delete_model(self, request, obj)
             changes.stage_follows_figures(Stage.objects.get(pk=stage_id))
+
+
+@admin.register(MetricActual)
+class MetricActualAdmin(WritePathAdmin):
+    list_display = ["metric", "period", "actual"]
+    list_filter = ["metric__stage__map"]
+    search_fields = ["metric__name", "period"]
+
+    # The KPI shows its latest period's actual (maps.changes): it follows in the same change.
+    def save_related(self, request, form, formsets, change) -> None:
+        with self._writing(request, form.instance, "changed" if change else "added"):
+            admin.ModelAdmin.save_related(self, request, form, formsets, change)
+            changes.metric_follows_history(Metric.objects.get(pk=form.instance.metric_id))
+
+    def delete_model(self, request, obj) -> None:
+        with self._writing(request, obj, "deleted"):
+            metric_id = obj.metric_id
+            admin.ModelAdmin.delete_model(self, request, obj)
+            changes.metric_follows_history(Metric.objects.get(pk=metric_id))
+
+
+@admin.register(QualificationCriterion)
+class QualificationCriterionAdmin(WritePathAdmin):
+    list_display = ["description", "kind", "points", "stage", "order"]
+    list_filter = ["stage__map", "kind"]
+    search_fields = ["description", "stage__name"]
+
+
+@admin.register(StageAnswer)
+class StageAnswerAdmin(WritePathAdmin):
+    list_display = ["question", "stage", "answer", "by", "at"]
+    list_filter = ["stage__map"]
+    search_fields = ["question", "answer", "stage__name"]
+
+
+@admin.register(SwotItem)
+class SwotItemAdmin(WritePathAdmin):
+    list_display = ["text", "kind", "map", "stage", "key"]
+    list_filter = ["kind", "map"]
+    search_fields = ["text", "key"]
 
 
 @admin.register(Flow)

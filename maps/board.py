@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from . import gaps as gap_rules
 from . import marks, monitoring
-from .models import JourneyMap, Stage, Touchpoint
+from .models import JourneyMap, Stage, StageAnswer, Touchpoint
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,21 @@ class Card:
 
 
 @dataclass
+class QuestionRow:
+    """One guiding question of a stage, with its answer (None while it is open)."""
+
+    number: int  # 1, 2...: how its URL names it
+    text: str
+    answer: StageAnswer | None = None
+
+
+def question_rows(stage: Stage) -> list[QuestionRow]:
+    """The stage's questions in order, each with its answer (from a prefetch if any)."""
+    answers = {answer.question: answer for answer in stage.answers.all()}
+    return [QuestionRow(n, text, answers.get(text)) for n, text in enumerate(stage.questions, 1)]
+
+
+@dataclass
 class Column:
     stage: Stage
     index: int
@@ -77,6 +92,11 @@ class Column:
     last: bool = False
     # The column's stretch of the emotion curve (SVG points in a 100 x 100 box).
     curve: str = ""
+    questions: list[QuestionRow] = field(default_factory=list)
+
+    @property
+    def open_questions(self) -> int:
+        return sum(1 for row in self.questions if row.answer is None)
 
     @property
     def conversion_pct(self) -> str | None:
@@ -162,6 +182,7 @@ def build_board(journey_map: JourneyMap, found: list) -> dict:
                 required_roles=list(stage.required_roles.all()),
                 first=index == 0,
                 last=index == len(stages) - 1,
+                questions=question_rows(stage),
             )
         )
     for column, stretch in zip(columns, _emotion_curve(columns), strict=True):

@@ -42,6 +42,8 @@ from .models import (
     QualificationCriterion,
     Revision,
     Stage,
+    StageAnswer,
+    SwotItem,
     Touchpoint,
     TrashItem,
     Workspace,
@@ -331,7 +333,10 @@ def save_stage(journey_map: JourneyMap, form, user=None) -> Stage:
             form.instance.order = next_order(journey_map.stages)
         else:
             conflicts.merge(form)
+        before = [] if new else list(Stage.objects.filter(pk=form.instance.pk).values_list("questions", flat=True))
         stage = form.save()
+        if before:
+            answers_follow_questions(stage, before[0])
         _figures_follow_stage(stage)
         _record_agreement(stage, form.cleaned_data)
         change.summary = Said(
@@ -377,6 +382,24 @@ def stage_follows_figures(stage: Stage) -> None:
     if figures and (stage.entered, stage.converted) != (figures[-1].entered, figures[-1].converted):
         stage.entered, stage.converted = figures[-1].entered, figures[-1].converted
         stage.save(update_fields=["entered", "converted"])
+
+
+def answers_follow_questions(stage: Stage, before: list[str]) -> None:
+    """After a stage's questions were edited (they were `before`): an answer stays with
+    its question's text; a question reworded in its place (the same line, now a text
+    that was not a question before) keeps its answer; an answer whose question is gone
+    goes with it. Undo brings it back, as any edit."""
+    after = list(stage.questions)
+    for answer in stage.answers.all():
+        if answer.question in after:
+            continue
+        place = before.index(answer.question) if answer.question in before else None
+        reworded = after[place] if place is not None and place < len(after) else None
+        if reworded is not None and reworded not in before and not stage.answers.filter(question=reworded).exists():
+            answer.question = reworded
+            answer.save(update_fields=["question"])
+        else:
+            answer.delete()
 
 
 def delete_stage(journey_map: JourneyMap, stage: Stage, user=None) -> None:
@@ -549,6 +572,111 @@ def delete_criterion(journey_map: JourneyMap, criterion: QualificationCriterion,
     with editing(journey_map, user, summary, stage.key):
         criterion.delete()
         renumber(stage.criteria.all())
+
+
+# --- answers to guiding questions, SWOT items ----------------------------------------------
+
+
+def answer_question(journey_map: JourneyMap, stage: Stage, form, user=None) -> StageAnswer | None:
+    """The answer to one of the stage's questions from a valid AnswerForm (its instance
+    names the question), by `user`, today. An empty answer and evidence clear it (None)."""
+    answer = form.instance
+    with editing(journey_map, user, stage=stage.key, token=_token(form)) as change:
+        stage = Stage.objects.get(pk=stage.pk)
+        if answer.question not in stage.questions:
+            raise Refused(
+                _("That question is no longer asked in “%(stage)s”; reload the page.") % {"stage": stage.name}
+            )
+        existed = answer.pk is not None
+        if existed:
+            if not StageAnswer.objects.filter(pk=answer.pk).exists():
+                raise Refused(_("Someone cleared that answer meanwhile; reload the page."))
+            conflicts.merge(form)
+        elif stage.answers.filter(question=answer.question).exists():
+            raise Refused(_("Someone answered that question meanwhile; reload the page to see their answer."))
+        if not answer.answer and not answer.evidence:
+            if existed:
+                answer.delete()
+            change.summary = Said(gettext_noop("cleared an answer in ‘%(stage)s’"), stage=stage.name)
+            return None
+        if existed and not form.changed_data:
+            return answer  # sent again unchanged: no revision, and who answered stays
+        answer.by = getattr(user, "username", "") or ""
+        answer.at = timezone.localdate()
+        answer.save()
+        change.summary = Said(
+            gettext_noop("answered a question of ‘%(stage)s’")
+            if not existed
+            else gettext_noop("changed an answer in ‘%(stage)s’"),
+            stage=stage.name,
+        )
+        return answer
+
+
+# What a SWOT change says, per kind: whole sentences (a translation words each its own way).
+SWOT_SAYS = {
+    SwotItem.STRENGTH: {
+        "added": gettext_noop("added the strength ‘%(text)s’ to the SWOT"),
+        "edited": gettext_noop("edited the strength ‘%(text)s’ of the SWOT"),
+        "deleted": gettext_noop("deleted the strength ‘%(text)s’ from the SWOT"),
+    },
+    SwotItem.WEAKNESS: {
+        "added": gettext_noop("added the weakness ‘%(text)s’ to the SWOT"),
+        "edited": gettext_noop("edited the weakness ‘%(text)s’ of the SWOT"),
+        "deleted": gettext_noop("deleted the weakness ‘%(text)s’ from the SWOT"),
+    },
+    SwotItem.OPPORTUNITY: {
+        "added": gettext_noop("added the opportunity ‘%(text)s’ to the SWOT"),
+        "edited": gettext_noop("edited the opportunity ‘%(text)s’ of the SWOT"),
+        "deleted": gettext_noop("deleted the opportunity ‘%(text)s’ from the SWOT"),
+    },
+    SwotItem.THREAT: {
+        "added": gettext_noop("added the threat ‘%(text)s’ to the SWOT"),
+        "edited": gettext_noop("edited the threat ‘%(text)s’ of the SWOT"),
+        "deleted": gettext_noop("deleted the threat ‘%(text)s’ from the SWOT"),
+    },
+}
+SWOT_KEY_WORDS = {"S": "strength", "W": "weakness", "O": "opportunity", "T": "threat"}
+# Keys stay readable (the kind and the first words): actions link to them.
+SWOT_KEY_MAX_LENGTH = 48
+
+
+def save_swot(journey_map: JourneyMap, form, user=None) -> SwotItem:
+    """A new or edited SWOT item from a valid SwotItemForm; a new one goes last, with a
+    key made from its kind and text that it keeps for good."""
+    item = form.instance
+    new = item.pk is None
+    with editing(journey_map, user, token=_token(form)) as change:
+        if new:
+            taken = journey_map.swot_items.values_list("key", flat=True)
+            item.key = free_key(
+                _swot_key_base(item), taken, SWOT_KEY_WORDS[item.kind], SWOT_KEY_MAX_LENGTH, is_key=True
+            )
+            item.order = next_order(journey_map.swot_items)
+        else:
+            conflicts.merge(form)
+        item = form.save()
+        change.stage = item.stage.key if item.stage else ""
+        change.summary = Said(SWOT_SAYS[item.kind]["added" if new else "edited"], text=_short(item.text))
+        return item
+
+
+def _swot_key_base(item: SwotItem) -> str:
+    """The kind and the first words of the text, cut between words: `weakness-no-pricing-page`."""
+    slug = slugify(key_words(f"{SWOT_KEY_WORDS[item.kind]} {item.text}"))
+    room = SWOT_KEY_MAX_LENGTH - 3  # for a "-2" that may follow
+    return slug if len(slug) <= room else slug[:room].rsplit("-", 1)[0]
+
+
+def delete_swot(journey_map: JourneyMap, item: SwotItem, user=None) -> None:
+    summary = Said(SWOT_SAYS[item.kind]["deleted"], text=_short(item.text))
+    with editing(journey_map, user, summary, item.stage.key if item.stage else ""):
+        item.delete()
+        renumber(journey_map.swot_items.all())
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # --- touchpoints and flows ---------------------------------------------------------------

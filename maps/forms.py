@@ -27,6 +27,8 @@ from .models import (
     QualificationCriterion,
     ShareLink,
     Stage,
+    StageAnswer,
+    SwotItem,
     Touchpoint,
     VoteSession,
     Workspace,
@@ -175,7 +177,13 @@ class MapCreateForm(MapForm):
 
 class StageForm(KeyedForm):
     key_fallback = "stage"
-    questions = LinesField(required=False, help_text=gettext_lazy("One question per line."))
+    questions = LinesField(
+        required=False,
+        help_text=gettext_lazy(
+            "One question per line. A question reworded on its own line keeps its answer; "
+            "removing a question removes its answer too (Undo brings it back)."
+        ),
+    )
 
     class Meta:
         model = Stage
@@ -251,6 +259,59 @@ class StageForm(KeyedForm):
 def _with_status(asset: ContentAsset) -> str:
     # Translators: a content asset in a list to tick: its title and its status ("draft").
     return _("%(title)s (%(status)s)") % {"title": asset.title, "status": asset.get_status_display().lower()}
+
+
+class AnswerForm(forms.ModelForm):
+    """The answer to one guiding question. Left empty (answer and evidence), it clears
+    the answer. The question itself is named by the URL; the form carries its text too,
+    so that an answer never lands on a question reworded meanwhile."""
+
+    question = forms.CharField(widget=forms.HiddenInput, required=False)
+    evidence = forms.URLField(
+        label=gettext_lazy("Evidence"),
+        max_length=1000,
+        required=False,
+        assume_scheme="https",
+        help_text=gettext_lazy("A link to what shows it: a report, a recording, a dashboard."),
+    )
+
+    class Meta:
+        model = StageAnswer
+        fields = ["answer", "evidence"]
+        widgets = {"answer": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, question: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.asked = question if question is not None else self.instance.question
+        self.fields["question"].initial = question
+        self.fields["answer"].required = False
+        self.fields["answer"].help_text = _("Leave the answer and the evidence empty to clear the answer.")
+
+    def clean_question(self) -> str:
+        sent = self.cleaned_data.get("question") or self.asked
+        if sent != self.asked:
+            raise forms.ValidationError(_("The questions of this stage changed meanwhile; reload the page."))
+        return sent
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("evidence") and not cleaned.get("answer"):
+            self.add_error("answer", _("Write the answer the evidence shows."))
+        return cleaned
+
+
+class SwotItemForm(forms.ModelForm):
+    class Meta:
+        model = SwotItem
+        fields = ["kind", "text", "stage"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, journey_map: JourneyMap, **kwargs):
+        self.journey_map = journey_map
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].queryset = journey_map.stages.all()
+        self.fields["stage"].empty_label = _("The whole map")
+        self.fields["kind"].widget = forms.HiddenInput() if self.instance.pk is None else self.fields["kind"].widget
 
 
 class MetricForm(forms.ModelForm):

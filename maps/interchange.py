@@ -66,6 +66,8 @@ from .models import (
     Persona,
     QualificationCriterion,
     Stage,
+    StageAnswer,
+    SwotItem,
     Touchpoint,
     Workspace,
     figures_in_order,
@@ -640,6 +642,41 @@ def _funnel(value: object, place: str, obj: dict, keys: Keys) -> None:
             raise InterchangeError(f"{place[: -len('.funnel')]}.{name}", message)
 
 
+def _question(value: object, place: str, obj: dict, keys: Keys) -> None:
+    _text(StageAnswer, "question", required=True)(value, place, obj, keys)
+
+
+ANSWER_FIELDS = {
+    "question": _question,
+    "answer": _text(StageAnswer, "answer", required=True),
+    "evidence": _url,
+    "by": _text(StageAnswer, "by"),
+    "at": _date,
+}
+
+
+def _answers(value: object, place: str, obj: dict, keys: Keys) -> None:
+    """A stage's answers: each to one of the stage's own questions (checked before, it
+    comes first), at most one per question."""
+    questions = obj.get("questions") or []
+    seen: dict[str, int] = {}
+    for i, answer in _objects(value, place):
+        here = f"{place}[{i}]"
+        _check_object(answer, here, ANSWER_FIELDS, ("question", "answer"), keys)
+        question = answer["question"]
+        if question not in questions:
+            # Translators: refusal of an imported file, after the place of an answer's
+            # question ("stages[0].answers[1].question: "); "questions" is the name of the
+            # stage's field in the file: keep it as it is.
+            raise InterchangeError(f"{here}.question", _("must be one of the stage's questions"))
+        if question in seen:
+            # Translators: refusal of an imported file, after the place of an answer's
+            # question; %(place)s is the place of the earlier answer, not translated.
+            message = _("is already answered by %(place)s") % {"place": f"{place}[{seen[question]}]"}
+            raise InterchangeError(f"{here}.question", message)
+        seen[question] = i
+
+
 def _metrics(value: object, place: str, obj: dict, keys: Keys) -> None:
     for i, metric in _objects(value, place):
         _check_object(metric, f"{place}[{i}]", METRIC_FIELDS, ("name",), keys)
@@ -700,6 +737,7 @@ LISTS: dict[str, tuple[dict[str, Check], tuple[str, ...]]] = {
             "target_conversion": _number(Stage, "target_conversion"),
             "handoff_sla": _text(Stage, "handoff_sla"),
             "qualification": _qualification,
+            "answers": _answers,
         },
         ("key", "name"),
     ),
@@ -733,6 +771,15 @@ LISTS: dict[str, tuple[dict[str, Check], tuple[str, ...]]] = {
             "source": _source,
         },
         ("key", "title"),
+    ),
+    "swot": (
+        {
+            "key": _key("swot"),
+            "kind": _choice(SwotItem.KINDS),
+            "text": _text(SwotItem, "text", required=True),
+            "stage": _ref("stages"),
+        },
+        ("key", "kind", "text"),
     ),
 }
 TOP_LEVEL = ("format", "map", *LISTS)
@@ -916,6 +963,7 @@ def import_map(doc: dict, workspace: Workspace, update_library: bool = False) ->
             {"stages": stages, "departments": departments, "personas": personas, "content": content},
         )
         _import_actions(journey_map, lists["actions"], departments, stages)
+        _import_swot(journey_map, lists["swot"], stages)
     journey_map.reused = reused
     return journey_map
 
@@ -1011,6 +1059,8 @@ def replace_content(journey_map: JourneyMap, doc: dict) -> None:
             {"stages": stages, "departments": departments, "personas": personas, "content": content},
         )
         _import_actions(journey_map, lists["actions"], departments, stages)
+        journey_map.swot_items.all().delete()
+        _import_swot(journey_map, lists["swot"], stages)
 
 
 def _library_as_in(
@@ -1105,6 +1155,17 @@ def _import_stages(journey_map: JourneyMap, items: list[dict], departments: dict
         )
         stage.contributors.set(departments[key] for key in item.get("contributors", []))
         stage.required_roles.set(roles[key] for key in item.get("required_roles", []))
+        StageAnswer.objects.bulk_create(
+            StageAnswer(
+                stage=stage,
+                question=answer["question"],
+                answer=answer["answer"],
+                evidence=answer.get("evidence", ""),
+                by=answer.get("by", ""),
+                at=datetime.date.fromisoformat(answer["at"]) if answer.get("at") else None,
+            )
+            for answer in item.get("answers", [])
+        )
         for j, metric in enumerate(item.get("metrics", [])):
             history = sorted(metric.get("history", []), key=lambda entry: period_order(entry["period"]))
             kpi = Metric.objects.create(
@@ -1140,6 +1201,20 @@ def _qualification_fields(item: dict) -> dict:
             for side, name in (("lead", "agreed_by_lead"), ("next", "agreed_by_next"))
         },
     }
+
+
+def _import_swot(journey_map: JourneyMap, items: list[dict], stages: dict[str, Stage]) -> None:
+    SwotItem.objects.bulk_create(
+        SwotItem(
+            map=journey_map,
+            key=item["key"],
+            kind=item["kind"],
+            text=item["text"],
+            stage=stages.get(item.get("stage")),
+            order=i,
+        )
+        for i, item in enumerate(items)
+    )
 
 
 def _link_content(items: list[dict], content: dict, stages: dict) -> None:
@@ -1235,8 +1310,15 @@ def export_map(journey_map: JourneyMap, loaded: JourneyMap | None = None) -> dic
         for asset in entry.persona.content.all():
             personas_of[asset.id].append(entry.persona)
     actions = list(jm.actions.select_related("owner", "stage"))
-    # Left out when empty, so that the documents of maps without actions stay as they were.
+    # Actions and SWOT items are left out when there are none, so that the documents of
+    # maps without them stay as they were.
     listed = {"actions": [_export_action(action, at) for action in actions]} if actions else {}
+    swot = [
+        {"key": item.key, "kind": item.kind, "text": item.text, "stage": _key_of(item.stage, at["stages"])}
+        for item in jm.swot_items.select_related("stage")
+    ]
+    if swot:
+        listed["swot"] = swot
     return {
         "format": FORMAT,
         "map": {
@@ -1316,6 +1398,18 @@ def _export_stage(stage: Stage, at: dict) -> dict:
     ]
     # Left out when empty, so that the documents of maps without figures stay as they were.
     funnel = {"funnel": figures} if figures else {}
+    place = {question: i for i, question in enumerate(stage.questions)}
+    answers = [
+        {
+            "question": answer.question,
+            "answer": answer.answer,
+            "evidence": answer.evidence,
+            "by": answer.by,
+            "at": answer.at.isoformat() if answer.at else None,
+        }
+        for answer in sorted(stage.answers.all(), key=lambda answer: place.get(answer.question, len(place)))
+        if answer.question in place
+    ]
     return {
         "key": stage.key,
         "name": stage.name,
@@ -1331,6 +1425,8 @@ def _export_stage(stage: Stage, at: dict) -> dict:
         "target_conversion": _number_out(stage.target_conversion),
         "handoff_sla": stage.handoff_sla,
         **_export_qualification(stage),
+        # Left out when there are none, as the funnel: old documents stay as they were.
+        **({"answers": answers} if answers else {}),
     }
 
 

@@ -148,6 +148,17 @@ def percent(rate: float | None) -> str:
     return f"{number}%" if language in PERCENT_WITHOUT_SPACE else f"{number} %"
 
 
+# The four quadrants of a SWOT (maps/swot.py): each takes the colours of the mark that
+# reads like it, so a weakness is as red as an error and no colour is written twice.
+SWOT_KINDS = ("S", "W", "O", "T")
+SWOT_COLOURS: dict[str, Mark] = {
+    "S": SEVERITY[None],
+    "W": SEVERITY["error"],
+    "O": SEVERITY["info"],
+    "T": SEVERITY["warning"],
+}
+
+
 def css_properties() -> str:
     """The colours above as CSS custom properties for :root."""
     names = {"error": "error", "warning": "warning", "info": "info", None: "ok"}
@@ -164,4 +175,6 @@ def css_properties() -> str:
     for emotion, mood in EMOTIONS.items():
         name = f"m{-emotion}" if emotion < 0 else str(emotion)
         lines.append(f"--emo-{name}: {mood.color}; --emo-{name}-soft: {mood.soft};")
+    for kind, mark in SWOT_COLOURS.items():
+        lines.append(f"--swot-{kind.lower()}: {mark.color}; --swot-{kind.lower()}-soft: {mark.soft};")
     return ":root { " + " ".join(lines) + " }"

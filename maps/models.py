@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Prefetch, Q
 from django.urls import reverse
@@ -19,7 +19,17 @@ from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .said import Said
-from .validators import COUNT_MAX, TEXT_MAX_LENGTH, long_text, printable, text_lines, web_address
+from .validators import (
+    ANSWER_MAX_LENGTH,
+    COUNT_MAX,
+    LINE_MAX_LENGTH,
+    SWOT_TEXT_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+    long_text,
+    printable,
+    text_lines,
+    web_address,
+)
 
 EMOTION_MIN, EMOTION_MAX = -2, 2
 # The languages of the interface (settings.LANGUAGES) are the languages a map can be in.
@@ -282,6 +292,7 @@ class JourneyMapQuerySet(models.QuerySet):
             "content",
             "figures",
             "criteria",
+            "answers",
             Prefetch("touchpoints", queryset=touchpoints),
         )
         map_personas = MapPersona.objects.select_related("persona__role").prefetch_related("stages", "persona__content")
@@ -673,6 +684,87 @@ class Touchpoint(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class StageAnswer(models.Model):
+    """The answer to one of a stage's guiding questions, with a link to its evidence.
+
+    An answer belongs to its question's text (`question` is one of `stage.questions`):
+    rewording a question in place keeps its answer, removing it removes the answer
+    (maps.changes.answers_follow_questions). Who answered is kept as a user name, as
+    the format writes it, so that it survives the account and a restore elsewhere."""
+
+    stage = models.ForeignKey(Stage, models.CASCADE, related_name="answers", verbose_name=_("stage"))
+    question = models.CharField(_("question"), max_length=LINE_MAX_LENGTH, validators=[printable])
+    answer = models.TextField(
+        _("answer"), max_length=ANSWER_MAX_LENGTH, validators=[printable, MaxLengthValidator(ANSWER_MAX_LENGTH)]
+    )
+    evidence = models.URLField(
+        _("evidence"),
+        max_length=1000,
+        blank=True,
+        validators=[web_address],
+        help_text=_("A link to what shows it: a report, a recording, a dashboard."),
+    )
+    by = models.CharField(_("answered by"), max_length=150, blank=True, validators=[printable])
+    at = models.DateField(_("answered on"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["stage", "id"]
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        constraints = [models.UniqueConstraint(fields=["stage", "question"], name="answer_unique_question")]
+
+    def __str__(self) -> str:
+        return self.answer[:60]
+
+    def clean(self) -> None:
+        if self.stage_id is not None and self.question not in self.stage.questions:
+            raise ValidationError({"question": gettext("Must be one of the stage's questions, word for word.")})
+
+
+class SwotItem(models.Model):
+    """A strength, weakness, opportunity or threat noted for a map, or for one stage of it.
+    Touchpoints' pain points and opportunities join them on the SWOT page (maps.swot)
+    without being stored here."""
+
+    STRENGTH, WEAKNESS, OPPORTUNITY, THREAT = "S", "W", "O", "T"
+    KIND_CHOICES = [
+        (STRENGTH, _("Strength")),
+        (WEAKNESS, _("Weakness")),
+        (OPPORTUNITY, _("Opportunity")),
+        (THREAT, _("Threat")),
+    ]
+    KINDS = [value for value, _label in KIND_CHOICES]
+
+    map = models.ForeignKey(JourneyMap, models.CASCADE, related_name="swot_items", verbose_name=_("map"))
+    key = models.SlugField(_("key"), max_length=64)
+    kind = models.CharField(_("kind"), max_length=1, choices=KIND_CHOICES)
+    text = models.CharField(_("text"), max_length=SWOT_TEXT_MAX_LENGTH, validators=[printable])
+    # A stage's item becomes the map's when the stage is deleted (and its again if the
+    # stage comes back from the trash).
+    stage = models.ForeignKey(
+        Stage,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="swot_items",
+        verbose_name=_("stage"),
+        help_text=_("Empty: about the whole map."),
+    )
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["map", "order", "id"]
+        verbose_name = _("SWOT item")
+        verbose_name_plural = _("SWOT items")
+        constraints = [
+            models.UniqueConstraint(fields=["map", "key"], name="swot_unique_key"),
+            models.CheckConstraint(condition=Q(kind__in=["S", "W", "O", "T"]), name="swot_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
 
 
 class Flow(models.Model):

@@ -73,6 +73,9 @@ def stage_payload(doc: dict, key: str) -> dict:
         # The actions about the stage: they stay on the map (for the whole journey) and
         # are about the stage again when it comes back.
         "actions": [action["key"] for action in doc.get("actions", []) if action["stage"] == key],
+        # The SWOT items about the stage: they stay, as the map's, and are the stage's again
+        # if it comes back.
+        "swot": [item["key"] for item in doc.get("swot", []) if item["stage"] == key],
     }
 
 
@@ -217,6 +220,9 @@ def _put_stage(doc: dict, payload: dict) -> None:
     for action in doc.get("actions", []):
         if action["key"] in about and action["stage"] is None:
             action["stage"] = stage["key"]
+    for item in doc.get("swot", []):
+        if item["key"] in payload.get("swot", []) and item["stage"] is None:
+            item["stage"] = stage["key"]
 
 
 def _add_content(doc: dict, items: list[dict], stage_keys: set[str]) -> None:

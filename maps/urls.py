@@ -67,6 +67,13 @@ urlpatterns = [
     path(M + "a/<slug:act>/", views.action_edit, name="action_edit"),
     path(M + "a/<slug:act>/delete/", views.action_delete, name="action_delete"),
     path(M + "a/<slug:act>/status/", views.action_status, name="action_status"),
+    # guiding questions and SWOT
+    path(M + "questions/", views.map_questions, name="map_questions"),
+    path(M + "s/<slug:stage>/questions/<int:number>/", views.question_answer, name="question_answer"),
+    path(M + "swot/", views.map_swot, name="map_swot"),
+    path(M + "swot/new/", views.swot_create, name="swot_create"),
+    path(M + "swot/i/<slug:item>/", views.swot_edit, name="swot_edit"),
+    path(M + "swot/i/<slug:item>/delete/", views.swot_delete, name="swot_delete"),
     # dot voting
     path(M + "votes/", views.map_votes, name="map_votes"),
     path(M + "votes/new/", views.vote_open, name="vote_open"),

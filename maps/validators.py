@@ -20,6 +20,9 @@ TEXT_MAX_LENGTH = 10_000
 # A list of short texts (questions): so many lines, each at most so long.
 LINES_MAX = 100
 LINE_MAX_LENGTH = 500
+# An answer to a stage's guiding question, and a SWOT item: short texts, not documents.
+ANSWER_MAX_LENGTH = 2000
+SWOT_TEXT_MAX_LENGTH = 300
 COUNT_MAX = 2147483647  # what a PositiveIntegerField holds on PostgreSQL, on every database
 
 

@@ -30,9 +30,9 @@ from django.utils.crypto import salted_hmac
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import capfirst
+from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_event
@@ -53,6 +53,7 @@ from . import (
     members,
     monitoring,
     sharing,
+    swot,
     tables,
     trash,
     uploads,
@@ -64,9 +65,10 @@ from . import actions as priorities
 from . import comments as talk
 from . import gaps as gap_rules
 from .access import get_map_for_user, get_membership, get_workspace_for_user
-from .board import build_board
+from .board import build_board, question_rows
 from .forms import (
     ActionForm,
+    AnswerForm,
     BuyingRoleForm,
     CommentForm,
     ContentAssetForm,
@@ -79,6 +81,7 @@ from .forms import (
     PersonaForm,
     ShareLinkForm,
     StageForm,
+    SwotItemForm,
     TouchpointForm,
     VoteSessionForm,
 )
@@ -99,6 +102,8 @@ from .models import (
     QualificationCriterion,
     ShareLink,
     Stage,
+    StageAnswer,
+    SwotItem,
     Touchpoint,
     TrashItem,
     Workspace,
@@ -1496,6 +1501,195 @@ def _percent_to_try(value: str) -> float | None:
     except (TypeError, ValueError):
         return None
     return number / 100 if math.isfinite(number) and 0 <= number <= 100 else None
+
+
+# --- guiding questions and their answers ----------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def question_answer(request: HttpRequest, ws: str, key: str, stage: str, number: int) -> HttpResponse:
+    """Answer one of a stage's guiding questions (its `number`, from 1), with evidence."""
+    journey_map = _write_map(request, ws, key)
+    stage_obj = _get_stage(journey_map, stage)
+    if not 1 <= number <= len(stage_obj.questions):
+        raise Http404(_("No such question"))
+    question = stage_obj.questions[number - 1]
+    instance = stage_obj.answers.filter(question=question).first() or StageAnswer(stage=stage_obj, question=question)
+    form = AnswerForm(_posted(request), instance=instance, question=question)
+    ctx = {
+        "title": _("A question of %(stage)s") % {"stage": stage_obj.name},
+        "question": question,
+        "answered": instance if instance.pk else None,
+        "action": reverse("question_answer", args=[ws, key, stage, number]),
+        "submit_label": _("Save the answer"),
+    }
+
+    def said(answer: StageAnswer | None) -> str:
+        if answer is None:
+            return _("Answer cleared.")
+        return _("Answer saved in %(stage)s.") % {"stage": stage_obj.name}
+
+    return _edit(
+        request,
+        journey_map,
+        form,
+        lambda f: changes.answer_question(journey_map, stage_obj, f, user=request.user),
+        said,
+        ctx,
+    )
+
+
+@login_required
+@require_GET
+def map_questions(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    """Every stage's guiding questions with their answers, the open ones counted: what
+    the team still has to find out, with a way to answer each."""
+    journey_map = get_map_for_user(request, ws, key)
+    stages = []
+    for stage in journey_map.stages.prefetch_related("answers"):
+        rows = question_rows(stage)
+        stages.append((stage, rows, sum(1 for row in rows if row.answer is None)))
+    ctx = {
+        "stages": stages,
+        "open_total": sum(open_ for _stage, _rows, open_ in stages),
+        "asked_total": sum(len(rows) for _stage, rows, _open in stages),
+    }
+    return _matrix_page(request, journey_map, "questions", ctx)
+
+
+# --- SWOT -------------------------------------------------------------------------------------
+
+
+SWOT_HEADINGS = {
+    SwotItem.STRENGTH: pgettext_lazy("SWOT quadrant", "Strengths"),
+    SwotItem.WEAKNESS: pgettext_lazy("SWOT quadrant", "Weaknesses"),
+    SwotItem.OPPORTUNITY: pgettext_lazy("SWOT quadrant", "Opportunities"),
+    SwotItem.THREAT: pgettext_lazy("SWOT quadrant", "Threats"),
+}
+
+
+def _swot_context(request: HttpRequest, journey_map: JourneyMap, stage_key: str, forms: dict | None = None) -> dict:
+    """The four quadrants (stored and computed items), filtered to one stage or not,
+    each with its add form (or the refused one, with its errors)."""
+    stages = list(journey_map.stages.all())
+    if stage_key not in {stage.key for stage in stages}:
+        stage_key = ""
+    found = swot.swot_items(journey_map, stage_key or None)
+    names = {stage.key: stage.name for stage in stages}
+    stored = {item.key: item for item in journey_map.swot_items.all()}
+    editing = looked_up(request.GET.get("edit", ""))
+    quadrants = []
+    for kind in swot.KINDS:
+        items = [
+            {
+                **item,
+                "stage_name": names.get(item["stage"], ""),
+                "obj": stored.get(item["key"]) if item["source"] == swot.STORED else None,
+            }
+            for item in found[kind]
+        ]
+        form = (forms or {}).get(kind) or SwotItemForm(
+            initial={"kind": kind, "stage": next((s.pk for s in stages if s.key == stage_key), None)},
+            journey_map=journey_map,
+            prefix=f"swot-{kind.lower()}",
+        )
+        quadrants.append({"kind": kind, "heading": SWOT_HEADINGS[kind], "items": items, "form": form})
+    edit_form = (forms or {}).get("edit")
+    if edit_form is None and editing in stored and journey_map.membership.can_edit:
+        edit_form = SwotItemForm(instance=stored[editing], journey_map=journey_map, prefix="edit")
+    return {
+        "quadrants": quadrants,
+        "stages": stages,
+        "stage_key": stage_key,
+        "edit_form": edit_form,
+        "editing": edit_form.instance.key if edit_form is not None else "",
+    }
+
+
+def _swot_url(journey_map: JourneyMap, stage_key: str = "") -> str:
+    url = reverse("map_swot", args=[journey_map.workspace.slug, journey_map.key])
+    return f"{url}?{urlencode({'stage': stage_key})}" if stage_key else url
+
+
+@login_required
+@require_GET
+def map_swot(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    """The map's SWOT: a 2 x 2 grid, for the whole map or one stage."""
+    journey_map = get_map_for_user(request, ws, key)
+    ctx = _swot_context(request, journey_map, looked_up(request.GET.get("stage", "")))
+    return _matrix_page(request, journey_map, "swot", ctx)
+
+
+def _swot_answer(request: HttpRequest, journey_map: JourneyMap, message: str = "", forms=None) -> HttpResponse:
+    """After a SWOT change (or a refused one): htmx gets the grid again, a plain POST
+    goes back to the page (or sees the page with the form's errors)."""
+    stage_key = looked_up(request.POST.get("filter", ""))
+    if forms is None and not request.htmx:
+        messages.success(request, message)
+        return redirect(_swot_url(journey_map, stage_key))
+    ctx = _swot_context(request, journey_map, stage_key, forms)
+    response = _matrix_page(request, journey_map, "swot", ctx)
+    if forms is not None:
+        response.status_code = _invalid_status(request)
+        return response
+    # The answer is the grid as it now is: no region of the page needs telling.
+    return trigger_client_event(response, "journeymap-saved", {"message": message})
+
+
+@login_required
+@require_POST
+def swot_create(request: HttpRequest, ws: str, key: str) -> HttpResponse:
+    journey_map = get_map_for_user(request, ws, key, write=True)
+    kind = request.POST.get("kind", "")
+    if kind not in swot.KINDS:
+        return _refused(request, _("Pick strengths, weaknesses, opportunities or threats."))
+    form = SwotItemForm(
+        request.POST, instance=SwotItem(map=journey_map), journey_map=journey_map, prefix=f"swot-{kind.lower()}"
+    )
+    if not form.is_valid():
+        return _swot_answer(request, journey_map, forms={kind: form})
+    try:
+        item = changes.save_swot(journey_map, form, user=request.user)
+    except changes.AlreadyDone:
+        return _swot_answer(request, journey_map, _("That was saved already."))
+    return _swot_answer(
+        request, journey_map, _("Added to the SWOT: “%(text)s”.") % {"text": Truncator(item.text).chars(80)}
+    )
+
+
+def _get_swot(journey_map: JourneyMap, item_key: str) -> SwotItem:
+    return get_object_or_404(journey_map.swot_items, key=looked_up(item_key))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def swot_edit(request: HttpRequest, ws: str, key: str, item: str) -> HttpResponse:
+    journey_map = _write_map(request, ws, key)
+    item_obj = _get_swot(journey_map, item)
+    if request.method == "GET":
+        query = urlencode(
+            {"edit": item_obj.key, **({"stage": request.GET["stage"]} if request.GET.get("stage") else {})}
+        )
+        return redirect(reverse("map_swot", args=[ws, key]) + f"?{query}#swot-{item_obj.key}")
+    form = SwotItemForm(request.POST, instance=item_obj, journey_map=journey_map, prefix="edit")
+    if not form.is_valid():
+        return _swot_answer(request, journey_map, forms={"edit": form})
+    saved = changes.save_swot(journey_map, form, user=request.user)
+    return _swot_answer(
+        request, journey_map, _("SWOT item saved: “%(text)s”.") % {"text": Truncator(saved.text).chars(80)}
+    )
+
+
+@login_required
+@require_POST
+def swot_delete(request: HttpRequest, ws: str, key: str, item: str) -> HttpResponse:
+    journey_map = get_map_for_user(request, ws, key, write=True)
+    item_obj = _get_swot(journey_map, item)
+    changes.delete_swot(journey_map, item_obj, user=request.user)
+    return _swot_answer(
+        request, journey_map, _("Deleted from the SWOT: “%(text)s”.") % {"text": Truncator(item_obj.text).chars(80)}
+    )
 
 
 # --- the workspace library -------------------------------------------------------------------

@@ -31,6 +31,7 @@ from maps.models import (
     Metric,
     QualificationCriterion,
     ShareLink,
+    SwotItem,
     TrashItem,
     VoteSession,
 )
@@ -156,6 +157,13 @@ ACCESS: dict[str, tuple[str, tuple[str, ...]]] = {
     "action_edit": (READ, BOTH),
     "action_delete": (WRITE, BOTH),
     "action_status": (WRITE, POST),
+    # guiding questions (viewers read the answer form, editors answer) and the SWOT
+    "map_questions": (READ, GET),
+    "question_answer": (READ, BOTH),
+    "map_swot": (READ, GET),
+    "swot_create": (WRITE, POST),
+    "swot_edit": (READ, BOTH),
+    "swot_delete": (WRITE, POST),
     # dot voting: facilitators (editors, owners) open and close; every member votes
     "map_votes": (READ, GET),
     "vote_open": (WRITE, POST),
@@ -221,6 +229,8 @@ WRITE_ON_POST = {
     "library_create",
     "library_edit",
     "action_edit",
+    "question_answer",
+    "swot_edit",
 }
 
 
@@ -249,6 +259,10 @@ def test_every_url_has_an_entry_in_the_matrix_and_every_entry_a_url():
 @pytest.fixture
 def objects(small_map, owner, editor, viewer, stranger):
     awareness = small_map.stages.get(key="awareness")
+    awareness.questions = ["Who reads our guide?"]  # question 1, for question_answer
+    awareness.save()
+    # Named like the library item the `item` parameter names, for swot_edit and swot_delete.
+    SwotItem.objects.create(map=small_map, key="cfo", kind="S", text="The CFO trusts us")
     changes.record_creation(small_map, owner)  # revision 1, for the history URLs
     share = ShareLink.objects.create(
         map=small_map, token_hash=hashlib.sha256(SHARE_TOKEN.encode()).hexdigest(), created_by=owner

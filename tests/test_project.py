@@ -29,6 +29,8 @@ def test_admin_lists_and_opens_every_model_of_the_app(admin_client, small_map, o
     UserSettings.choose_language(owner, "ja")
     _one_of_each_workshop_thing(small_map, owner)
     FunnelFigure.objects.create(stage=small_map.stages.first(), period="2026-10", entered=1000, converted=200)
+    _answer_and_swot(small_map)
+    _monitoring_and_an_action(small_map)
     for model in apps.get_app_config("maps").get_models():
         name = model._meta.model_name
         listing = admin_client.get(reverse(f"admin:maps_{name}_changelist"))
@@ -37,6 +39,26 @@ def test_admin_lists_and_opens_every_model_of_the_app(admin_client, small_map, o
         assert obj is not None, f"the fixture map has no {name}"
         assert escape(str(obj)) in listing.content.decode(), name
         assert admin_client.get(reverse(f"admin:maps_{name}_change", args=[obj.pk])).status_code == 200, name
+
+
+def _monitoring_and_an_action(journey_map) -> None:
+    from maps.models import Action, MetricActual, QualificationCriterion
+
+    stage = journey_map.stages.first()
+    metric = stage.metrics.first() or stage.metrics.create(name="MQLs", target=10)
+    MetricActual.objects.create(metric=metric, period="2026-10", actual=8)
+    QualificationCriterion.objects.create(stage=stage, kind="fit", description="200+ people", points=20)
+    Action.objects.create(map=journey_map, key="fix-pricing", title="Publish pricing", impact=4, effort=2)
+
+
+def _answer_and_swot(journey_map) -> None:
+    from maps.models import StageAnswer, SwotItem
+
+    stage = journey_map.stages.first()
+    stage.questions = ["Who reads?"]
+    stage.save()
+    StageAnswer.objects.create(stage=stage, question="Who reads?", answer="IT leads", by="alice")
+    SwotItem.objects.create(map=journey_map, key="strength-referrals", kind="S", text="Customers refer us")
 
 
 def _one_of_each_workshop_thing(journey_map, user) -> None:

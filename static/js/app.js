@@ -225,6 +225,14 @@
 
   // --- drag and drop -------------------------------------------------------------------
 
+  var openDetails = {};
+  function keepOpen(root) {
+    if (!root || !root.querySelectorAll) return;
+    var found = Array.prototype.slice.call(root.querySelectorAll("details[data-keep-open]"));
+    if (root.matches && root.matches("details[data-keep-open]")) found.push(root);
+    found.forEach(function (d) { if (openDetails[d.id]) d.open = true; });
+  }
+
   function sortableInit(root) {
     if (typeof Sortable === "undefined") return;
     root.querySelectorAll("[data-sortable-touchpoints]").forEach(function (list) {
@@ -428,7 +436,14 @@
       restoreFocus();
     });
 
-    body.addEventListener("htmx:load", function (evt) { sortableInit(evt.detail.elt); });
+    body.addEventListener("htmx:load", function (evt) { sortableInit(evt.detail.elt); keepOpen(evt.detail.elt); });
+    // <details data-keep-open> (a stage's questions on the board) stay open when the
+    // column around them is redrawn: an answer shows where it was asked.
+    document.addEventListener("toggle", function (evt) {
+      var d = evt.target;
+      if (!d.matches || !d.matches("details[data-keep-open]") || !d.id) return;
+      if (d.open) openDetails[d.id] = true; else delete openDetails[d.id];
+    }, true);
     // A change's answer may bring the changed board columns along (out of band).
     body.addEventListener("htmx:oobAfterSwap", function () { setTimeout(restoreFocus, 0); });
 
