@@ -147,10 +147,21 @@ def _gaps_by_id(journey_map: JourneyMap) -> dict[str, Gap]:
 
 # KIND -> how to read a source of that kind on the map (None: it is no longer there).
 # SWOT items register theirs here.
+def _swot_source(journey_map: JourneyMap, source: str, key: str) -> Source | None:
+    item = journey_map.swot_items.select_related("stage__lead").filter(key=key).first()
+    if item is None:
+        return None
+    text = _one_line(item.text)
+    # Translators: where an action comes from, after "Made from the": a SWOT item and its kind.
+    label = _("SWOT item (%(kind)s): %(text)s") % {"kind": item.get_kind_display(), "text": text}
+    return Source(source, text[:TITLE_MAX], item.stage, label, item.stage.lead if item.stage else None)
+
+
 RESOLVERS: dict[str, Callable[[JourneyMap, str, str], Source | None]] = {
     "pain": _touchpoint_source("pain_point", lambda: _("Pain point of %(touchpoint)s: %(text)s")),
     "opportunity": _touchpoint_source("opportunity", lambda: _("Opportunity of %(touchpoint)s: %(text)s")),
     "gap": _gap_source,
+    "swot": _swot_source,
 }
 
 
@@ -161,8 +172,11 @@ def resolve(journey_map: JourneyMap, source: str) -> Source | None:
     return resolver(journey_map, source, key) if resolver and key else None
 
 
-def source_label(source: str, touchpoints: dict[str, str], gaps: dict[str, Gap]) -> str:
-    """A short label of an action's source for lists and the CSV: its kind and what it names."""
+def source_label(
+    source: str, touchpoints: dict[str, str], gaps: dict[str, Gap], swot: dict[str, str] | None = None
+) -> str:
+    """A short label of an action's source for lists and the CSV: its kind and what it names
+    (`swot`: the SWOT items' texts by key)."""
     if not source:
         return ""
     kind, _colon, key = source.partition(":")
@@ -172,6 +186,8 @@ def source_label(source: str, touchpoints: dict[str, str], gaps: dict[str, Gap])
     elif kind == "gap":
         gap = gaps.get(key)
         what = gap.message if gap else code_label(key.partition("|")[0])
+    elif kind == "swot":
+        what = (swot or {}).get(key, key)
     else:
         what = key
     # Translators: an action's source in lists and the CSV: its kind, then what it names
@@ -207,6 +223,8 @@ def ranked(journey_map: JourneyMap) -> list[Ranked]:
     needs_gaps = any(action.source_kind == "gap" for action in actions)
     gaps = _gaps_by_id(journey_map) if needs_gaps else {}
     touchpoints = dict(journey_map.touchpoints.values_list("key", "name"))
+    needs_swot = any(action.source_kind == "swot" for action in actions)
+    swot = dict(journey_map.swot_items.values_list("key", "text")) if needs_swot else {}
     rows = []
     for action in actions:
         gap = gaps.get(action.source.partition(":")[2]) if action.source_kind == "gap" else None
@@ -219,7 +237,7 @@ def ranked(journey_map: JourneyMap) -> list[Ranked]:
                 score=score(action, n, severity),
                 votes=n,
                 severity=severity,
-                source_label=source_label(action.source, touchpoints, gaps),
+                source_label=source_label(action.source, touchpoints, gaps, swot),
                 quadrant=quadrant_of(action.impact, action.effort),
             )
         )

@@ -22,6 +22,7 @@ from maps.models import (
     Department,
     JourneyMap,
     Revision,
+    SwotItem,
     Touchpoint,
     TrashItem,
     UserSettings,
@@ -126,6 +127,39 @@ def test_an_editor_turns_a_gap_row_into_an_action_named_by_the_votes_key_of_the_
     assert (
         Revision.objects.filter(map=painful_map).latest("number").summary_said.msgid == "added the action ‘%(action)s’"
     )
+
+
+def test_an_editor_turns_a_swot_item_into_an_action_that_the_ranking_names_by_its_text(client, editor, painful_map):
+    stage = painful_map.stages.get(key="decision")
+    SwotItem.objects.create(map=painful_map, key="weakness-no-pricing", kind="W", text="No pricing page", stage=stage)
+    login(client, editor)
+    source = "swot:weakness-no-pricing"
+    shown = client.get(url("action_create", painful_map), {"source": source}, **HX)
+    assert prefilled(shown) == {
+        "title": ["No pricing page"],
+        "stage": ["Decision"],
+        "owner": [stage.lead.name],
+        "source": [source],
+    }
+
+    client.post(url("action_create", painful_map), form_data(painful_map, title="Publish prices", source=source))
+
+    (row,) = actions.ranked(painful_map)
+    assert row.action.source == source
+    assert "No pricing page" in row.source_label
+
+
+def test_the_swot_page_offers_an_action_for_every_item_to_editors_only(client, editor, viewer, painful_map):
+    SwotItem.objects.create(map=painful_map, key="threat-rival", kind="T", text="A rival halves its price")
+    for user, offered in ((editor, True), (viewer, False)):
+        client.force_login(user)
+        page = html(client.get(url("map_swot", painful_map)))
+        links = page.xpath('//section[@id="swot"]//a[contains(@class, "action-button")]/@href')
+        expected = [
+            url("action_create", painful_map) + f"?source={s}"
+            for s in ("swot%3Athreat-rival", "pain%3Ademo", "opportunity%3Ademo")
+        ]
+        assert sorted(links) == (sorted(expected) if offered else [])
 
 
 def test_the_touchpoint_editor_and_the_gap_list_offer_to_make_an_action_to_editors_only(
