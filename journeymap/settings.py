@@ -221,8 +221,9 @@ if GRAPHVIZ_TIMEOUT <= 0:
 
 # The PDF handout's fonts (maps.handout): Noto Sans CJK draws Latin and Japanese alike.
 # Debian's fonts-noto-cjk puts them here; the diagram asks fontconfig for the same family.
-DECK_FONT_REGULAR = os.environ.get("DECK_FONT_REGULAR", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
-DECK_FONT_BOLD = os.environ.get("DECK_FONT_BOLD", "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")
+_NOTO = "/usr/share/fonts/opentype/noto/NotoSansCJK-%s.ttc"  # i18n: not for people
+DECK_FONT_REGULAR = os.environ.get("DECK_FONT_REGULAR", _NOTO % "Regular")  # i18n: not for people
+DECK_FONT_BOLD = os.environ.get("DECK_FONT_BOLD", _NOTO % "Bold")  # i18n: not for people
 
 # Behind HTTPS set SECURE_COOKIES=true so session and CSRF cookies never travel in clear.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)

@@ -19,6 +19,7 @@ from fpdf.enums import XPos, YPos
 from PIL import Image
 
 from . import marks, outline
+from .diagram import DiagramError
 from .models import JourneyMap
 
 # What the handout leaves out of any text: control characters (a tab becomes a space),
@@ -53,8 +54,14 @@ def render_pdf(slides: list[dict], title: str) -> bytes:
     pdf = FPDF(unit="pt", format=(outline.PAGE_WIDTH, outline.PAGE_HEIGHT))
     pdf.set_title(pdf_text(title))
     pdf.set_creator("journeymap")
-    pdf.add_font(FAMILY, "", settings.DECK_FONT_REGULAR)
-    pdf.add_font(FAMILY, "B", settings.DECK_FONT_BOLD)
+    for style, path in (("", settings.DECK_FONT_REGULAR), ("B", settings.DECK_FONT_BOLD)):
+        try:
+            pdf.add_font(FAMILY, style, path)
+        except FileNotFoundError:
+            # Translators: %(path)s is a font file the server lacks (settings DECK_FONT_REGULAR / DECK_FONT_BOLD).
+            raise DiagramError(
+                _("The handout needs the Noto Sans CJK font, missing at %(path)s.") % {"path": path}
+            ) from None
     pdf.set_auto_page_break(False)
     pdf.set_margins(outline.MARGIN, outline.MARGIN, outline.MARGIN)
     for data in slides:

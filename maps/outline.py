@@ -267,7 +267,7 @@ def verdict(journey_map: JourneyMap, gaps: list[Gap]) -> str:
     severity = stage_gaps[0].severity
     found = marks.counted(severity, sum(gap.severity == severity for gap in stage_gaps))
     # Translators: the verdict on the deck's title slide, e.g. "…; worst stage: Capture (2 errors)".
-    return _("%(gaps)s; worst stage: %(stage)s (%(count)s)") % {"gaps": line, "stage": stage.name, "count": found}
+    return _("%(summary)s; worst stage: %(stage)s (%(count)s)") % {"summary": line, "stage": stage.name, "count": found}
 
 
 def _worst_stage(journey_map: JourneyMap, gaps: list[Gap]):
