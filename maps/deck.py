@@ -133,10 +133,11 @@ def _image(slide, data: dict) -> None:
 
 def _flow(slide, data: dict) -> None:
     _band(slide, data)
-    left = outline.MARGIN
+    left, scale = outline.MARGIN, data.get("scale", 1.0)
+    heading_pt, body_pt = outline.size(outline.HEADING_PT, scale), outline.size(outline.BODY_PT, scale)
     for block, top, height in outline.placed(data):
         if block["kind"] == "table":
-            _table(slide, block, top, height)
+            _table(slide, block, top, height, scale)
         elif block["kind"] == "heading":
             _text(
                 slide,
@@ -144,7 +145,7 @@ def _flow(slide, data: dict) -> None:
                 top + outline.HEADING_BEFORE,
                 outline.BODY_WIDTH,
                 height,
-                [(block["text"], outline.HEADING_PT, True, INK)],
+                [(block["text"], heading_pt, True, INK)],
             )
         else:
             text = ("• " if block["kind"] == "bullet" else "") + block["text"]
@@ -155,10 +156,10 @@ def _flow(slide, data: dict) -> None:
                 if block["muted"]
                 else INK
             )
-            _text(slide, left, top, outline.BODY_WIDTH, height, [(text, outline.BODY_PT, False, ink)])
+            _text(slide, left, top, outline.BODY_WIDTH, height, [(text, body_pt, False, ink)])
 
 
-def _table(slide, block: dict, top: float, height: float) -> None:
+def _table(slide, block: dict, top: float, height: float, scale: float) -> None:
     widths = outline.column_widths(block["widths"])
     rows = [block["header"], *block["rows"]]
     shape = slide.shapes.add_table(
@@ -170,7 +171,7 @@ def _table(slide, block: dict, top: float, height: float) -> None:
     for index, width in enumerate(widths):
         grid.columns[index].width = pt(width)
     for row_index, cells in enumerate(rows):
-        grid.rows[row_index].height = pt(outline.row_height(cells, widths))
+        grid.rows[row_index].height = pt(outline.row_height(cells, widths, scale))
         mark = block["marks"][row_index - 1] if row_index else None
         for column, text in enumerate(cells):
             cell = grid.cell(row_index, column)
@@ -185,7 +186,11 @@ def _table(slide, block: dict, top: float, height: float) -> None:
             run = paragraph.add_run()
             run.text = xml_text(text)
             ink = colour(marks.SEVERITY[mark].color) if mark and column == 0 else INK
-            run.font.size, run.font.bold, run.font.color.rgb = Pt(outline.TABLE_PT), row_index == 0, ink
+            run.font.size, run.font.bold, run.font.color.rgb = (
+                Pt(outline.size(outline.TABLE_PT, scale)),
+                row_index == 0,
+                ink,
+            )
 
 
 DRAW = {"cover": _cover, "image": _image, "flow": _flow}

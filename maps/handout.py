@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
 import unicodedata
 
@@ -28,7 +29,7 @@ from .models import JourneyMap
 NOT_PRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
 INK, MUTED, WHITE = (0x1F, 0x23, 0x28), (0x5F, 0x66, 0x70), (0xFF, 0xFF, 0xFF)
 BAND, HEADER_FILL, STRIPE = (0x17, 0x20, 0x3A), (0xE4, 0xE7, 0xEC), (0xF6, 0xF7, 0xF9)
-FAMILY = "noto"
+FAMILY, SYMBOLS = "noto", "symbols"
 
 # fpdf2 names every glyph a font lacks at INFO/WARNING level; one emoji would fill a log.
 # fontTools tells of every subset it makes at INFO.
@@ -62,6 +63,9 @@ def render_pdf(slides: list[dict], title: str) -> bytes:
             raise DiagramError(
                 _("The handout needs the Noto Sans CJK font, missing at %(path)s.") % {"path": path}
             ) from None
+    if os.path.exists(settings.DECK_FONT_SYMBOLS):
+        pdf.add_font(SYMBOLS, "", settings.DECK_FONT_SYMBOLS)
+        pdf.set_fallback_fonts([SYMBOLS], exact_match=False)
     pdf.set_auto_page_break(False)
     pdf.set_margins(outline.MARGIN, outline.MARGIN, outline.MARGIN)
     for data in slides:
@@ -123,9 +127,11 @@ def _image(pdf: FPDF, data: dict) -> None:
 
 def _flow(pdf: FPDF, data: dict) -> None:
     _band(pdf, data)
+    scale = data.get("scale", 1.0)
+    heading_pt, body_pt = outline.size(outline.HEADING_PT, scale), outline.size(outline.BODY_PT, scale)
     for block, top, _height in outline.placed(data):
         if block["kind"] == "table":
-            _table(pdf, block, top)
+            _table(pdf, block, top, scale)
         elif block["kind"] == "heading":
             _write(
                 pdf,
@@ -133,33 +139,33 @@ def _flow(pdf: FPDF, data: dict) -> None:
                 top + outline.HEADING_BEFORE,
                 outline.BODY_WIDTH,
                 block["text"],
-                outline.HEADING_PT,
+                heading_pt,
                 True,
             )
         else:
-            text = ("• " if block["kind"] == "bullet" else "") + block["text"]
+            text = ("•\u00a0" if block["kind"] == "bullet" else "") + block["text"]  # the mark stays with its text
             ink = (
                 rgb(marks.SEVERITY[block["severity"]].color) if block["severity"] else MUTED if block["muted"] else INK
             )
-            _write(pdf, outline.MARGIN + 4, top, outline.BODY_WIDTH - 8, text, outline.BODY_PT, ink=ink)
+            _write(pdf, outline.MARGIN + 4, top, outline.BODY_WIDTH - 8, text, body_pt, ink=ink)
 
 
-def _table(pdf: FPDF, block: dict, top: float) -> None:
+def _table(pdf: FPDF, block: dict, top: float, scale: float) -> None:
     widths = outline.column_widths(block["widths"])
     pdf.set_draw_color(0xC8, 0xCC, 0xD2)
     pdf.set_line_width(0.5)
     for index, cells in enumerate([block["header"], *block["rows"]]):
-        height = outline.row_height(cells, widths)
+        height = outline.row_height(cells, widths, scale)
         mark = block["marks"][index - 1] if index else None
         pdf.set_fill_color(*(HEADER_FILL if index == 0 else STRIPE if index % 2 == 0 else WHITE))
         left = outline.MARGIN
         for column, (text, width) in enumerate(zip(cells, widths, strict=True)):
             pdf.rect(left, top, width, height, style="DF")
             ink = rgb(marks.SEVERITY[mark].color) if mark and column == 0 else INK
-            pdf.set_font(FAMILY, "B" if index == 0 else "", outline.TABLE_PT)
+            pdf.set_font(FAMILY, "B" if index == 0 else "", outline.size(outline.TABLE_PT, scale))
             pdf.set_text_color(*ink)
             pdf.set_xy(left + outline.CELL_MARGIN_X, top + outline.CELL_MARGIN_Y)
-            line = outline.TABLE_PT * 1.2
+            line = outline.size(outline.TABLE_PT, scale) * 1.2
             pdf.multi_cell(
                 width - 2 * outline.CELL_MARGIN_X, line, pdf_text(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
             )

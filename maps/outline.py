@@ -36,11 +36,14 @@ MARGIN = 28.8  # 0.4 in
 BAND = 72.0  # the title band
 BODY_TOP, BODY_BOTTOM = BAND + 14.0, PAGE_HEIGHT - 22.0
 BODY_WIDTH = PAGE_WIDTH - 2 * MARGIN
-TITLE_PT, HEADING_PT, BODY_PT, TABLE_PT = 26, 16, 14, 13
+TITLE_PT, HEADING_PT, BODY_PT, TABLE_PT, MIN_PT = 26, 16, 14, 13, 12
+# A slide that spills over by a little is drawn this much smaller instead, when that
+# saves a slide (no font goes below MIN_PT).
+SMALLER = 0.88
 # Measured on LibreOffice's and the handout's drawing, with a little to spare: Latin
-# lines 1.25 font sizes apart, lines with Japanese (Noto Sans CJK) 1.45; Latin letters
+# lines 1.22 font sizes apart, lines with Japanese (Noto Sans CJK) 1.32; Latin letters
 # average about half an em, a wide character one em (two display columns).
-LEADING, WIDE_LEADING, COLUMN_EM = 1.25, 1.45, 0.53
+LEADING, WIDE_LEADING, COLUMN_EM = 1.22, 1.32, 0.53
 SPACE_AFTER, HEADING_BEFORE, TABLE_AFTER = 3.0, 6.0, 8.0
 CELL_MARGIN_X, CELL_MARGIN_Y = 5.4, 3.6
 # Texts longer than this are cut on a slide (the notes keep them whole).
@@ -68,13 +71,18 @@ def leading(text: str) -> float:
     return WIDE_LEADING if _display_width(text) > len(text) else LEADING
 
 
-def block_height(block: dict) -> float:
+def size(points: float, scale: float = 1.0) -> float:
+    """A font size on a slide drawn at `scale`: never below 12 points."""
+    return max(MIN_PT, round(points * scale, 1))
+
+
+def block_height(block: dict, scale: float = 1.0) -> float:
     """The height of a heading, bullet or paragraph block in points."""
     if block["kind"] == "heading":
-        return HEADING_BEFORE + HEADING_PT * leading(block["text"]) + SPACE_AFTER
+        return HEADING_BEFORE + size(HEADING_PT, scale) * leading(block["text"]) + SPACE_AFTER
     indent = 14.0 if block["kind"] == "bullet" else 0.0
-    lines = line_count(block["text"], BODY_WIDTH - indent - 8, BODY_PT)
-    return lines * BODY_PT * leading(block["text"]) + SPACE_AFTER
+    body = size(BODY_PT, scale)
+    return line_count(block["text"], BODY_WIDTH - indent - 8, body) * body * leading(block["text"]) + SPACE_AFTER
 
 
 def column_widths(weights: list[float]) -> list[float]:
@@ -82,9 +90,10 @@ def column_widths(weights: list[float]) -> list[float]:
     return [BODY_WIDTH * weight / total for weight in weights]
 
 
-def row_height(cells: list[str], widths: list[float]) -> float:
+def row_height(cells: list[str], widths: list[float], scale: float = 1.0) -> float:
+    points = size(TABLE_PT, scale)
     return 2 * CELL_MARGIN_Y + max(
-        line_count(cell, width - 2 * CELL_MARGIN_X, TABLE_PT) * TABLE_PT * leading(cell)
+        line_count(cell, width - 2 * CELL_MARGIN_X, points) * points * leading(cell)
         for cell, width in zip(cells, widths, strict=True)
     )
 
@@ -151,8 +160,28 @@ def flow_slides(
     slides: list[dict], title: str, blocks: list[dict], notes: str = "", badge: tuple | None = None
 ) -> list[dict]:
     """Lay `blocks` out on as many slides as they need, appended to `slides`: a heading
-    stays with what follows it, a table breaks between rows and repeats its header. The
-    first slide carries the notes and the badge."""
+    stays with what follows it, a table breaks between rows and repeats its header. A
+    little smaller when that saves a slide. The first slide carries the notes and the badge."""
+    scale, pages = 1.0, _paginate(blocks, 1.0)
+    if len(pages) > 1:
+        smaller = _paginate(blocks, SMALLER)
+        if len(smaller) < len(pages):
+            scale, pages = SMALLER, smaller
+    for number, page in enumerate(pages):
+        slides.append(
+            {
+                "kind": "flow",
+                "title": cut_columns(title if number == 0 else continued(title), TITLE_COLUMNS),
+                "badge": badge if number == 0 else None,
+                "blocks": page,
+                "notes": notes if number == 0 else "",
+                "scale": scale,
+            }
+        )
+    return slides
+
+
+def _paginate(blocks: list[dict], scale: float) -> list[list[dict]]:
     pages: list[list[dict]] = [[]]
     used = 0.0
     room = BODY_BOTTOM - BODY_TOP
@@ -164,20 +193,19 @@ def flow_slides(
 
     for index, block in enumerate(blocks):
         if block["kind"] != "table":
-            height = block_height(block)
-            keep = height + (
-                _first_piece(blocks[index + 1]) if block["kind"] == "heading" and index + 1 < len(blocks) else 0
-            )
+            height = block_height(block, scale)
+            following = blocks[index + 1] if block["kind"] == "heading" and index + 1 < len(blocks) else None
+            keep = height + (_first_piece(following, scale) if following else 0)
             if pages[-1] and used + keep > room:
                 new_page()
             pages[-1].append(block)
             used += height
             continue
         widths = column_widths(block["widths"])
-        header_height = row_height(block["header"], widths)
+        header_height = row_height(block["header"], widths, scale)
         part = None
         for row, mark in zip(block["rows"], block["marks"], strict=True):
-            height = row_height(row, widths)
+            height = row_height(row, widths, scale)
             if part is not None and used + height > room:
                 new_page()
                 part = None
@@ -190,27 +218,15 @@ def flow_slides(
             part["rows"].append(row)
             part["marks"].append(mark)
             used += height
-    for number, page in enumerate(pages):
-        if not page and number:
-            continue
-        slides.append(
-            {
-                "kind": "flow",
-                "title": cut_columns(title if number == 0 else continued(title), TITLE_COLUMNS),
-                "badge": badge if number == 0 else None,
-                "blocks": page,
-                "notes": notes if number == 0 else "",
-            }
-        )
-    return slides
+    return [page for number, page in enumerate(pages) if page or not number]
 
 
-def _first_piece(block: dict) -> float:
+def _first_piece(block: dict, scale: float) -> float:
     if block["kind"] == "table":
         widths = column_widths(block["widths"])
         first = block["rows"][:1]
-        return row_height(block["header"], widths) + sum(row_height(row, widths) for row in first)
-    return block_height(block)
+        return row_height(block["header"], widths, scale) + sum(row_height(row, widths, scale) for row in first)
+    return block_height(block, scale)
 
 
 def table_slides(
@@ -390,14 +406,21 @@ def stage_slides(slides, number_, stage, following, gaps: list[Gap], threads: li
         blocks.append(heading(_("Guiding questions")))
         blocks += [bullet(question) for question in questions]
     blocks += _lead_blocks(stage, following, notes)
-    blocks += _kpi_blocks(stage)
-    blocks += _funnel_blocks(stage)
+    blocks += _measure_blocks(stage, notes)
     blocks.append(heading(_("Gaps")))
     if stage_gaps:
         blocks += [bullet(_gap_line(gap), gap.severity, mark=True) for gap in stage_gaps]
         notes.append(_("Gaps") + ":\n" + "\n".join(_gap_line(gap) for gap in stage_gaps))
     else:
         blocks.append(bullet(f"{marks.SEVERITY[None].symbol} {marks.SEVERITY[None].word}", None, muted=True))
+    blocks += _comment_blocks(threads, notes)
+    blocks += _stage_votes(stage, result)
+    title = f"{number_} · {stage.name}"
+    flow_slides(slides, title, blocks, "\n\n".join(notes), badge)
+    # The touchpoints (then the content) on slides of their own: a long table starts at
+    # the top and goes on.
+    touchpoint_notes: list[str] = []
+    blocks = _touchpoint_blocks(stage, touchpoint_notes)
     assets = stage_content(stage)
     if assets:
         # Translators: a content asset and its status on a stage slide, e.g. "ROI calculator (live)".
@@ -407,10 +430,8 @@ def stage_slides(slides, number_, stage, following, gaps: list[Gap], threads: li
             bullet(with_status % {"content": asset.title, "status": asset.get_status_display().lower()})
             for asset in assets
         ]
-    blocks += _comment_blocks(threads, notes)
-    blocks += _stage_votes(stage, result)
-    blocks += _touchpoint_blocks(stage, notes)  # last: a long table goes on over slides
-    flow_slides(slides, f"{number_} · {stage.name}", blocks, "\n\n".join(notes), badge)
+    # Translators: the title of a stage's slides of touchpoints and content, e.g. "3 · Capture: touchpoints".
+    flow_slides(slides, _("%(title)s: touchpoints") % {"title": title}, blocks, "\n\n".join(touchpoint_notes))
 
 
 def _lead_blocks(stage, following, notes: list[str]) -> list[dict]:
@@ -444,35 +465,42 @@ def kpi_header() -> list[str]:
     return [_("KPI"), _("Target"), _("Actual"), _("Unit"), _("Status")]
 
 
-def _kpi_blocks(stage) -> list[dict]:
-    metrics = list(stage.metrics.all())
-    blocks = [heading(_("KPIs"))]
-    if not metrics:
-        return [*blocks, para(_("none"), muted=True)]
-    rows = [[m.name, number(m.target), number(m.actual), m.unit, _kpi_status(m)] for m in metrics]
-    return [*blocks, table(kpi_header(), rows, [4, 1.5, 1.5, 1.2, 2])]
-
-
-def _funnel_blocks(stage) -> list[dict]:
+def _measure_blocks(stage, notes: list[str]) -> list[dict]:
+    """The KPIs against their targets, and the stage's conversion in its latest period
+    against the target conversion, in one table; earlier periods in the notes."""
+    rows = [[m.name, number(m.target), number(m.actual), m.unit, _kpi_status(m)] for m in stage.metrics.all()]
     figures = figures_in_order(stage)
-    if not figures and stage.entered is None:
-        return []
-    target = marks.percent(stage.target_conversion)
-    header = [_("Period"), _("Entered"), _("Converted"), _("Conversion"), _("Target")]
+    if figures or stage.entered is not None:
+        values = {"entered": number(stage.entered), "converted": number(stage.converted)}
+        if figures:
+            # Translators: the funnel row of a stage slide's KPI table, e.g. "Conversion, 2026-Q3: 312 of 5,240".
+            name = _("Conversion, %(period)s: %(converted)s of %(entered)s") % {**values, "period": figures[-1].period}
+        else:
+            # Translators: the funnel row of a stage slide's KPI table, e.g. "Conversion: 312 of 5,240".
+            name = _("Conversion: %(converted)s of %(entered)s") % values
+        status = "–"
+        if stage.conversion is not None and stage.target_conversion is not None:
+            status = _("on target") if stage.conversion >= stage.target_conversion else _("below target")
+        rows.append([name, marks.percent(stage.target_conversion), marks.percent(stage.conversion), "", status])
     if figures:
-        rows = [
-            [
-                figure.period,
-                number(figure.entered),
-                number(figure.converted),
-                marks.percent(figure.converted / figure.entered) if figure.entered else "–",
-                target,
-            ]
-            for figure in reversed(figures)  # the latest period first: the one the gaps read
+        # Translators: a period's funnel figures in the notes, e.g. "2026-Q3: 312 of 5,240 converted (5.95 %)".
+        line = _("%(period)s: %(converted)s of %(entered)s converted (%(rate)s)")
+        said = [
+            line
+            % {
+                "period": figure.period,
+                "converted": number(figure.converted),
+                "entered": number(figure.entered),
+                "rate": marks.percent(figure.converted / figure.entered) if figure.entered else "–",
+            }
+            for figure in reversed(figures)
         ]
-    else:
-        rows = [["–", number(stage.entered), number(stage.converted), marks.percent(stage.conversion), target]]
-    return [heading(_("Funnel")), table(header, rows, [2, 2, 2, 2, 2])]
+        notes.append(_("Funnel figures per period") + ":\n" + "\n".join(said))
+    # Translators: a heading on a stage slide, above its KPIs and its funnel conversion.
+    blocks = [heading(_("KPIs and funnel"))]
+    if not rows:
+        return [*blocks, para(_("none"), muted=True)]
+    return [*blocks, table(kpi_header(), rows, [4.4, 1.4, 1.4, 1.1, 1.7])]
 
 
 def touchpoint_header() -> list[str]:
@@ -481,9 +509,8 @@ def touchpoint_header() -> list[str]:
 
 def _touchpoint_blocks(stage, notes: list[str]) -> list[dict]:
     touchpoints = list(stage.touchpoints.all())
-    blocks = [heading(_("Touchpoints"))]
     if not touchpoints:
-        return [*blocks, para(_("none"), muted=True)]
+        return [heading(_("Touchpoints")), para(_("none"), muted=True)]
     rows = []
     for tp in touchpoints:
         owner = tp.owner.name if tp.owner else _("no owner")
@@ -497,7 +524,7 @@ def _touchpoint_blocks(stage, notes: list[str]) -> list[dict]:
         said = [f"{label}: {text}" for label, text in details if text]
         if said:
             notes.append(tp.name + "\n" + "\n".join(said))
-    return [*blocks, table(touchpoint_header(), rows, [2.4, 1.4, 1.3, 1.6, 1.3, 2.6, 2.6])]
+    return [table(touchpoint_header(), rows, [2.4, 1.4, 1.3, 1.6, 1.3, 2.6, 2.6])]
 
 
 def _comment_blocks(threads: list, notes: list[str]) -> list[dict]:
@@ -679,15 +706,16 @@ def vote_slides(slides: list[dict], result: votes.Tally) -> None:
 def placed(slide: dict) -> list[tuple[dict, float, float]]:
     """The blocks of a flow slide with their top and height in points, as both renderers
     draw them."""
-    top, found = BODY_TOP, []
+    top, found, scale = BODY_TOP, [], slide.get("scale", 1.0)
     for block in slide["blocks"]:
         if block["kind"] == "table":
             widths = column_widths(block["widths"])
-            height = row_height(block["header"], widths) + sum(row_height(row, widths) for row in block["rows"])
+            rows = [block["header"], *block["rows"]]
+            height = sum(row_height(row, widths, scale) for row in rows)
             found.append((block, top, height))
             top += height + TABLE_AFTER
         else:
-            height = block_height(block)
+            height = block_height(block, scale)
             found.append((block, top, height))
             top += height
     return found

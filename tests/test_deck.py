@@ -95,7 +95,7 @@ def test_a_stage_with_twenty_touchpoints_goes_on_over_continuation_slides(small_
     deck = open_pptx(exports.export_pptx(loaded(small_map)))
     awareness_slides = [slide for slide, title in zip(deck.slides, titles(deck), strict=True) if "Awareness" in title]
     assert len(awareness_slides) >= 3
-    assert "1 · Awareness (continued)" in titles(deck)
+    assert "1 · Awareness: touchpoints (continued)" in titles(deck)
     text = "\n".join(slide_text(slide) for slide in awareness_slides)
     assert all(f"Extra touchpoint {n}" in text.splitlines() for n in range(20))
     assert "more" not in deck_text(deck).replace("more impressions", "")  # no "+ 17 more"

@@ -73,7 +73,11 @@ def test_deck_diagram_fits_the_slide_under_its_title_and_is_centred(small_map):
 
 def test_stage_slide_lists_touchpoints_content_and_gaps(small_map):
     deck = open_deck(small_map)
-    text = slide_text(stage_slide(deck, "2 · Decision")).splitlines()
+    text = (
+        slide_text(stage_slide(deck, "2 · Decision"))
+        + "\n"
+        + slide_text(stage_slide(deck, "2 · Decision: touchpoints"))
+    ).splitlines()
     assert ["Live demo", "video call", "Sales"] == text[text.index("Live demo") : text.index("Live demo") + 3]
     assert "• ROI calculator (live)" in text
     assert "• ✖ error: Decision: no live content for Ivan IT (Technical evaluator)." in text
@@ -88,7 +92,7 @@ def test_stage_slide_with_many_touchpoints_goes_on_and_stays_readable(small_map)
     deck = open_deck(small_map)
     shown = deck_text(deck).splitlines()
     assert all(f"Extra touchpoint {n} " * 3 + f"Extra touchpoint {n}" in shown for n in range(40))
-    assert "1 · Awareness (continued)" in titles(deck)
+    assert "1 · Awareness: touchpoints (continued)" in titles(deck)
     runs = [
         run
         for slide in deck.slides
@@ -132,7 +136,10 @@ def test_the_deck_speaks_the_active_language(small_map):
         deck = open_deck(small_map)
         decision_gaps = [gap.message for gap in find_gaps(loaded(small_map)) if gap.stage == "decision"]
         counts = [counted(severity, n) for severity, n in (("error", 1), ("warning", 2), ("info", 0))]
-    title, decision = slide_text(deck.slides[0]), slide_text(stage_slide(deck, "2 · Decision"))
+    title = slide_text(deck.slides[0])
+    decision = "\n".join(
+        slide_text(s) for s, name in zip(deck.slides, titles(deck), strict=True) if "2 · Decision" in name
+    )
     assert all(count in title for count in counts) and "ギャップ" in title  # each count is its own message
     assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日", title)  # the date as Japanese write it
     assert "タッチポイント" in decision
