@@ -348,7 +348,13 @@ def diagram_slides(slides: list[dict], journey_map: JourneyMap, view: str, gaps:
     scale = min(room_width / width, room_height / height) if width and height else 1.0
     shown = [stage for stage, _touchpoints in view_stages(journey_map, parse_view(view, journey_map)[1])]
     numbers = {stage.pk: n for n, stage in enumerate(journey_map.stages.all(), 1)}
-    parts = 1 if scale >= READABLE_SCALE else min(len(shown), math.ceil(READABLE_SCALE / scale))
+    parts = 1
+    if scale < READABLE_SCALE and width and height:
+        # Splitting by stages narrows the picture, never shortens it: a part is as tall as
+        # the tallest stage, so more parts than the height allows only add slides.
+        wide = (width / room_width) / (height / room_height)
+        parts = min(len(shown), math.ceil(READABLE_SCALE * width / room_width), math.floor(wide))
+        parts = max(parts, 1)
     if parts > 1:
         size = math.ceil(len(shown) / parts)
         for start in range(0, len(shown), size):
