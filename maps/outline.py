@@ -171,7 +171,8 @@ def flow_slides(
         slides.append(
             {
                 "kind": "flow",
-                "title": cut_columns(title if number == 0 else continued(title), TITLE_COLUMNS),
+                # One line in the band, beside the badge if there is one.
+                "title": cut_columns(title if number == 0 else continued(title), TITLE_COLUMNS - 14 * bool(badge)),
                 "badge": badge if number == 0 else None,
                 "blocks": page,
                 "notes": notes if number == 0 else "",

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import translation
 
-from maps import exports
+from maps import comments, exports
 from maps.gaps import find_gaps
 from maps.models import FunnelFigure, JourneyMap, Metric, Stage, Touchpoint
 from maps.outline import number
@@ -137,3 +137,19 @@ def test_hostile_text_still_gives_a_deck_and_a_handout(small_map):
     assert word in deck_text(deck)  # the notes keep the whole text
     handout = pdf_text(exports.export_handout(journey_map))
     assert "Awareness" in handout and "Decision" in handout
+
+
+def test_open_comments_are_counted_on_the_stage_slide_and_told_in_full_in_its_notes(small_map, owner):
+    body = "Ask sales why the demo runs long. " * 20
+    comments.post(small_map, comments.target_from({"target": "stage", "stage": "awareness"}, small_map), body, owner)
+    deck = open_pptx(exports.export_pptx(loaded(small_map)))
+    (slide,) = [slide for slide, title in zip(deck.slides, titles(deck), strict=True) if title == "1 · Awareness"]
+    assert "1 open comment" in slide_text(slide).splitlines()
+    assert body.strip() in notes_text(slide)
+
+
+def test_a_map_without_stages_still_gives_a_deck_and_a_handout(workspace):
+    journey_map = loaded(JourneyMap.objects.create(workspace=workspace, key="empty", name="Empty"))
+    deck = open_pptx(exports.export_pptx(journey_map))
+    assert titles(deck)[0].startswith("Empty\n") and "Content coverage" in titles(deck)
+    assert "Empty" in pdf_text(exports.export_handout(journey_map))
