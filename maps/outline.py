@@ -16,6 +16,7 @@ Reads a map loaded with `JourneyMap.objects.loaded()`.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 
@@ -62,8 +63,13 @@ def columns(width: float, size: float) -> int:
 
 
 def line_count(text: str, width: float, size: float) -> int:
-    cols = columns(width, size)
-    return sum(len(_wrap(part, cols)) for part in str(text).split("\n"))
+    return _line_count(str(text), columns(width, size))
+
+
+@functools.lru_cache(maxsize=4096)
+def _line_count(text: str, cols: int) -> int:
+    # Paging and both renderers measure the same cells again and again.
+    return sum(len(_wrap(part, cols)) for part in text.split("\n"))
 
 
 def leading(text: str) -> float:
