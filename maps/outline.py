@@ -9,7 +9,10 @@ slide, "blocks" laid out top to bottom: {"kind": "heading" | "bullet" | "para", 
 Pages are cut here, not by the renderers: `flow_slides` measures every block with the
 same wrapping the diagram uses (wide characters count two columns) and moves what does
 not fit to a "(continued)" slide; a table goes on with its header repeated. Adding a
-slide is a call to `table_slides` or `flow_slides` in `build`.
+slide is a call in `build`, for example:
+
+    table_slides(slides, _("Actions"), [_("Action"), _("Owner")], rows, notes)
+    bullet_slides(slides, _("Next steps"), [(_("This week"), items)], notes)
 
 Reads a map loaded with `JourneyMap.objects.loaded()`.
 """
