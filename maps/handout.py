@@ -147,6 +147,7 @@ def _flow(pdf: FPDF, data: dict) -> None:
             ink = (
                 rgb(marks.SEVERITY[block["severity"]].color) if block["severity"] else MUTED if block["muted"] else INK
             )
+            text = outline.wrapped(text, outline.BODY_WIDTH - (22 if block["kind"] == "bullet" else 8), body_pt)
             _write(pdf, outline.MARGIN + 4, top, outline.BODY_WIDTH - 8, text, body_pt, ink=ink)
 
 
@@ -166,9 +167,9 @@ def _table(pdf: FPDF, block: dict, top: float, scale: float) -> None:
             pdf.set_text_color(*ink)
             pdf.set_xy(left + outline.CELL_MARGIN_X, top + outline.CELL_MARGIN_Y)
             line = outline.size(outline.TABLE_PT, scale) * 1.2
-            pdf.multi_cell(
-                width - 2 * outline.CELL_MARGIN_X, line, pdf_text(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
-            )
+            inner = width - 2 * outline.CELL_MARGIN_X
+            text = outline.wrapped(text, inner, outline.size(outline.TABLE_PT, scale))
+            pdf.multi_cell(inner, line, pdf_text(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             left += width
         top += height
 

@@ -69,6 +69,13 @@ def line_count(text: str, width: float, size: float) -> int:
     return _line_count(str(text), columns(width, size))
 
 
+def wrapped(text: str, width: float, size: float) -> str:
+    """`text` broken into the lines it was measured with (for a renderer that breaks
+    lines only at spaces, as fpdf2 does: Japanese has none)."""
+    cols = columns(width, size)
+    return "\n".join(line for part in str(text).split("\n") for line in _wrap(part, cols))
+
+
 @functools.lru_cache(maxsize=4096)
 def _line_count(text: str, cols: int) -> int:
     # Paging and both renderers measure the same cells again and again.
