@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-SYSTEM_PACKAGES := graphviz fonts-noto-cjk fonts-noto-color-emoji gettext chromium
+SYSTEM_PACKAGES := graphviz fonts-noto-cjk fonts-noto-color-emoji fonts-dejavu-core gettext chromium
 # Development commands run with DEBUG on: the app refuses to start without SECRET_KEY otherwise.
 MANAGE := DEBUG=true $(PY) manage.py
 

@@ -219,6 +219,17 @@ GRAPHVIZ_TIMEOUT = _env_int("GRAPHVIZ_TIMEOUT", 20)
 if GRAPHVIZ_TIMEOUT <= 0:
     raise ImproperlyConfigured(f"GRAPHVIZ_TIMEOUT must be a number of seconds above 0, not {GRAPHVIZ_TIMEOUT}")
 
+# The PDF handout's fonts (maps.handout): Noto Sans CJK draws Latin and Japanese alike.
+# Debian's fonts-noto-cjk puts them here; the diagram asks fontconfig for the same family.
+_NOTO = "/usr/share/fonts/opentype/noto/NotoSansCJK-%s.ttc"  # i18n: not for people
+DECK_FONT_REGULAR = os.environ.get("DECK_FONT_REGULAR", _NOTO % "Regular")  # i18n: not for people
+DECK_FONT_BOLD = os.environ.get("DECK_FONT_BOLD", _NOTO % "Bold")  # i18n: not for people
+# The marks Noto Sans CJK lacks (✖ ✓ ℹ): taken from DejaVu Sans when it is there.
+DECK_FONT_SYMBOLS = os.environ.get(
+    "DECK_FONT_SYMBOLS",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",  # i18n: not for people
+)
+
 # Behind HTTPS set SECURE_COOKIES=true so session and CSRF cookies never travel in clear.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)
 

@@ -1,5 +1,5 @@
-"""The PPTX deck of a map: a title slide, the diagram, one slide per stage with its gap
-rows, guiding questions, content and open comments, and the latest vote's result.
+"""The PPTX deck of a map: the slides of maps.outline drawn with python-pptx, as native
+text and tables that people can edit, the details in the speaker notes.
 
 Imported only when a deck is asked for (maps.exports.export_pptx): python-pptx and
 Pillow take a moment to load, which a diagram or the command line need not pay.
@@ -10,59 +10,41 @@ from __future__ import annotations
 import io
 import re
 
-from django.utils import timezone
-from django.utils.formats import date_format, number_format
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from PIL import Image
 from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.enum.shapes import MSO_SHAPE
-from pptx.enum.text import PP_ALIGN
-from pptx.util import Emu, Inches, Pt
+from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.util import Emu, Pt
 
-from . import comments, marks, votes
-from .diagram import _wrap, render
-from .exports import export_dot
-from .gaps import SEVERITIES, Gap, find_gaps, stage_content
+from . import marks, outline
 from .models import JourneyMap
 
 # PowerPoint's own 16:9 size, exactly: 13.333 x 7.5 inches.
 SLIDE_WIDTH, SLIDE_HEIGHT = Emu(12192000), Emu(6858000)
-MARGIN = Inches(0.4)
 # What XML 1.0 cannot hold, so lxml refuses it and the deck fails to save: control
 # characters but tab and line breaks, lone surrogates, U+FFFE and U+FFFF. The forms refuse
 # them, but a map may hold older text or text from elsewhere; in a deck each becomes U+FFFD.
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-BODY_PT, TITLE_PT = 14, 28
-# A body column holds about this many 14 pt lines; longer lists end in "+ N more".
-COLUMN_LINES, CHARS_PER_LINE = 17, 62
 INK, MUTED = RGBColor(0x1F, 0x23, 0x28), RGBColor(0x5F, 0x66, 0x70)
 BAND, WHITE = RGBColor(0x17, 0x20, 0x3A), RGBColor(0xFF, 0xFF, 0xFF)
-
-
-def _style(severity: str | None) -> tuple[str, RGBColor]:
-    """The severity's mark (maps.marks), as the page and the diagram show it."""
-    mark = marks.SEVERITY[severity]
-    return mark.symbol, RGBColor.from_string(mark.color.lstrip("#"))
+HEADER_FILL, STRIPE = RGBColor(0xE4, 0xE7, 0xEC), RGBColor(0xF6, 0xF7, 0xF9)
 
 
 def export_pptx(journey_map: JourneyMap, view: str = "stages") -> bytes:
-    """A 16:9 deck: title, the diagram, then one slide per stage."""
-    gaps = find_gaps(journey_map)
-    png = render(export_dot(journey_map, view, gaps), "png")
+    """A 16:9 deck of the map's outline."""
+    return render_pptx(outline.build(journey_map, view), journey_map.name)
+
+
+def render_pptx(slides: list[dict], title: str) -> bytes:
     deck = Presentation()
     deck.slide_width, deck.slide_height = SLIDE_WIDTH, SLIDE_HEIGHT
-    deck.core_properties.title = xml_text(journey_map.name)
-    _title_slide(deck, journey_map, gaps)
-    _diagram_slide(deck, png)
-    open_comments = comments.stage_totals(journey_map)
-    for number, stage in enumerate(journey_map.stages.all(), 1):
-        _stage_slide(deck, number, stage, [gap for gap in gaps if gap.stage == stage.key])
-        _comments_footer(deck.slides[-1], open_comments.get(stage.key, 0))
-    latest_vote = votes.latest_closed(journey_map)
-    if latest_vote is not None:
-        _vote_slide(deck, votes.tally(latest_vote, journey_map=journey_map))
+    deck.core_properties.title = xml_text(title)
+    for data in slides:
+        slide = deck.slides.add_slide(deck.slide_layouts[6])
+        DRAW[data["kind"]](slide, data)
+        if data.get("notes"):
+            slide.notes_slide.notes_text_frame.text = xml_text(data["notes"])
     output = io.BytesIO()
     deck.save(output)
     return output.getvalue()
@@ -73,199 +55,142 @@ def xml_text(text: str) -> str:
     return NOT_XML.sub("\ufffd", str(text))
 
 
-def _blank(deck: Presentation):
-    return deck.slides.add_slide(deck.slide_layouts[6])
+def pt(points: float) -> Emu:
+    return Emu(int(points * 12700))
 
 
-def _text(slide, left, top, width, height, paragraphs: list[tuple[str, int, bool, RGBColor]]):
+def colour(hex_colour: str) -> RGBColor:
+    return RGBColor.from_string(hex_colour.lstrip("#"))
+
+
+def _text(slide, left, top, width, height, paragraphs: list[tuple[str, float, bool, RGBColor]], bullet=False):
     """A text box of (text, size, bold, colour) paragraphs, wrapping inside its width."""
-    frame = slide.shapes.add_textbox(left, top, width, height).text_frame
+    frame = slide.shapes.add_textbox(pt(left), pt(top), pt(width), pt(height)).text_frame
     frame.word_wrap = True
-    for index, (text, size, bold, color) in enumerate(paragraphs):
+    frame.margin_left = frame.margin_right = pt(4)
+    frame.margin_top = frame.margin_bottom = 0
+    for index, (text, size, bold, ink) in enumerate(paragraphs):
         paragraph = frame.paragraphs[0] if index == 0 else frame.add_paragraph()
-        paragraph.space_after = Pt(4)
+        paragraph.space_after = Pt(outline.SPACE_AFTER)
         run = paragraph.add_run()
         run.text = xml_text(text)
-        run.font.size, run.font.bold, run.font.color.rgb = Pt(size), bold, color
+        run.font.size, run.font.bold, run.font.color.rgb = Pt(size), bold, ink
     return frame
 
 
-def _band(slide, height) -> None:
-    """The dark band behind a slide's title."""
-    shape = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, 0, 0, SLIDE_WIDTH, height)
+def _band(slide, data: dict) -> None:
+    """The dark band with the slide's title, and the badge at its right."""
+    shape = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, 0, 0, SLIDE_WIDTH, pt(outline.BAND))
     shape.fill.solid()
     shape.fill.fore_color.rgb = BAND
     shape.line.fill.background()
+    badge_width = 180 if data.get("badge") else 0
+    width = outline.PAGE_WIDTH - 2 * outline.MARGIN - badge_width
+    frame = _text(slide, outline.MARGIN, 16, width, 44, [(data["title"], outline.TITLE_PT, True, WHITE)])
+    frame.vertical_anchor = MSO_ANCHOR.MIDDLE
+    if data.get("badge"):
+        _badge(slide, *data["badge"])
 
 
-def _title_slide(deck, journey_map: JourneyMap, gaps: list[Gap]) -> None:
-    slide = _blank(deck)
-    _band(slide, Inches(0.35))
-    counts = [marks.counted(s, sum(gap.severity == s for gap in gaps)) for s in SEVERITIES]
-    lines = [(_cut(journey_map.name, 80), 40, True, INK)]
-    if journey_map.description:
-        lines.append((_cut(journey_map.description, 240), 18, False, INK))
-    if journey_map.goal:
-        lines.append((_("Goal: %(goal)s") % {"goal": _cut(journey_map.goal, 200)}, 18, False, INK))
-    # Translators: on the deck's title slide, e.g. "Gaps: 1 error · 2 warnings · 0 info".
-    lines.append((_("Gaps: %(counts)s") % {"counts": " · ".join(counts)}, 20, True, INK))
-    lines.append((date_format(timezone.localdate(), "DATE_FORMAT"), 14, False, MUTED))
-    _text(slide, MARGIN * 2, Inches(2), SLIDE_WIDTH - MARGIN * 4, Inches(4.5), lines)
-
-
-def _diagram_slide(deck, png: bytes) -> None:
-    slide = _blank(deck)
-    with Image.open(io.BytesIO(png)) as image:
-        width, height = image.size
-    box_width, box_height = SLIDE_WIDTH - 2 * MARGIN, SLIDE_HEIGHT - 2 * MARGIN
-    scale = min(box_width / width, box_height / height)
-    shown_width, shown_height = int(width * scale), int(height * scale)
-    slide.shapes.add_picture(
-        io.BytesIO(png),
-        Emu((SLIDE_WIDTH - shown_width) // 2),
-        Emu((SLIDE_HEIGHT - shown_height) // 2),
-        Emu(shown_width),
-        Emu(shown_height),
-    )
-
-
-def _stage_slide(deck, number: int, stage, gaps: list[Gap]) -> None:
-    slide = _blank(deck)
-    _band(slide, Inches(1.05))
-    title = [(f"{number} · {_cut(stage.name, 60)}", TITLE_PT, True, WHITE)]
-    _text(slide, MARGIN, Inches(0.2), SLIDE_WIDTH - 2 * MARGIN - Inches(3), Inches(0.8), title)
-    worst = next((s for s in SEVERITIES if any(gap.severity == s for gap in gaps)), None)
-    symbol, colour = _style(worst)
-    if gaps:
-        count = ngettext("%(count)s gap", "%(count)s gaps", len(gaps)) % {"count": number_format(len(gaps))}
-        badge = f"{symbol} {count}"
-    else:
-        badge = f"{symbol} {marks.SEVERITY[None].word}"
-    _badge(slide, badge, colour)
-    if stage.goal:
-        _text(
-            slide,
-            MARGIN,
-            Inches(1.2),
-            SLIDE_WIDTH - 2 * MARGIN,
-            Inches(0.6),
-            [(_cut(stage.goal, 150), 16, False, MUTED)],
-        )
-    no_owner = _("no owner")
-    touchpoints = [
-        " — ".join(filter(None, [tp.name, tp.channel, tp.owner.name if tp.owner else no_owner]))
-        for tp in stage.touchpoints.all()
-    ]
-    # Translators: a content asset and its status on a stage slide, e.g. "ROI calculator (live)".
-    with_status = _("%(content)s (%(status)s)")
-    content = [
-        with_status % {"content": asset.title, "status": asset.get_status_display().lower()}
-        for asset in stage_content(stage)
-    ]
-    column_width = (SLIDE_WIDTH - 3 * MARGIN) // 2
-    top, height = Inches(1.9), SLIDE_HEIGHT - Inches(1.9) - MARGIN
-    # Translators: the headings of a stage slide's lists.
-    headings = _("Touchpoints"), _("Content")
-    left_lines = _section(headings[0], touchpoints, COLUMN_LINES // 2 + 1) + _section(
-        headings[1], content, COLUMN_LINES // 2 - 1
-    )
-    _text(slide, MARGIN, top, column_width, height, left_lines)
-    gap_lines = [f"{_style(gap.severity)[0]} {_gap_line(gap)}" for gap in gaps]
-    lines = _section(_("Gaps"), gap_lines or [f"{_style(None)[0]} {marks.SEVERITY[None].word}"], COLUMN_LINES)
-    for index, gap in enumerate(gaps[: len(lines) - 1], 1):
-        if lines[index][0].startswith("• "):
-            lines[index] = (*lines[index][:3], _style(gap.severity)[1])
-    _text(slide, MARGIN * 2 + column_width, top, column_width, height, lines)
-
-
-def _comments_footer(slide, count: int) -> None:
-    """The stage's open comments, in the bottom margin under the gaps column: what the
-    workshop still has to talk about. Nothing when there are none."""
-    if not count:
-        return
-    # Translators: the footer of a stage slide, e.g. "3 open comments".
-    text = ngettext("%(count)s open comment", "%(count)s open comments", count) % {"count": number_format(count)}
-    width = (SLIDE_WIDTH - 3 * MARGIN) // 2
-    left, top = MARGIN * 2 + width, SLIDE_HEIGHT - Inches(0.45)
-    frame = _text(slide, left, top, width, Inches(0.35), [(text, 12, True, MUTED)])
-    frame.paragraphs[0].alignment = PP_ALIGN.RIGHT
-
-
-def _gap_line(gap: Gap) -> str:
-    # Translators: a gap on a stage slide: its severity ("error") and its message.
-    return _("%(severity)s: %(message)s") % {"severity": marks.SEVERITY[gap.severity].word, "message": gap.message}
-
-
-def _badge(slide, text: str, colour: RGBColor) -> None:
+def _badge(slide, text: str, severity: str | None) -> None:
     """The stage's worst gap, top right, as the page shows it."""
-    width, height = Inches(2.4), Inches(0.55)
-    shape = slide.shapes.add_shape(
-        MSO_SHAPE.ROUNDED_RECTANGLE, SLIDE_WIDTH - MARGIN - width, Inches(0.25), width, height
-    )
+    ink = colour(marks.SEVERITY[severity].color)
+    width, height = 170, 38
+    left = outline.PAGE_WIDTH - outline.MARGIN - width
+    shape = slide.shapes.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, pt(left), pt(17), pt(width), pt(height))
     shape.fill.solid()
     shape.fill.fore_color.rgb = WHITE
-    shape.line.color.rgb = colour
+    shape.line.color.rgb = ink
     shape.line.width = Pt(2.5)
     run = shape.text_frame.paragraphs[0].add_run()
     run.text = xml_text(text)
-    run.font.size, run.font.bold, run.font.color.rgb = Pt(16), True, colour
+    run.font.size, run.font.bold, run.font.color.rgb = Pt(15), True, ink
 
 
-def _section(heading: str, items: list[str], max_lines: int) -> list[tuple]:
-    """A heading and as many items as fit in `max_lines` wrapped lines, then "+ N more"."""
-    lines = [(heading, 18, True, INK)]
-    used = 1
-    for index, item in enumerate(items):
-        text = "• " + _cut(item, CHARS_PER_LINE * 2)
-        needed = len(_wrap(text, CHARS_PER_LINE))  # by display width: Japanese takes two columns
-        more_after = index < len(items) - 1  # then a line stays free for "+ N more"
-        if used + needed + more_after > max_lines:
-            rest = len(items) - index
-            # Translators: the end of a cut list on a slide, e.g. "+ 3 more".
-            more = ngettext("+ %(count)s more", "+ %(count)s more", rest) % {"count": number_format(rest)}
-            lines.append((more, BODY_PT, False, MUTED))
-            break
-        lines.append((text, BODY_PT, False, INK))
-        used += needed
-    if not items:
-        # Translators: an empty list on a slide (no touchpoints, no content).
-        lines.append((_("none"), BODY_PT, False, MUTED))
-    return lines
+def _cover(slide, data: dict) -> None:
+    shape = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, 0, 0, SLIDE_WIDTH, pt(24))
+    shape.fill.solid()
+    shape.fill.fore_color.rgb = BAND
+    shape.line.fill.background()
+    lines = [(text, size, bold, MUTED if muted else INK) for text, size, bold, muted in data["lines"]]
+    margin = 2 * outline.MARGIN
+    _text(slide, margin, 120, outline.PAGE_WIDTH - 2 * margin, 380, lines)
 
 
-def _cut(text: str, limit: int) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+def _image(slide, data: dict) -> None:
+    _band(slide, data)
+    png = data["image"]
+    with Image.open(io.BytesIO(png)) as image:
+        width, height = image.size
+    box_width = outline.PAGE_WIDTH - 2 * outline.MARGIN
+    box_height = outline.PAGE_HEIGHT - outline.IMAGE_TOP - outline.MARGIN / 2
+    scale = min(box_width / width, box_height / height)
+    shown_width, shown_height = width * scale, height * scale
+    left = (outline.PAGE_WIDTH - shown_width) / 2
+    top = outline.IMAGE_TOP + (box_height - shown_height) / 2
+    slide.shapes.add_picture(io.BytesIO(png), pt(left), pt(top), pt(shown_width), pt(shown_height))
 
 
-VOTE_SLIDE_ROWS = 10
+def _flow(slide, data: dict) -> None:
+    _band(slide, data)
+    left, scale = outline.MARGIN, data.get("scale", 1.0)
+    heading_pt, body_pt = outline.size(outline.HEADING_PT, scale), outline.size(outline.BODY_PT, scale)
+    for block, top, height in outline.placed(data):
+        if block["kind"] == "table":
+            _table(slide, block, top, height, scale)
+        elif block["kind"] == "heading":
+            _text(
+                slide,
+                left,
+                top + outline.HEADING_BEFORE,
+                outline.BODY_WIDTH,
+                height,
+                [(block["text"], heading_pt, True, INK)],
+            )
+        else:
+            text = ("• " if block["kind"] == "bullet" else "") + block["text"]
+            ink = (
+                colour(marks.SEVERITY[block["severity"]].color)
+                if block["severity"]
+                else MUTED
+                if block["muted"]
+                else INK
+            )
+            _text(slide, left, top, outline.BODY_WIDTH, height, [(text, body_pt, False, ink)])
 
 
-def _vote_slide(deck, result: votes.Tally) -> None:
-    """The ranked result of the map's latest closed vote: its first ten with their dots."""
-    slide = _blank(deck)
-    _band(slide, Inches(1.05))
-    # Translators: the title of the deck's slide with a vote's result, e.g. "Vote: What should we fix first?".
-    title = _("Vote: %(title)s") % {"title": _cut(result.session.title, 70)}
-    _text(slide, MARGIN, Inches(0.2), SLIDE_WIDTH - 2 * MARGIN, Inches(0.8), [(title, TITLE_PT, True, WHITE)])
-    ended = result.session.closed or result.session.ends
-    summary = ngettext(
-        "%(dots)s vote from %(people)s member",
-        "%(dots)s votes from %(people)s members",
-        result.total or 0,
-    ) % {"dots": number_format(result.total or 0), "people": number_format(result.voters or 0)}
-    if ended:
-        summary = f"{date_format(timezone.localtime(ended), 'DATE_FORMAT')} · {summary}"
-    lines = [(summary, 16, False, MUTED)]
-    for row in result.top(VOTE_SLIDE_ROWS):
-        count = ngettext("%(n)s vote", "%(n)s votes", row.count) % {"n": number_format(row.count)}
-        # Translators: a ranked item on the vote slide, e.g. "1. Webinar: too long — 5 votes".
-        line = _("%(rank)s. %(item)s — %(count)s") % {
-            "rank": row.rank,
-            "item": _cut(row.item.label, 110),
-            "count": count,
-        }
-        lines.append((line, 18 if row.rank == 1 else BODY_PT + 2, row.rank == 1, INK))
-    if len(lines) == 1:
-        lines.append((_("No votes were placed."), BODY_PT, False, MUTED))
-    _text(slide, MARGIN, Inches(1.3), SLIDE_WIDTH - 2 * MARGIN, SLIDE_HEIGHT - Inches(1.3) - MARGIN, lines)
+def _table(slide, block: dict, top: float, height: float, scale: float) -> None:
+    widths = outline.column_widths(block["widths"])
+    rows = [block["header"], *block["rows"]]
+    shape = slide.shapes.add_table(
+        len(rows), len(widths), pt(outline.MARGIN), pt(top), pt(outline.BODY_WIDTH), pt(height)
+    )
+    grid = shape.table
+    grid.first_row = True
+    grid.horz_banding = False
+    for index, width in enumerate(widths):
+        grid.columns[index].width = pt(width)
+    for row_index, cells in enumerate(rows):
+        grid.rows[row_index].height = pt(outline.row_height(cells, widths, scale))
+        mark = block["marks"][row_index - 1] if row_index else None
+        for column, text in enumerate(cells):
+            cell = grid.cell(row_index, column)
+            cell.margin_left = cell.margin_right = pt(outline.CELL_MARGIN_X)
+            cell.margin_top = cell.margin_bottom = pt(outline.CELL_MARGIN_Y)
+            cell.fill.solid()
+            cell.fill.fore_color.rgb = HEADER_FILL if row_index == 0 else STRIPE if row_index % 2 == 0 else WHITE
+            frame = cell.text_frame
+            frame.word_wrap = True
+            paragraph = frame.paragraphs[0]
+            paragraph.alignment = PP_ALIGN.LEFT
+            run = paragraph.add_run()
+            run.text = xml_text(text)
+            ink = colour(marks.SEVERITY[mark].color) if mark and column == 0 else INK
+            run.font.size, run.font.bold, run.font.color.rgb = (
+                Pt(outline.size(outline.TABLE_PT, scale)),
+                row_index == 0,
+                ink,
+            )
+
+
+DRAW = {"cover": _cover, "image": _image, "flow": _flow}

@@ -19,7 +19,7 @@ import os
 import re
 import subprocess
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import graphviz
 from django.conf import settings
@@ -88,6 +88,9 @@ FAST_LAYOUT = {
 # Slide PNGs: fit a 3840 x 2160 box at 96 dpi, scaling small maps up and large ones
 # down, which also keeps cairo far below its 32,767 px limit.
 FORMAT_ARGS = {"png": ["-Gdpi=96", "-Gsize=40,22.5!"]}
+# A picture on a slide of the deck (maps.deck) or a page of the handout: 1920 x 1080 is
+# sharp there, and a quarter of the pixels to draw, compress and embed.
+SLIDE_PNG_ARGS = ["-Gdpi=96", "-Gsize=20,11.25!"]
 
 
 class DiagramError(Exception):
@@ -130,11 +133,16 @@ def view_stages(journey_map: JourneyMap, map_persona: MapPersona | None) -> list
     ]
 
 
-def build_graph_data(journey_map: JourneyMap, gaps: list[Gap], view: str = "stages") -> dict:
-    """The picture as plain data with the full texts: stages, lanes, cards, edges, legend."""
+def build_graph_data(
+    journey_map: JourneyMap, gaps: list[Gap], view: str = "stages", stage_keys: Collection[str] | None = None
+) -> dict:
+    """The picture as plain data with the full texts: stages, lanes, cards, edges, legend.
+    With `stage_keys`, only those stages of the view (a deck splits a wide map so)."""
     kind, map_persona = parse_view(view, journey_map)
     all_stages = list(journey_map.stages.all())
     shown_stages = view_stages(journey_map, map_persona)
+    if stage_keys is not None:
+        shown_stages = [(stage, touchpoints) for stage, touchpoints in shown_stages if stage.key in stage_keys]
     stages = [stage for stage, _touchpoints in shown_stages]
     departments = list(journey_map.workspace.departments.all())
     colors = {dep.id: _palette(marks.department_colour(index)) for index, dep in enumerate(departments)}
@@ -961,14 +969,24 @@ def render(dot_source: str, fmt: str) -> bytes:
     return output
 
 
-def _run_dot(dot_source: str, fmt: str) -> bytes:
+def render_slide_png(dot_source: str) -> bytes:
+    """`dot_source` as a PNG fitted into 1920 x 1080 pixels, for a slide; cached by its hash."""
+    key = "diagram-slide:" + _cache_hash(dot_source, "png")
+    output = cache.get(key)
+    if output is None:
+        output = _run_dot(dot_source, "png", SLIDE_PNG_ARGS)
+        cache.set(key, output)
+    return output
+
+
+def _run_dot(dot_source: str, fmt: str, args: list[str] | None = None) -> bytes:
     # SERVER_NAME set and GV_FILE_PATH unset switch off Graphviz's loading of local
     # files (image, shapefile, <IMG SRC>), whatever the DOT says.
     env = {"PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"), "SERVER_NAME": "journeymap"}
     timeout = settings.GRAPHVIZ_TIMEOUT
     try:
         result = subprocess.run(
-            [settings.GRAPHVIZ_DOT, f"-T{fmt}", *FORMAT_ARGS.get(fmt, [])],
+            [settings.GRAPHVIZ_DOT, f"-T{fmt}", *(FORMAT_ARGS.get(fmt, []) if args is None else args)],
             input=dot_source.encode(),
             capture_output=True,
             timeout=timeout,

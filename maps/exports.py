@@ -1,5 +1,6 @@
 """Exports for decks and spreadsheets: diagram files, the gap list and a vote's result
-as CSV, and the way to the PPTX deck (maps.deck, loaded only for a deck).
+as CSV, and the way to the PPTX deck and its PDF handout (maps.deck and maps.handout,
+loaded only for them).
 
 Everything reads a map loaded with `JourneyMap.objects.loaded()` and the same gap rows
 as the page and the command line.
@@ -32,9 +33,12 @@ CSV_HEADERS = {
 }
 
 
-def export_dot(journey_map: JourneyMap, view: str = "stages", gaps: list[Gap] | None = None) -> str:
+def export_dot(
+    journey_map: JourneyMap, view: str = "stages", gaps: list[Gap] | None = None, stage_keys: list[str] | None = None
+) -> str:
+    """The view's DOT; with `stage_keys`, of those stages only (the deck's parts)."""
     gaps = find_gaps(journey_map) if gaps is None else gaps
-    return build_dot(build_graph_data(journey_map, gaps, view))
+    return build_dot(build_graph_data(journey_map, gaps, view, stage_keys))
 
 
 def export_svg(journey_map: JourneyMap, view: str = "stages") -> bytes:
@@ -55,6 +59,13 @@ def export_pptx(journey_map: JourneyMap, view: str = "stages") -> bytes:
     from .deck import export_pptx as deck
 
     return deck(journey_map, view)
+
+
+def export_handout(journey_map: JourneyMap, view: str = "stages") -> bytes:
+    """The deck's content as a PDF handout (maps.handout), with fpdf2 loaded only now."""
+    from .handout import export_handout as handout
+
+    return handout(journey_map, view)
 
 
 def gaps_csv(journey_map: JourneyMap, gaps: list[Gap] | None = None) -> str:

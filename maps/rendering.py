@@ -2,7 +2,7 @@
 
 Pages, downloads and `render_map` all come through `render_map`, so a format means the
 same thing everywhere: svg, png, pdf and dot are the Graphviz diagram of the view, pptx
-the deck, csv the gap list, mermaid the view as a Mermaid `journey` (maps/mermaid.py).
+the deck, handout the deck's content as a PDF, csv the gap list, mermaid the view as a Mermaid `journey` (maps/mermaid.py).
 Every format that shows gaps reads the same gap rows.
 """
 
@@ -22,6 +22,7 @@ CONTENT_TYPES = {
     "pdf": "application/pdf",
     "dot": "text/vnd.graphviz; charset=utf-8",
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "handout": "application/pdf",
     "csv": "text/csv; charset=utf-8",
     "mermaid": "text/vnd.mermaid; charset=utf-8",
 }
@@ -64,13 +65,15 @@ def render_map(
         body = exports.gaps_csv(journey_map, gaps).encode()
     elif fmt == "pptx":
         body = exports.export_pptx(journey_map, view)
+    elif fmt == "handout":
+        body = exports.export_handout(journey_map, view)
     else:
         source = diagram.build_dot(diagram.build_graph_data(journey_map, gaps, view), url_for_touchpoint)
         body, etag = diagram.render(source, fmt), diagram.dot_etag(source, fmt)
     return Rendering(body, CONTENT_TYPES[fmt], _filename(journey_map, view, fmt), etag)
 
 
-EXTENSIONS = {"csv": "gaps.csv", "mermaid": "mmd"}  # the others are named by their format
+EXTENSIONS = {"csv": "gaps.csv", "mermaid": "mmd", "handout": "handout.pdf"}  # the others are named by their format
 
 
 def _filename(journey_map: JourneyMap, view: str, fmt: str) -> str:

@@ -18,6 +18,8 @@ PROBES = {
     "fonts-noto-cjk": lambda: _font_present("Noto Sans CJK"),
     # Emoji in labels come out of Graphviz as empty boxes without a font that has them.
     "fonts-noto-color-emoji": lambda: _font_present("Noto Color Emoji"),
+    # The marks Noto Sans CJK lacks (✖ ✓ ℹ) in the PDF handout (maps.handout).
+    "fonts-dejavu-core": lambda: _font_present("DejaVu Sans"),
     # msgfmt: `make messages` compiles the translations (locale/*/django.mo).
     "gettext": lambda: shutil.which("msgfmt") is not None and shutil.which("xgettext") is not None,
     "chromium": lambda: shutil.which("chromium") is not None,
@@ -25,10 +27,10 @@ PROBES = {
 
 HELP = """\
 journeymap needs: Graphviz (the `dot` command), a CJK font (Noto Sans CJK), an emoji font
-(Noto Color Emoji), GNU gettext (msgfmt) and Chromium (for the browser tests). This machine
+(Noto Color Emoji), DejaVu Sans (the handout's marks), GNU gettext (msgfmt) and Chromium (for the browser tests). This machine
 has no apt-get, so install them yourself:
-  macOS:   brew install graphviz gettext chromium && brew install --cask font-noto-sans-cjk font-noto-color-emoji
-  Fedora:  sudo dnf install graphviz gettext google-noto-sans-cjk-fonts google-noto-color-emoji-fonts chromium
+  macOS:   brew install graphviz gettext chromium && brew install --cask font-noto-sans-cjk font-noto-color-emoji font-dejavu
+  Fedora:  sudo dnf install graphviz gettext google-noto-sans-cjk-fonts google-noto-color-emoji-fonts dejavu-sans-fonts chromium
 Then run the make command again. Missing now: {missing}"""
 
 

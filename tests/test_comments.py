@@ -16,6 +16,7 @@ from maps import comments, exports, live
 from maps.gaps import find_gaps
 from maps.models import Comment, JourneyMap, Stage, Touchpoint
 
+from .decks import slide_text, titles
 from .web import HX, client_events, field_errors, html, login, snapshot
 
 ALL_ROLES = ["owner", "editor", "viewer"]
@@ -464,10 +465,10 @@ def test_each_stage_slide_of_the_deck_shows_its_open_comments(small_map, owner):
     comment(small_map, owner, target="gap", gap="no-kpi|awareness||||")
     comments.resolve(comment(small_map, owner, target="stage", stage="decision"), owner)
     deck = Presentation(io.BytesIO(exports.export_pptx(loaded(small_map))))
-    texts = [[shape.text_frame.text for shape in slide.shapes if shape.has_text_frame] for slide in deck.slides]
-    awareness, decision = texts[2], texts[3]
-    assert "3 open comments" in awareness
-    assert not any("open comment" in text for text in decision)
+    slides = dict(zip(titles(deck), deck.slides, strict=True))
+    awareness, decision = slide_text(slides["1 · Awareness"]), slide_text(slides["2 · Decision"])
+    assert "3 open comments" in awareness.splitlines()
+    assert "open comment" not in decision
 
 
 def test_an_answer_in_the_drawer_also_refreshes_the_counts_outside_it(client, small_map, owner):

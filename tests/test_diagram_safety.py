@@ -205,10 +205,12 @@ def test_hostile_map_exports_a_deck_and_a_csv_with_its_text_intact(hostile_map):
 
     from maps.exports import export_pptx, gaps_csv
 
+    from .decks import titles
+
     deck = Presentation(BytesIO(export_pptx(hostile_map)))
     texts = [shape.text_frame.text for slide in deck.slides for shape in slide.shapes if shape.has_text_frame]
     assert any('<IMG SRC="/etc/passwd"/>' in text for text in texts)
-    assert len(deck.slides) == 2 + hostile_map.stages.count()
+    assert sum(" · " in title and "(continued)" not in title for title in titles(deck)) >= hostile_map.stages.count()
     rows = list(csv.DictReader(StringIO(gaps_csv(hostile_map).lstrip("\ufeff"))))
     assert rows and any('<IMG SRC="/etc/passwd"/>' in row["message"] for row in rows)
 

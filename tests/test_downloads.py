@@ -18,6 +18,7 @@ DOWNLOADS = {
     "pdf": ("application/pdf", b"%PDF", "launch.pdf"),
     "dot": ("text/vnd.graphviz; charset=utf-8", b"digraph", "launch.dot"),
     "pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", b"PK", "launch.pptx"),
+    "handout": ("application/pdf", b"%PDF", "launch.handout.pdf"),
     "csv": ("text/csv; charset=utf-8", b"code,severity,stage", "launch.gaps.csv"),
     "mermaid": ("text/vnd.mermaid; charset=utf-8", b"journey\n", "launch.mmd"),
 }

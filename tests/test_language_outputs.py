@@ -21,6 +21,7 @@ from pptx import Presentation
 
 from maps import interchange
 from maps.models import Workspace
+from tests.decks import deck_text, pdf_text
 from tests.test_i18n import PO_FILE, parse_po
 
 pytestmark = pytest.mark.django_db
@@ -82,8 +83,13 @@ def _svg_text(ref: str, language: str, tmp_path: Path) -> str:
 def _deck_text(ref: str, language: str, tmp_path: Path) -> str:
     path = tmp_path / f"map-{language}.pptx"
     call_command("render_map", ref, "--format", "pptx", "-o", str(path), "--language", language)
-    deck = Presentation(str(path))
-    return "\n".join(shape.text_frame.text for slide in deck.slides for shape in slide.shapes if shape.has_text_frame)
+    return deck_text(Presentation(str(path)))
+
+
+def _handout_text(ref: str, language: str, tmp_path: Path) -> str:
+    path = tmp_path / f"map-{language}.handout.pdf"
+    call_command("render_map", ref, "--format", "handout", "-o", str(path), "--language", language)
+    return pdf_text(path.read_bytes())
 
 
 def _outputs(ref: str, language: str, tmp_path: Path) -> dict[str, str]:
@@ -91,6 +97,7 @@ def _outputs(ref: str, language: str, tmp_path: Path) -> dict[str, str]:
         "gaps --json": "\n".join(row["message"] for row in _gaps(ref, "--language", language)),
         "render_map --format svg": _svg_text(ref, language, tmp_path),
         "render_map --format pptx": _deck_text(ref, language, tmp_path),
+        "render_map --format handout": _handout_text(ref, language, tmp_path),
     }
 
 

@@ -70,6 +70,7 @@ def test_viewer_sees_the_map_without_edit_controls(client, viewer, small_map):
     for name in ("stage_create", "touchpoint_reorder", "map_settings", "map_delete"):
         assert reverse(name, args=["acme", "launch"]) not in body
     assert reverse("map_download", args=["acme", "launch", "pptx"]) in body  # exporting is reading
+    assert reverse("map_download", args=["acme", "launch", "handout"]) in body
 
 
 def test_editor_sees_the_edit_controls(client, editor, small_map):

@@ -35,6 +35,7 @@ from maps.models import (
     TrashItem,
     VoteSession,
 )
+from maps.rendering import CONTENT_TYPES
 
 from .web import snapshot
 
@@ -397,6 +398,23 @@ def test_every_url_answers_each_visitor_as_the_matrix_says(objects, visitor):
                     wrong.append(f"{method} {name} ({url}): refused ({got}) but wrote to the database")
                 transaction.set_rollback(True)
     assert not wrong, f"{visitor}:\n" + "\n".join(wrong)
+
+
+# map_download is walked above with "svg"; the deck and its PDF handout come from the
+# same URL through another branch of the view (made afresh, never cached): same rules.
+DOCUMENT_FORMATS = ("pptx", "handout")
+
+
+@pytest.mark.parametrize("visitor", VISITORS)
+def test_the_deck_and_its_handout_answer_each_visitor_as_every_export(objects, visitor):
+    client = _client(visitor, objects)
+    for fmt in DOCUMENT_FORMATS:
+        before = snapshot()
+        response = client.get(reverse("map_download", args=["acme", "launch", fmt]))
+        assert _answer(response) == expected("map_download", visitor, "GET"), fmt
+        assert snapshot() == before
+        if _answer(response) == "allowed":
+            assert response["Content-Type"] == CONTENT_TYPES[fmt]
 
 
 def _leaky_view(request):

@@ -13,6 +13,7 @@ MAGIC = {
     "pdf": b"%PDF",
     "dot": b"digraph",
     "pptx": b"PK",
+    "handout": b"%PDF",
     "csv": "\ufeffcode,".encode(),
     "mermaid": b"journey\n",
 }

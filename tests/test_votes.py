@@ -20,6 +20,7 @@ from maps.changes import Refused
 from maps.gaps import find_gaps
 from maps.models import JourneyMap, Touchpoint, VoteDot, VoteItem, VoteSession
 
+from .decks import slide_text, titles
 from .web import HX, client_events, field_errors, html, login, snapshot
 
 
@@ -472,14 +473,10 @@ def deck(journey_map: JourneyMap) -> Presentation:
     return Presentation(io.BytesIO(exports.export_pptx(loaded(journey_map))))
 
 
-def slide_text(slide) -> str:
-    return "\n".join(shape.text_frame.text for shape in slide.shapes if shape.has_text_frame)
-
-
 def test_the_deck_has_no_vote_slide_without_a_closed_vote(voting_map, owner):
-    assert len(deck(voting_map).slides) == 4
+    assert not [title for title in titles(deck(voting_map)) if title.startswith("Vote:")]
     open_session(voting_map, owner)
-    assert len(deck(voting_map).slides) == 4
+    assert not [title for title in titles(deck(voting_map)) if title.startswith("Vote:")]
 
 
 def test_the_deck_ends_with_the_ranked_result_of_the_latest_closed_vote(voting_map, owner, viewer, editor):
@@ -489,8 +486,8 @@ def test_the_deck_ends_with_the_ranked_result_of_the_latest_closed_vote(voting_m
     votes.place_dot(session, viewer, item(session, "opportunity:webinar").pk)
     votes.close_vote(session, owner)
     slides = deck(voting_map).slides
-    assert len(slides) == 5
-    text = slide_text(slides[4])
+    assert titles(deck(voting_map))[-1] == "Vote: What hurts most?"
+    text = slide_text(slides[-1])
     assert "Vote: What hurts most?" in text
     assert "3 votes from 2 members" in text
     assert "1. Live demo: Too long — 2 votes" in text

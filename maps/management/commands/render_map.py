@@ -1,4 +1,4 @@
-"""render_map WORKSPACE/MAP --format svg|png|pdf|dot|pptx|csv|mermaid -o FILE [--view VIEW]"""
+"""render_map WORKSPACE/MAP --format svg|png|pdf|dot|pptx|handout|csv|mermaid -o FILE [--view VIEW]"""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from maps.rendering import FORMATS, render_map
 
 class Command(BaseCommand):
     help = gettext_lazy(
-        "Render a map's diagram (svg, png, pdf, dot), its deck (pptx), its gaps (csv) or its Mermaid journey (mermaid)."
+        "Render a map's diagram (svg, png, pdf, dot), its deck (pptx) and the deck as a PDF handout (handout), "
+        "its gaps (csv) or its Mermaid journey (mermaid)."
     )
 
     def add_arguments(self, parser) -> None:
