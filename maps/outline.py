@@ -28,11 +28,13 @@ from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import comments, marks, matrices, votes, whatif
+from . import actions as priorities
+from . import comments, marks, matrices, monitoring, votes, whatif
+from . import swot as swot_rules
 from .diagram import _display_width, _wrap, parse_view, render, render_slide_png, view_stages
 from .exports import export_dot
 from .gaps import SEVERITIES, Gap, find_gaps, stage_content
-from .models import JourneyMap, figures_in_order
+from .models import JourneyMap, SwotItem, figures_in_order, history_in_order
 
 # The page, in points: PowerPoint's 16:9 (13.333 x 7.5 inches).
 PAGE_WIDTH, PAGE_HEIGHT = 960.0, 540.0
@@ -334,6 +336,8 @@ def build(journey_map: JourneyMap, view: str = "stages") -> list[dict]:
     coverage_slides(slides, journey_map, gaps)
     accountability_slides(slides, journey_map, gaps)
     funnel_slides(slides, journey_map, gaps)
+    swot_slides(slides, journey_map)
+    action_slides(slides, journey_map)
     whatif_slides(slides, journey_map)
     if result is not None:
         vote_slides(slides, result)
@@ -424,10 +428,7 @@ def stage_slides(slides, number_, stage, following, gaps: list[Gap], threads: li
     if stage.goal:
         blocks += [heading(_("Goal")), para(stage.goal)]
         notes.append(_("Goal: %(goal)s") % {"goal": stage.goal})
-    questions = stage.questions or []
-    if questions:
-        blocks.append(heading(_("Guiding questions")))
-        blocks += [bullet(question) for question in questions]
+    blocks += _question_blocks(stage, notes)
     blocks += _lead_blocks(stage, following, notes)
     blocks += _measure_blocks(stage, notes)
     blocks.append(heading(_("Gaps")))
@@ -474,24 +475,119 @@ def _lead_blocks(stage, following, notes: list[str]) -> list[dict]:
         line = _("Hand-off to %(stage)s: %(sla)s") % {"stage": following.name, "sla": sla}
         blocks.append(bullet(line))
         notes.append(_("Hand-off to %(stage)s: %(sla)s") % {"stage": following.name, "sla": stage.handoff_sla or sla})
+    return blocks + _qualification_blocks(stage, following, notes)
+
+
+def _question_blocks(stage, notes: list[str]) -> list[dict]:
+    """The stage's guiding questions, each with its answer (who, when, the evidence in the
+    notes), under a heading that counts the open ones."""
+    questions = stage.questions or []
+    if not questions:
+        return []
+    answers = {answer.question: answer for answer in stage.answers.all()}
+    still_open = sum(question not in answers for question in questions)
+    # Translators: a heading on a stage slide, e.g. "Guiding questions (2 of 3 open)".
+    title = _("Guiding questions (%(open)s of %(all)s open)") % {"open": still_open, "all": len(questions)}
+    blocks = [heading(title if still_open else _("Guiding questions (all answered)"))]
+    said = []
+    for question in questions:
+        blocks.append(bullet(question))
+        answer = answers.get(question)
+        if answer is None:
+            said.append(f"? {question}")
+            continue
+        # Translators: a guiding question's answer on a stage slide, under its question.
+        blocks.append(para(_("→ %(answer)s") % {"answer": answer.answer or answer.evidence}, muted=True))
+        # Translators: an answer in a stage slide's notes, e.g. "Q — A (evidence: URL; demo, 2026-12-07)".
+        line = _("%(question)s — %(answer)s (evidence: %(evidence)s; %(by)s, %(at)s)") % {
+            "question": question,
+            "answer": answer.answer,
+            "evidence": answer.evidence or "–",
+            "by": answer.by or "–",
+            "at": date_format(answer.at, "SHORT_DATE_FORMAT") if answer.at else "–",
+        }
+        said.append(line)
+    notes.append(_("Guiding questions") + ":\n" + "\n".join(said))
+    return blocks
+
+
+def _qualification_blocks(stage, following, notes: list[str]) -> list[dict]:
+    """The lead definition of the hand-off (MQL/SQL): criteria with points, the threshold,
+    and which side agreed."""
+    criteria = list(stage.criteria.all())
+    if not criteria and stage.qualification_threshold is None:
+        return []
+    # Translators: a heading on a stage slide: the agreed definition of a qualified lead.
+    blocks = [heading(_("Lead qualification"))]
+    if stage.qualification_threshold is not None:
+        # Translators: the points a lead needs to be handed over, on a stage slide.
+        blocks.append(
+            para(_("Handed over at %(points)s points or more") % {"points": number(stage.qualification_threshold)})
+        )
+    if criteria:
+        rows = [[str(c.get_kind_display()), c.description, f"{c.points:+d}"] for c in criteria]
+        blocks.append(table([_("Kind"), _("Criterion"), _("Points")], rows, [1.4, 6.0, 1.2]))
+    sides = [(stage.lead, stage.agreed_by_lead), (following.lead if following else None, stage.agreed_by_next)]
+    agreed = []
+    for department, day in sides:
+        name = department.name if department else _("no lead department")
+        if day:
+            # Translators: who agreed to a lead definition, e.g. "Marketing agreed on 2026-11-03".
+            agreed.append(
+                _("%(department)s agreed on %(date)s")
+                % {"department": name, "date": date_format(day, "SHORT_DATE_FORMAT")}
+            )
+        else:
+            # Translators: a side that has not agreed to the lead definition yet, e.g. "Sales: not yet".
+            agreed.append(_("%(department)s: not agreed yet") % {"department": name})
+    blocks.append(para(" · ".join(agreed), muted=True))
+    notes.append(_("Lead qualification") + ": " + " · ".join(agreed))
     return blocks
 
 
 def _kpi_status(metric) -> str:
-    if metric.target is None or metric.actual is None:
-        return "–"
-    # Translators: a KPI's status in the deck: it reached its target, or not.
-    return _("on target") if metric.actual >= metric.target else _("below target")
+    """On or off track, the way the KPI counts as better (maps.marks' mark and word)."""
+    mark = monitoring.track_mark(metric.on_track)
+    return f"{mark.symbol} {mark.word}" if mark else "–"
+
+
+# A line of bars for a KPI's actuals by period: a sparkline in plain text, which a slide
+# table and the handout draw as text (people can still edit the table).
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def text_sparkline(values: list[float]) -> str:
+    if len(values) < 2:
+        return ""
+    low, high = min(values), max(values)
+    if high == low:
+        return SPARK[3] * len(values)
+    return "".join(SPARK[round((value - low) / (high - low) * (len(SPARK) - 1))] for value in values)
+
+
+def _target(metric) -> str:
+    """The target with the way the KPI counts as better: ↑ higher, ↓ lower is better."""
+    arrow = "↓" if metric.direction == metric.LOWER else "↑"
+    return f"{arrow} {number(metric.target)}" if metric.target is not None else "–"
 
 
 def kpi_header() -> list[str]:
-    return [_("KPI"), _("Target"), _("Actual"), _("Unit"), _("Status")]
+    # Translators: the column of a KPI table in the deck that shows its actuals by period as bars.
+    return [_("KPI"), _("Target"), _("Actual"), _("Unit"), _("Trend"), _("Status")]
 
 
 def _measure_blocks(stage, notes: list[str]) -> list[dict]:
     """The KPIs against their targets, and the stage's conversion in its latest period
     against the target conversion, in one table; earlier periods in the notes."""
-    rows = [[m.name, number(m.target), number(m.actual), m.unit, _kpi_status(m)] for m in stage.metrics.all()]
+    rows = []
+    for metric in stage.metrics.all():
+        history = history_in_order(metric)
+        trend = text_sparkline([entry.actual for entry in history])
+        rows.append([metric.name, _target(metric), number(metric.actual), metric.unit, trend, _kpi_status(metric)])
+        if history:
+            said = ", ".join(f"{entry.period}: {number(entry.actual)}" for entry in history)
+            # Translators: a KPI's actuals by period in a stage slide's notes, e.g. "MQLs by period: 2026-09: 280, …".
+            notes.append(_("%(kpi)s by period: %(actuals)s") % {"kpi": metric.name, "actuals": said})
     figures = figures_in_order(stage)
     if figures or stage.entered is not None:
         values = {"entered": number(stage.entered), "converted": number(stage.converted)}
@@ -503,8 +599,11 @@ def _measure_blocks(stage, notes: list[str]) -> list[dict]:
             name = _("Conversion: %(converted)s of %(entered)s") % values
         status = "–"
         if stage.conversion is not None and stage.target_conversion is not None:
-            status = _("on target") if stage.conversion >= stage.target_conversion else _("below target")
-        rows.append([name, marks.percent(stage.target_conversion), marks.percent(stage.conversion), "", status])
+            mark = monitoring.track_mark(stage.conversion >= stage.target_conversion)
+            status = f"{mark.symbol} {mark.word}"
+        rates = [figure.converted / figure.entered for figure in figures if figure.entered]
+        target = f"↑ {marks.percent(stage.target_conversion)}" if stage.target_conversion is not None else "–"
+        rows.append([name, target, marks.percent(stage.conversion), "", text_sparkline(rates), status])
     if figures:
         # Translators: a period's funnel figures in the notes, e.g. "2026-Q3: 312 of 5,240 converted (5.95 %)".
         line = _("%(period)s: %(converted)s of %(entered)s converted (%(rate)s)")
@@ -523,7 +622,7 @@ def _measure_blocks(stage, notes: list[str]) -> list[dict]:
     blocks = [heading(_("KPIs and funnel"))]
     if not rows:
         return [*blocks, para(_("none"), muted=True)]
-    return [*blocks, table(kpi_header(), rows, [4.4, 1.4, 1.4, 1.1, 1.7])]
+    return [*blocks, table(kpi_header(), rows, [4.0, 1.4, 1.3, 0.9, 1.3, 1.7])]
 
 
 def touchpoint_header() -> list[str]:
@@ -667,6 +766,70 @@ def funnel_slides(slides: list[dict], journey_map: JourneyMap, gaps: list[Gap]) 
         flags.append("error" if row["drop_off"] else None)
     header = [_("Stage"), _("Period"), _("Entered"), _("Converted"), _("Conversion"), _("Target"), _("Change")]
     table_slides(slides, _("Funnel"), header, rows, widths=[2.4, 1.3, 1.4, 1.4, 1.4, 1.3, 2.4], marks_=flags)
+
+
+def swot_slides(slides: list[dict], journey_map: JourneyMap) -> None:
+    """The map's SWOT: the items noted, then the touchpoints' pain points (weaknesses) and
+    opportunities, each with its stage; where an item comes from is said in the notes."""
+    found = swot_rules.swot_items(journey_map)
+    stages = {stage.key: stage.name for stage in journey_map.stages.all()}
+    headings = dict(SwotItem.KIND_CHOICES)
+    sections, notes = [], []
+    for kind in swot_rules.KINDS:
+        items = []
+        for item in found[kind]:
+            where = stages.get(item["stage"]) if item["stage"] else _("whole map")
+            # Translators: a SWOT item on the deck's SWOT slide and its stage, e.g. "No pricing page (Capture)".
+            items.append(_("%(text)s (%(stage)s)") % {"text": item["text"], "stage": where})
+            if item["touchpoint"]:
+                # Translators: in the SWOT slide's notes: an item that is a touchpoint's pain point or opportunity.
+                notes.append(
+                    _("%(text)s: from the touchpoint %(touchpoint)s")
+                    % {"text": item["text"], "touchpoint": item["touchpoint_name"]}
+                )
+        sections.append((str(headings[kind]), items))
+    bullet_slides(slides, _("SWOT"), sections, "\n".join(notes))
+
+
+def action_slides(slides: list[dict], journey_map: JourneyMap) -> None:
+    """What to fix first: the map's actions in their ranked order, with the formula."""
+    ranked = priorities.ranked_actions(journey_map)
+    rows = [
+        [
+            str(row["rank"]),
+            row["title"],
+            row["stage"] or _("whole journey"),
+            row["owner"] or "–",
+            date_format(row["due"], "SHORT_DATE_FORMAT") if row["due"] else "–",
+            f"{row['impact']}/5",
+            f"{row['effort']}/5",
+            str(row["votes"]),
+            f"{row['score']:.1f}".removesuffix(".0"),
+            row["status"],
+        ]
+        for row in ranked
+    ]
+    header = [
+        _("Rank"),
+        _("Action"),
+        _("Stage"),
+        _("Owner"),
+        _("Due"),
+        _("Impact"),
+        _("Effort"),
+        _("Votes"),
+        _("Score"),
+        _("Status"),
+    ]
+    notes = "\n".join(
+        f"{row['rank']}. {row['title']} — {row['source'] or '–'} ({row['quadrant']})"
+        for row in ranked
+    )
+    intro = [para(priorities.formula(), muted=True)]
+    # Translators: the title of the deck's slide of ranked actions.
+    table_slides(
+        slides, _("What to fix first"), header, rows, notes, [0.8, 4.0, 1.6, 1.6, 1.4, 1.0, 1.0, 0.9, 1.0, 1.4], intro
+    )
 
 
 def whatif_slides(slides: list[dict], journey_map: JourneyMap) -> None:

@@ -10,7 +10,7 @@ from django.utils import translation
 
 from maps import comments, exports
 from maps.gaps import find_gaps
-from maps.models import FunnelFigure, JourneyMap, Metric, Stage, Touchpoint
+from maps.models import FunnelFigure, JourneyMap, Metric, Stage, SwotItem, Touchpoint
 from maps.outline import number
 
 from .decks import deck_text, notes_text, open_pptx, pdf_text, slide_text, squeezed, titles
@@ -153,3 +153,70 @@ def test_a_map_without_stages_still_gives_a_deck_and_a_handout(workspace):
     deck = open_pptx(exports.export_pptx(journey_map))
     assert titles(deck)[0].startswith("Empty\n") and "Content coverage" in titles(deck)
     assert "Empty" in pdf_text(exports.export_handout(journey_map))
+
+
+def _decided(journey_map: JourneyMap) -> dict:
+    """The demo map after a workshop: an answered question, SWOT items, ranked actions, a
+    KPI that counts lower as better with its actuals by period, a lead definition."""
+    from maps.models import Action, MetricActual, QualificationCriterion, StageAnswer, SwotItem
+
+    stage = journey_map.stages.get(key="capture")
+    answer = StageAnswer.objects.create(
+        stage=stage, question=stage.questions[0], answer="One in eight, from the benchmark", by="demo"
+    )
+    weakness = SwotItem.objects.create(map=journey_map, key="w-pricing", kind="W", text="No pricing page", stage=stage)
+    threat = SwotItem.objects.create(map=journey_map, key="t-rival", kind="T", text="A rival gives it away")
+    first = Action.objects.create(map=journey_map, key="a1", title="Cut the form to three fields", impact=5, effort=1)
+    second = Action.objects.create(
+        map=journey_map, key="a2", title="Publish a pricing page", impact=2, effort=4, source="swot:w-pricing"
+    )
+    metric = stage.metrics.create(name="Cost per lead", target=80, actual=95, unit="EUR", direction="lower")
+    for period, actual in (("2026-08", 120), ("2026-09", 101), ("2026-10", 95)):
+        MetricActual.objects.create(metric=metric, period=period, actual=actual)
+    criterion = QualificationCriterion.objects.create(
+        stage=stage, kind="behaviour", description="Student e-mail address", points=-30
+    )
+    return {
+        "answer": answer.answer,
+        "swot": [weakness.text, threat.text],
+        "actions": [first.title, second.title],
+        "kpi": metric.name,
+        "criterion": criterion.description,
+    }
+
+
+def test_the_deck_carries_the_decisions_answers_swot_ranked_actions_kpi_tracks_and_lead_definition(demo):
+    said = _decided(demo)
+    deck = open_pptx(exports.export_pptx(loaded(demo)))
+    text = deck_text(deck)
+    assert said["answer"] in text and said["criterion"] in text and "-30" in text
+    assert all(item in text for item in said["swot"])
+    # The ranked actions: the quick win first, in one table with its formula.
+    (ranked,) = [slide for slide, title in zip(deck.slides, titles(deck), strict=True) if title == "What to fix first"]
+    shown = slide_text(ranked)
+    assert "Score = impact" in shown
+    assert shown.index(said["actions"][0]) < shown.index(said["actions"][1])
+    # Cost per lead counts lower as better: 95 against 80 is off track; its periods are told.
+    (row,) = [
+        [cell.text for cell in r.cells]
+        for slide in deck.slides
+        for shape in slide.shapes
+        if shape.has_table
+        for r in shape.table.rows
+        if r.cells[0].text == said["kpi"]
+    ]
+    assert row[1] == "↓ 80" and row[-1].endswith("off track") and len(row[-2]) == 3
+    assert "Cost per lead by period: 2026-08: 120, 2026-09: 101, 2026-10: 95" in text
+    handout = squeezed(pdf_text(exports.export_handout(loaded(demo))))
+    assert all(squeezed(item) in handout for item in [said["answer"], *said["swot"], *said["actions"]])
+
+
+def test_the_japanese_deck_names_the_swot_and_the_actions_in_japanese():
+    call_command("seed_demo", verbosity=0)
+    journey_map = JourneyMap.objects.get(workspace__slug="demo-ja")
+    with translation.override("ja"):
+        deck = open_pptx(exports.export_pptx(loaded(journey_map)))
+        wanted = [translation.gettext("What to fix first"), translation.gettext("SWOT")]
+        strengths = str(dict(SwotItem.KIND_CHOICES)["S"])
+    assert wanted[0] != "What to fix first" and set(wanted) <= set(titles(deck))
+    assert strengths in deck_text(deck)
