@@ -821,10 +821,7 @@ def action_slides(slides: list[dict], journey_map: JourneyMap) -> None:
         _("Score"),
         _("Status"),
     ]
-    notes = "\n".join(
-        f"{row['rank']}. {row['title']} — {row['source'] or '–'} ({row['quadrant']})"
-        for row in ranked
-    )
+    notes = "\n".join(f"{row['rank']}. {row['title']} — {row['source'] or '–'} ({row['quadrant']})" for row in ranked)
     intro = [para(priorities.formula(), muted=True)]
     # Translators: the title of the deck's slide of ranked actions.
     table_slides(
