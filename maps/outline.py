@@ -355,6 +355,11 @@ def _cover(journey_map: JourneyMap, gaps: list[Gap], view: str) -> dict:
         # Translators: on the deck's title slide when it shows one view, e.g. "View: departments".
         lines.append((_("View: %(view)s") % {"view": view}, 14, False, True))
     lines.append((date_format(timezone.localdate(), "DATE_FORMAT"), 14, False, True))
+    review = str(monitoring.review_word(journey_map))
+    if monitoring.review_due(journey_map):
+        # The word alone: the mark (⏰) is in neither of the handout's fonts.
+        review = f"{marks.REVIEW_DUE.word} · {review}"
+    lines.append((review, 14, False, True))
     notes = "\n\n".join(filter(None, [journey_map.name, journey_map.goal, journey_map.description]))
     return {"kind": "cover", "title": journey_map.name, "lines": lines, "notes": notes, "badge": None}
 

@@ -68,6 +68,7 @@ def test_the_title_slide_gives_the_goal_the_date_and_a_verdict(demo):
     assert demo.goal[:40] in title
     errors = sum(gap.severity == "error" for gap in find_gaps(demo))
     assert f"Gaps: {errors} errors" in title and "worst stage: " in title
+    assert "Review due · Never reviewed" in title  # the demo map was never reviewed
 
 
 def test_stage_slides_show_kpis_as_native_tables_and_keep_details_in_the_notes(demo):
