@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import re
 
-from PIL import Image
 from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.enum.shapes import MSO_SHAPE
@@ -119,16 +118,8 @@ def _cover(slide, data: dict) -> None:
 
 def _image(slide, data: dict) -> None:
     _band(slide, data)
-    png = data["image"]
-    with Image.open(io.BytesIO(png)) as image:
-        width, height = image.size
-    box_width = outline.PAGE_WIDTH - 2 * outline.MARGIN
-    box_height = outline.PAGE_HEIGHT - outline.IMAGE_TOP - outline.MARGIN / 2
-    scale = min(box_width / width, box_height / height)
-    shown_width, shown_height = width * scale, height * scale
-    left = (outline.PAGE_WIDTH - shown_width) / 2
-    top = outline.IMAGE_TOP + (box_height - shown_height) / 2
-    slide.shapes.add_picture(io.BytesIO(png), pt(left), pt(top), pt(shown_width), pt(shown_height))
+    left, top, width, height = outline.image_box(data["image"])
+    slide.shapes.add_picture(io.BytesIO(data["image"]), pt(left), pt(top), pt(width), pt(height))
 
 
 def _flow(slide, data: dict) -> None:

@@ -17,7 +17,6 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
-from PIL import Image
 
 from . import marks, outline
 from .diagram import DiagramError
@@ -114,15 +113,8 @@ def _cover(pdf: FPDF, data: dict) -> None:
 
 def _image(pdf: FPDF, data: dict) -> None:
     _band(pdf, data)
-    png = data["image"]
-    with Image.open(io.BytesIO(png)) as image:
-        width, height = image.size
-    box_width = outline.PAGE_WIDTH - 2 * outline.MARGIN
-    box_height = outline.PAGE_HEIGHT - outline.IMAGE_TOP - outline.MARGIN / 2
-    scale = min(box_width / width, box_height / height)
-    left = (outline.PAGE_WIDTH - width * scale) / 2
-    top = outline.IMAGE_TOP + (box_height - height * scale) / 2
-    pdf.image(io.BytesIO(png), left, top, width * scale, height * scale)
+    left, top, width, height = outline.image_box(data["image"])
+    pdf.image(io.BytesIO(data["image"]), left, top, width, height)
 
 
 def _flow(pdf: FPDF, data: dict) -> None:

@@ -20,6 +20,7 @@ Reads a map loaded with `JourneyMap.objects.loaded()`.
 from __future__ import annotations
 
 import functools
+import io
 import math
 import re
 
@@ -27,6 +28,7 @@ from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from PIL import Image
 
 from . import actions as priorities
 from . import comments, marks, matrices, monitoring, votes, whatif
@@ -889,6 +891,19 @@ def vote_slides(slides: list[dict], result: votes.Tally) -> None:
     if not lines:
         blocks.append(para(_("No votes were placed."), muted=True))
     flow_slides(slides, title, blocks, "\n".join(lines))
+
+
+def image_box(png: bytes) -> tuple[float, float, float, float]:
+    """Where a picture slide's image goes (left, top, width, height in points): as large as
+    fits below the title band, centred; the same on a slide and on a handout page."""
+    with Image.open(io.BytesIO(png)) as image:
+        width, height = image.size
+    box_width = PAGE_WIDTH - 2 * MARGIN
+    box_height = PAGE_HEIGHT - IMAGE_TOP - MARGIN / 2
+    scale = min(box_width / width, box_height / height)
+    left = (PAGE_WIDTH - width * scale) / 2
+    top = IMAGE_TOP + (box_height - height * scale) / 2
+    return left, top, width * scale, height * scale
 
 
 def placed(slide: dict) -> list[tuple[dict, float, float]]:
