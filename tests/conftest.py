@@ -27,6 +27,21 @@ from maps.models import (
 PASSWORD = "correct-horse-battery"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """Passwords hashed with a fast hasher: production's PBKDF2 takes 0.4 s a password on
+    this machine, and the fixtures make several people per test. Signing in, locking out
+    and the password rules behave the same; `check --deploy` (tests/test_production.py)
+    runs the production settings in a process of its own."""
+    from django.conf import settings
+    from django.contrib.auth import hashers
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    hashers.get_hashers.cache_clear()
+    hashers.get_hashers_by_algorithm.cache_clear()
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _english_between_tests():
     """A request in Japanese leaves its thread speaking Japanese (LocaleMiddleware
