@@ -332,43 +332,45 @@ class MetricAdmin(WritePathAdmin):
                 changes.metric_follows_history(metric)
 
 
+class PeriodAdmin(WritePathAdmin):
+    """A figure of one period (funnel figures, KPI actuals): the thing it belongs to shows
+    its latest period's figure (maps.changes), and follows in the same change, whichever
+    period was written or deleted. `owner` names the field of that thing, `follow` the
+    function of maps.changes that brings it in step."""
+
+    owner = ""
+    follow = staticmethod(lambda owner: None)
+
+    def _follow(self, owner_id: int) -> None:
+        field = self.model._meta.get_field(self.owner)
+        self.follow(field.related_model.objects.get(pk=owner_id))
+
+    def save_related(self, request, form, formsets, change) -> None:
+        with self._writing(request, form.instance, "changed" if change else "added"):
+            admin.ModelAdmin.save_related(self, request, form, formsets, change)
+            self._follow(getattr(form.instance, self.owner + "_id"))
+
+    def delete_model(self, request, obj) -> None:
+        with self._writing(request, obj, "deleted"):
+            owner_id = getattr(obj, self.owner + "_id")
+            admin.ModelAdmin.delete_model(self, request, obj)
+            self._follow(owner_id)
+
+
 @admin.register(FunnelFigure)
-class FunnelFigureAdmin(WritePathAdmin):
+class FunnelFigureAdmin(PeriodAdmin):
     list_display = ["stage", "period", "entered", "converted"]
     list_filter = ["stage__map"]
     search_fields = ["stage__name", "period"]
-
-    # The stage shows its latest period's figures (maps.changes): it follows in the same
-    # change, whichever period was written.
-    def save_related(self, request, form, formsets, change) -> None:
-        with self._writing(request, form.instance, "changed" if change else "added"):
-            admin.ModelAdmin.save_related(self, request, form, formsets, change)
-            changes.stage_follows_figures(Stage.objects.get(pk=form.instance.stage_id))
-
-    def delete_model(self, request, obj) -> None:
-        with self._writing(request, obj, "deleted"):
-            stage_id = obj.stage_id
-            admin.ModelAdmin.delete_model(self, request, obj)
-            changes.stage_follows_figures(Stage.objects.get(pk=stage_id))
+    owner, follow = "stage", staticmethod(changes.stage_follows_figures)
 
 
 @admin.register(MetricActual)
-class MetricActualAdmin(WritePathAdmin):
+class MetricActualAdmin(PeriodAdmin):
     list_display = ["metric", "period", "actual"]
     list_filter = ["metric__stage__map"]
     search_fields = ["metric__name", "period"]
-
-    # The KPI shows its latest period's actual (maps.changes): it follows in the same change.
-    def save_related(self, request, form, formsets, change) -> None:
-        with self._writing(request, form.instance, "changed" if change else "added"):
-            admin.ModelAdmin.save_related(self, request, form, formsets, change)
-            changes.metric_follows_history(Metric.objects.get(pk=form.instance.metric_id))
-
-    def delete_model(self, request, obj) -> None:
-        with self._writing(request, obj, "deleted"):
-            metric_id = obj.metric_id
-            admin.ModelAdmin.delete_model(self, request, obj)
-            changes.metric_follows_history(Metric.objects.get(pk=metric_id))
+    owner, follow = "metric", staticmethod(changes.metric_follows_history)
 
 
 @admin.register(QualificationCriterion)
