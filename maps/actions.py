@@ -141,7 +141,9 @@ def _gap_source(journey_map: JourneyMap, source: str, key: str) -> Source | None
 
 
 def _gaps_by_id(journey_map: JourneyMap) -> dict[str, Gap]:
-    loaded = JourneyMap.objects.loaded().get(pk=journey_map.pk)
+    # A map from JourneyMap.objects.loaded() (the deck's) is used as it is, not read again.
+    fully_loaded = "map_personas" in getattr(journey_map, "_prefetched_objects_cache", {})
+    loaded = journey_map if fully_loaded else JourneyMap.objects.loaded().get(pk=journey_map.pk)
     return {gap.id: gap for gap in find_gaps(loaded)}
 
 
