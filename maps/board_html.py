@@ -47,7 +47,8 @@ def draw(journey_map: JourneyMap, board: dict, can_edit: bool, csrf_mark: str) -
     stamp = versioned.stamp_of(journey_map)
     board["stamp"] = shown(journey_map.version, talk.open_counts(journey_map))
     columns = board["columns"]
-    digests = [_digest(column) for column in columns]
+    memo: dict = {}
+    digests = [_digest(column, memo) for column in columns]
     keys = [_column_key(stamp, can_edit, digest) for digest in digests]
     found = cache.get_many(keys)
     drawn = {}
@@ -117,33 +118,49 @@ def _board_identity(stamp: versioned.Stamp) -> list[str]:
     return [str(stamp.map_id), stamp.created, stamp.ws, stamp.key, language, versioned.RENDERER]
 
 
-def _digest(column) -> str:
-    return hashlib.sha256(repr(_shape(column, 0)).encode()).hexdigest()
+def _digest(column, memo: dict) -> str:
+    return hashlib.sha256(repr(_shape(column, 0, memo)).encode()).hexdigest()
 
 
 # The map and the workspace are what every column belongs to; their fields (the map's
 # version above all) are not what a column shows.
 _NOT_SHOWN = (JourneyMap, Workspace)
+# Values that are their own shape: most of a card's, taken without a call.
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
-def _shape(value, depth: int):
+def _shape(value, depth: int, memo: dict):
     """Everything a column's template can read from `value`, as plain values: a model's
     fields and the related objects fetched with it (a card's owner, a stage's lead), a
     dataclass's attributes (with those set on it afterwards, as the comment counts),
-    lists and dicts. Related objects are followed one step, not in circles."""
+    lists and dicts. Related objects are followed one step, not in circles.
+
+    `memo` holds the shapes of the objects already walked in this drawing (a stage is
+    every one of its cards' stage), by identity: they are alive, and the same, until the
+    drawing ends."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, Model):
         if isinstance(value, _NOT_SHOWN):
             return (type(value).__name__, value.pk)
-        fields = tuple((name, _shape(v, depth + 1)) for name, v in sorted(vars(value).items()) if name[0] != "_")
+        known = memo.get((id(value), depth))
+        if known is not None:
+            return known
+        fields = tuple(
+            (name, v if type(v) in _PLAIN else _shape(v, depth + 1, memo))
+            for name, v in sorted(vars(value).items())
+            if name[0] != "_"
+        )
         related = ()
         if depth < 2:
             cached = value._state.fields_cache
-            related = tuple((name, _shape(cached[name], depth + 1)) for name in sorted(cached))
-        return (type(value).__name__, fields, related)
+            related = tuple((name, _shape(cached[name], depth + 1, memo)) for name in sorted(cached))
+        shaped = memo[id(value), depth] = (type(value).__name__, fields, related)
+        return shaped
     if is_dataclass(value) and not isinstance(value, type):
-        return (type(value).__name__, tuple((k, _shape(v, depth)) for k, v in sorted(vars(value).items())))
+        return (type(value).__name__, tuple((k, _shape(v, depth, memo)) for k, v in sorted(vars(value).items())))
     if isinstance(value, list | tuple):
-        return tuple(_shape(v, depth) for v in value)
+        return tuple(_shape(v, depth, memo) for v in value)
     if isinstance(value, dict):
-        return tuple((k, _shape(v, depth)) for k, v in sorted(value.items()))
+        return tuple((k, _shape(v, depth, memo)) for k, v in sorted(value.items()))
     return value
