@@ -9,6 +9,7 @@ htmx redirects, so every form works without JavaScript.
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import uuid
 from functools import partial
@@ -370,7 +371,7 @@ def map_detail(request: HttpRequest, ws: str, key: str) -> HttpResponse:
         "views": _diagram_views(journey_map),
         "open_comment_total": sum(counts.values()),
         "board_html": _cached_part(request, stamp, "board", counts, full_context),
-        "gaps_html": _cached_part(request, stamp, "gaps", counts, full_context),
+        "gaps_html": _gap_list(request, stamp, counts, full_context)[0],
     }
     return render(request, "maps/map_detail.html", ctx)
 
@@ -416,7 +417,23 @@ def map_gaps(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     stamp = versioned.stamp(request, ws, key)
     counts = talk.open_counts_of(stamp.map_id)
     context = partial(_loaded_context, request, ws, key, counts, board=False)
-    return HttpResponse(_cached_part(request, stamp, "gaps", counts, context))
+    html, digest = _gap_list(request, stamp, counts, context)
+    if request.GET.get("since") == digest:
+        return HttpResponse(status=204)  # the page shows this list already
+    return HttpResponse(html)
+
+
+def _gap_list(request: HttpRequest, stamp: versioned.Stamp, counts: dict, context) -> tuple[SafeString, str]:
+    """The gap list, and the digest of what it shows. The digest goes first in the list
+    (live.js reads it), so that a page showing the list is not sent it again: its
+    refresh answers 204, an edit's answer leaves it out (most edits do not change it,
+    and at 500 cards it is some 300 kB)."""
+    html = _cached_part(request, stamp, "gaps", counts, context, reader_token=False)
+    digest = hashlib.sha256(html.encode()).hexdigest()[:16]
+    if _CSRF_MARK in html:
+        html = html.replace(_CSRF_MARK, get_token(request))
+    marked = format_html('<span hidden data-gaps-digest="{}"></span>', digest) + mark_safe(html)
+    return marked, digest
 
 
 def _loaded_context(
@@ -442,18 +459,25 @@ _CSRF_MARK = salted_hmac("journeymap.cached-part", "csrf").hexdigest()
 
 
 def _cached_part(
-    request: HttpRequest, stamp: versioned.Stamp, name: str, counts: dict, context, *parts: str
+    request: HttpRequest,
+    stamp: versioned.Stamp,
+    name: str,
+    counts: dict,
+    context,
+    *parts: str,
+    reader_token: bool = True,
 ) -> SafeString:
     """A part of a map page (templates/maps/_NAME.html: the board, the gap list, a
     matrix) as HTML, cached by the map's version, the reader's role (editing controls),
     the open comment counts it shows and `parts` (a matrix's grouping). `context` makes
-    what the template needs, on a miss only."""
+    what the template needs, on a miss only. Without `reader_token`, the part is as it
+    is for everyone: the reader's CSRF token is still to be put in."""
     cache_key = versioned.cache_key(stamp, "part", name, stamp.role, talk.counts_stamp(counts), *parts)
     html = cache.get(cache_key)
     if html is None:
         html = str(render_to_string(f"maps/_{name}.html", {**context(), "csrf_token": _CSRF_MARK}, request=request))
         cache.set(cache_key, html)
-    if _CSRF_MARK in html:
+    if reader_token and _CSRF_MARK in html:
         html = html.replace(_CSRF_MARK, get_token(request))
     # Our own template's output, escaped as it was drawn; the cache holds it as text.
     return mark_safe(html)
@@ -727,7 +751,9 @@ def _changed_parts(request: HttpRequest, journey_map: JourneyMap) -> tuple[str, 
     columns = _board_delta(request, stamp, since, now)
     if columns is None:
         return "", ""  # the stages themselves changed: the board's refresh draws it whole
-    gaps = _cached_part(request, stamp, "gaps", counts, context)
+    gaps, digest = _gap_list(request, stamp, counts, context)
+    if request.headers.get("X-Gaps-Digest") == digest:
+        return columns, now  # the page's gap list is this one already
     return columns + format_html('<div id="gaps" hx-swap-oob="innerHTML">{}</div>', gaps), now
 
 

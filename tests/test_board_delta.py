@@ -2,8 +2,8 @@
 
 The board says which stamp it shows; asked what changed since, the server answers 204
 (nothing), the changed stage columns as out-of-band swaps, or the whole board when the
-stages themselves changed. The editor's own save answers with the changed columns and
-the gap list, so that the board is current with the save's answer.
+stages themselves changed. The editor's own save answers with the changed columns and,
+if it changed, the gap list, so that the board is current with the save's answer.
 """
 
 from __future__ import annotations
@@ -153,3 +153,39 @@ def test_a_save_reads_the_map_once_for_its_revision_and_its_answer(client, demo_
     # The prefetch of every touchpoint of the map's stages (`... WHERE stage_id IN (...)`).
     whole_map_reads = [q["sql"] for q in queries.captured_queries if '"maps_touchpoint"."stage_id" IN (' in q["sql"]]
     assert len(whole_map_reads) == 1
+
+
+def gap_digest(client, jm: JourneyMap) -> str:
+    """The digest of the gap list a page shows (the list's first element)."""
+    page = lxml.html.fromstring(client.get(reverse("map_detail", args=[jm.workspace.slug, jm.key])).content)
+    return page.xpath('//div[@id="gaps"]/span[@data-gaps-digest]')[0].get("data-gaps-digest")
+
+
+def test_a_gap_list_the_page_shows_already_is_not_sent_again(client, demo_map):
+    digest = gap_digest(client, demo_map)
+    gaps_url = reverse("map_gaps", args=[demo_map.workspace.slug, demo_map.key])
+    assert client.get(gaps_url, {"since": digest}, **HX).status_code == 204
+    # A move within a stage changes no gap: the answer has the column, not the list.
+    stamp = shown_stamp(client, demo_map)
+    url = reverse("touchpoint_move", args=[demo_map.workspace.slug, demo_map.key, "webinar", "up"])
+    response = client.post(url, HTTP_X_BOARD_STAMP=stamp, HTTP_X_GAPS_DIGEST=digest, **HX)
+    assert response.status_code == 200 and oob_columns(response) == ["capture"]
+    assert 'id="gaps"' not in response.content.decode()
+    assert client.get(gaps_url, {"since": digest}, **HX).status_code == 204
+
+
+def test_a_change_that_changes_the_gaps_sends_the_new_list(client, demo_map):
+    digest = gap_digest(client, demo_map)
+    stamp = shown_stamp(client, demo_map)
+    # Without an owner the card is a gap row it was not before.
+    response = save_touchpoint(client, demo_map, "kickoff", stamp, owner="")
+    body = response.content.decode()
+    assert response.status_code == 200 and 'id="gaps" hx-swap-oob="innerHTML"' in body
+    doc = lxml.html.fragment_fromstring(body, create_parent="div")
+    new_digest = doc.xpath('//div[@id="gaps"]/span[@data-gaps-digest]')[0].get("data-gaps-digest")
+    assert new_digest != digest and new_digest == gap_digest(client, demo_map)
+    assert doc.xpath('//div[@id="gaps"]//a[contains(@href, "/t/kickoff/")]')
+    # The page's own refresh of the list, asked with the old digest, gets the new list.
+    gaps_url = reverse("map_gaps", args=[demo_map.workspace.slug, demo_map.key])
+    refreshed = client.get(gaps_url, {"since": digest}, **HX)
+    assert refreshed.status_code == 200 and new_digest in refreshed.content.decode()

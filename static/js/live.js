@@ -85,6 +85,16 @@
     else if (evt.detail.verb !== "get") evt.detail.headers["X-Board-Stamp"] = shown.dataset.stamp;
   });
 
+  // The gap list says which list it shows (a digest, its first element): its refresh
+  // asks for it only if it changed (else 204), and a change's answer leaves it out.
+  document.addEventListener("htmx:configRequest", function (evt) {
+    var mark = document.querySelector("#gaps > [data-gaps-digest]");
+    if (!mark) return;
+    var digest = mark.getAttribute("data-gaps-digest");
+    if (evt.detail.elt.id === "gaps" && evt.detail.verb === "get") evt.detail.parameters.since = digest;
+    else if (evt.detail.verb !== "get") evt.detail.headers["X-Gaps-Digest"] = digest;
+  });
+
   // Answers can cross: a column older than the board's is not put back.
   document.addEventListener("htmx:oobBeforeSwap", function (evt) {
     var shown = board(), incoming = evt.detail.fragment && evt.detail.fragment.firstElementChild;
