@@ -8,9 +8,11 @@ htmx redirects, so every form works without JavaScript.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import math
+import re
 import uuid
 from functools import partial
 
@@ -423,12 +425,29 @@ def map_gaps(request: HttpRequest, ws: str, key: str) -> HttpResponse:
     return HttpResponse(html)
 
 
+def _gap_list_shows(ctx: dict) -> tuple:
+    """Everything templates/maps/_gaps.html shows, as plain values (the gap rows are
+    frozen dataclasses); with the map's identity, language and the reader's role, which
+    the cache key adds."""
+    groups = [
+        (
+            group["stage"].key,
+            group["stage"].name,
+            group["worst"],
+            group["count"],
+            [(row["url"], row["in_editor"], row["gap"], row.get("open_comments")) for row in group["rows"]],
+        )
+        for group in ctx["gap_groups"]
+    ]
+    return ctx["can_edit"], ctx["gap_totals"], groups
+
+
 def _gap_list(request: HttpRequest, stamp: versioned.Stamp, counts: dict, context) -> tuple[SafeString, str]:
     """The gap list, and the digest of what it shows. The digest goes first in the list
     (live.js reads it), so that a page showing the list is not sent it again: its
     refresh answers 204, an edit's answer leaves it out (most edits do not change it,
     and at 500 cards it is some 300 kB)."""
-    html = _cached_part(request, stamp, "gaps", counts, context, reader_token=False)
+    html = _cached_part(request, stamp, "gaps", counts, context, reader_token=False, content=_gap_list_shows)
     digest = hashlib.sha256(html.encode()).hexdigest()[:16]
     if _CSRF_MARK in html:
         html = html.replace(_CSRF_MARK, get_token(request))
@@ -466,16 +485,30 @@ def _cached_part(
     context,
     *parts: str,
     reader_token: bool = True,
+    content=None,
 ) -> SafeString:
     """A part of a map page (templates/maps/_NAME.html: the board, the gap list, a
     matrix) as HTML, cached by the map's version, the reader's role (editing controls),
     the open comment counts it shows and `parts` (a matrix's grouping). `context` makes
     what the template needs, on a miss only. Without `reader_token`, the part is as it
-    is for everyone: the reader's CSRF token is still to be put in."""
+    is for everyone: the reader's CSRF token is still to be put in.
+
+    `content(context)`, if given, is everything the template shows, as plain values: a
+    new version that shows the same (most edits leave the gap list as it was) takes the
+    HTML drawn for the one before instead of drawing it again."""
     cache_key = versioned.cache_key(stamp, "part", name, stamp.role, talk.counts_stamp(counts), *parts)
     html = cache.get(cache_key)
     if html is None:
-        html = str(render_to_string(f"maps/_{name}.html", {**context(), "csrf_token": _CSRF_MARK}, request=request))
+        ctx = context()
+        same_key = None
+        if content is not None:
+            shown = hashlib.sha256(repr(content(ctx)).encode()).hexdigest()
+            same_key = versioned.cache_key(dataclasses.replace(stamp, version=0), "part-content", name, stamp.role, shown)
+            html = cache.get(same_key)
+        if html is None:
+            html = str(render_to_string(f"maps/_{name}.html", {**ctx, "csrf_token": _CSRF_MARK}, request=request))
+            if same_key:
+                cache.set(same_key, html)
         cache.set(cache_key, html)
     if reader_token and _CSRF_MARK in html:
         html = html.replace(_CSRF_MARK, get_token(request))
@@ -558,11 +591,20 @@ def _versioned(request: HttpRequest, ws: str, key: str, parts: tuple, make, wait
     return None, versioned.get_or_render(cache_key, drawn, wait=wait), etag
 
 
+# An id attribute of a tag of Graphviz's SVG, where text and attribute values have their
+# < > " escaped: within one tag, never across.
+_SVG_ID = re.compile(r'(<[a-z]+\b[^<>]*?)\s+id="[^"<>]*"')
+
+
 def _inline_svg(svg: bytes) -> str:
-    """The <svg> element alone: an XML prolog or DOCTYPE is not allowed inside HTML."""
+    """The <svg> element alone: an XML prolog or DOCTYPE is not allowed inside HTML.
+
+    Without Graphviz's ids (graph0, node1, edge1…): nothing reads them, and htmx looks
+    up every id of what it swaps in the page it replaces, one search of the page each:
+    a second of work in the browser for the 2,000 ids of a 500-card diagram."""
     text = svg.decode("utf-8")
     start = text.find("<svg")
-    return text[start:] if start >= 0 else ""
+    return _SVG_ID.sub(r"\1", text[start:]) if start >= 0 else ""
 
 
 @login_required

@@ -189,3 +189,18 @@ def test_a_change_that_changes_the_gaps_sends_the_new_list(client, demo_map):
     gaps_url = reverse("map_gaps", args=[demo_map.workspace.slug, demo_map.key])
     refreshed = client.get(gaps_url, {"since": digest}, **HX)
     assert refreshed.status_code == 200 and new_digest in refreshed.content.decode()
+
+
+def test_a_change_that_leaves_the_gaps_as_they_were_does_not_draw_the_list_again(client, demo_map):
+    from unittest import mock
+
+    from maps import views
+
+    digest = gap_digest(client, demo_map)
+    stamp = shown_stamp(client, demo_map)
+    url = reverse("touchpoint_move", args=[demo_map.workspace.slug, demo_map.key, "webinar", "up"])
+    with mock.patch.object(views, "render_to_string", wraps=views.render_to_string) as drawn:
+        response = client.post(url, HTTP_X_BOARD_STAMP=stamp, HTTP_X_GAPS_DIGEST=digest, **HX)
+    assert response.status_code == 200
+    assert "maps/_gaps.html" not in [call.args[0] for call in drawn.call_args_list]
+    assert gap_digest(client, demo_map) == digest

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import urllib.parse
 
+import lxml.html
 import pytest
 from django.urls import reverse
 
@@ -39,6 +40,11 @@ def test_diagram_fragment_is_inline_svg_with_an_etag(client, viewer, small_map):
     assert response["ETag"].startswith('"')
     assert "<svg" in body and "<?xml" not in body and "<!DOCTYPE" not in body
     assert "Live demo" in body
+    # Graphviz's ids are left out (htmx would look each one up in the page it replaces);
+    # the touchpoints still link to their editor.
+    svg = lxml.html.fragment_fromstring(body, create_parent="div").xpath("//svg")[0]
+    assert svg.xpath(".//g[contains(@class, 'node')]") and not svg.xpath(".//*[@id]")
+    assert any("/t/" in (a.get("xlink:href") or a.get("href") or "") for a in svg.iter("a"))
 
 
 def test_diagram_answers_304_to_its_own_etag(client, viewer, small_map):
