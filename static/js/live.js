@@ -85,6 +85,18 @@
     else if (evt.detail.verb !== "get") evt.detail.headers["X-Board-Stamp"] = shown.dataset.stamp;
   });
 
+  // The diagram says which drawing it shows (its ETag): the same drawing, fetched again
+  // (the poll hears of a change the person's own answer already brought), is not put in
+  // again. A drawing of 500 cards is a megabyte of SVG: half a second of the browser's time.
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var target = evt.detail.target, xhr = evt.detail.xhr;
+    if (!target || target.id !== "diagram" || !xhr) return;
+    var etag = xhr.getResponseHeader("ETag");
+    if (etag && etag === target.getAttribute("data-shown")) evt.detail.shouldSwap = false;
+    else if (etag) target.setAttribute("data-shown", etag);
+    else target.removeAttribute("data-shown");
+  });
+
   // The gap list says which list it shows (a digest, its first element): its refresh
   // asks for it only if it changed (else 204), and a change's answer leaves it out.
   document.addEventListener("htmx:configRequest", function (evt) {
