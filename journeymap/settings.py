@@ -143,6 +143,18 @@ if DATABASES["default"]["ENGINE"] not in (
     "django.db.backends.postgresql",
 ):
     raise ImproperlyConfigured("DATABASE_URL must be a sqlite:// or postgres:// URL")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite has one writer at a time. A transaction that starts by reading and then
+    # writes (every change: the map row is locked first) would otherwise fail at once
+    # with "database is locked" when another writer got in between, whatever the
+    # timeout; begun IMMEDIATE, it waits its turn (up to `timeout` seconds) instead.
+    # WAL lets pages be read while a change is written.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 
 # Rendered diagrams are cached by a hash of their DOT source: local memory by default,
 # Redis (shared by every app server) when REDIS_URL is set.

@@ -78,3 +78,65 @@ def test_a_cache_in_process_memory_is_a_deploy_warning_and_redis_is_not():
         assert "maps.W001" in _deploy_warnings()
     with override_settings(CACHES=redis):
         assert "maps.W001" not in _deploy_warnings()
+
+
+# Two writers at once on an SQLite file, with the settings' own options: the second one
+# has read before it writes, as every change does (the map row first).
+_TWO_WRITERS = """
+import threading, time
+import django
+django.setup()
+from django.db import connection, transaction
+
+with connection.cursor() as cursor:
+    cursor.execute("CREATE TABLE t (n integer)")
+    cursor.execute("INSERT INTO t VALUES (0)")
+holding, done, errors = threading.Event(), threading.Event(), []
+
+def first():
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE t SET n = n + 1")
+        holding.set()
+        time.sleep(0.5)
+    connection.close()
+
+def second():
+    holding.wait()
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT n FROM t")
+                cursor.fetchone()
+                cursor.execute("UPDATE t SET n = n + 1")
+    except Exception as exc:
+        errors.append(str(exc))
+    connection.close()
+
+threads = [threading.Thread(target=first), threading.Thread(target=second)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+with connection.cursor() as cursor:
+    cursor.execute("SELECT n FROM t")
+    print(errors or cursor.fetchone()[0])
+"""
+
+
+def test_on_sqlite_a_second_writer_waits_its_turn_instead_of_failing(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", _TWO_WRITERS],
+        cwd=BASE,
+        env={
+            "PATH": os.environ.get("PATH", ""),
+            "DJANGO_SETTINGS_MODULE": "journeymap.settings",
+            "SECRET_KEY": "test-only",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'two-writers.sqlite3'}",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "2"  # both changes, none refused as "database is locked"
