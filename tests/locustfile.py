@@ -62,6 +62,9 @@ _MOVE_DOWN = re.compile(r'hx-post="([^"]+/t/[^/"]+/)move/down/"[^>]*aria-label="
 # X-Board-Stamp on a change; answers bring the next one in X-Board-Stamp).
 _COLUMN = re.compile(r'<div class="col stage-col" id="col-([^"]+)"')
 _BOARD_STAMP = re.compile(r'<div id="board"[^>]*data-stamp="([^"]*)"')
+# The gap list's digest (its first element; live.js sends it: `since` on the list's
+# refresh, X-Gaps-Digest on a change, and the list is not sent again while it is the same).
+_GAPS_DIGEST = re.compile(r'data-gaps-digest="([^"]*)"')
 # Editors (the demo owner, each moving a touchpoint of its own): 1, or as `make bench`'s
 # workshop mix says.
 EDITORS = int(os.environ.get("BENCH_EDITORS", "1"))
@@ -82,6 +85,7 @@ class MapPage:
         self.client = user.client
         self.username, self.password = username, password
         self.live_url = self.stamp = self.presence = self.csrf = self.diagram_etag = self.board_stamp = ""
+        self.gaps_digest = ""
         self.html = ""  # the page as first drawn
         # htmx sends one request per element at a time and keeps the last one asked for
         # meanwhile: the regions with a request on the way, and those asked for again.
@@ -126,6 +130,9 @@ class MapPage:
         self.read_board_stamp(response)
 
     def read_board_stamp(self, response) -> None:
+        digest = _GAPS_DIGEST.search(response.text or "")
+        if digest:
+            self.gaps_digest = digest[1]
         found = response.headers.get("X-Board-Stamp")
         if not found:
             shown = _BOARD_STAMP.search(response.text or "")
@@ -184,6 +191,8 @@ class MapPage:
         url = MAP_URL + path
         if region == "board" and self.board_stamp:
             url += "?since=" + self.board_stamp
+        if region == "gaps" and self.gaps_digest:
+            url += "?since=" + self.gaps_digest
         self._get(region, url, headers, f"refresh {region}")
 
     def _get(self, region: str, url: str, headers: dict[str, str], name: str) -> None:
@@ -200,7 +209,7 @@ class MapPage:
                 return
             if region == "diagram" and response.headers.get("ETag"):
                 self.diagram_etag = response.headers["ETag"]
-            if region == "board":
+            if region in ("board", "gaps"):
                 self.read_board_stamp(response)
             again = _ASK_AGAIN.search(response.text or "")
         if again:
@@ -272,6 +281,7 @@ class Editor(FastHttpUser):
             "X-CSRFToken": self.page.csrf,
             "Referer": self.host + MAP_URL,
             "X-Board-Stamp": self.page.board_stamp,
+            "X-Gaps-Digest": self.page.gaps_digest,
         }
         with self.client.post(
             f"{self.touchpoint_url}move/{direction}/", headers=headers, name=EDIT_NAME, catch_response=True
