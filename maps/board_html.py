@@ -47,8 +47,11 @@ def draw(journey_map: JourneyMap, board: dict, can_edit: bool, csrf_mark: str) -
     stamp = versioned.stamp_of(journey_map)
     board["stamp"] = shown(journey_map.version, talk.open_counts(journey_map))
     columns = board["columns"]
-    memo: dict = {}
-    digests = [_digest(column, memo) for column in columns]
+    # The same board drawn again without controls (for viewers) keeps its digests.
+    if board.get("digests") is None:
+        memo: dict = {}
+        board["digests"] = [_digest(column, memo) for column in columns]
+    digests = board["digests"]
     keys = [_column_key(stamp, can_edit, digest) for digest in digests]
     found = cache.get_many(keys)
     drawn = {}

@@ -488,7 +488,7 @@ def _cached_part(
     content=None,
 ) -> SafeString:
     """A part of a map page (templates/maps/_NAME.html: the board, the gap list, a
-    matrix) as HTML, cached by the map's version, the reader's role (editing controls),
+    matrix) as HTML, cached by the map's version, whether the reader edits (controls),
     the open comment counts it shows and `parts` (a matrix's grouping). `context` makes
     what the template needs, on a miss only. Without `reader_token`, the part is as it
     is for everyone: the reader's CSRF token is still to be put in.
@@ -496,14 +496,16 @@ def _cached_part(
     `content(context)`, if given, is everything the template shows, as plain values: a
     new version that shows the same (most edits leave the gap list as it was) takes the
     HTML drawn for the one before instead of drawing it again."""
-    cache_key = versioned.cache_key(stamp, "part", name, stamp.role, talk.counts_stamp(counts), *parts)
+    # Owners and editors see the same controls: one part for both.
+    controls = "edit" if stamp.can_edit else "read"
+    cache_key = versioned.cache_key(stamp, "part", name, controls, talk.counts_stamp(counts), *parts)
     html = cache.get(cache_key)
     if html is None:
         ctx = context()
         same_key = None
         if content is not None:
             shown = hashlib.sha256(repr(content(ctx)).encode()).hexdigest()
-            same_key = versioned.cache_key(dataclasses.replace(stamp, version=0), "part-content", name, stamp.role, shown)
+            same_key = versioned.cache_key(dataclasses.replace(stamp, version=0), "part-content", name, controls, shown)
             html = cache.get(same_key)
         if html is None:
             html = str(render_to_string(f"maps/_{name}.html", {**ctx, "csrf_token": _CSRF_MARK}, request=request))
@@ -789,6 +791,7 @@ def _changed_parts(request: HttpRequest, journey_map: JourneyMap) -> tuple[str, 
         preloaded = None
     context = functools.cache(partial(_loaded_context, request, ws, key, counts, preloaded))  # loaded once, if at all
     _cached_part(request, stamp, "board", counts, context)  # the whole board, for the room
+    _draw_for_readers(request, stamp, counts, context)
     now = board_html.shown(stamp.version, counts)
     columns = _board_delta(request, stamp, since, now)
     if columns is None:
@@ -797,6 +800,26 @@ def _changed_parts(request: HttpRequest, journey_map: JourneyMap) -> tuple[str, 
     if request.headers.get("X-Gaps-Digest") == digest:
         return columns, now  # the page's gap list is this one already
     return columns + format_html('<div id="gaps" hx-swap-oob="innerHTML">{}</div>', gaps), now
+
+
+def _draw_for_readers(request: HttpRequest, stamp: versioned.Stamp, counts: dict, context) -> None:
+    """The board and the gap list as the viewers of the map read them (no controls),
+    drawn from the map the change has read already: the refreshes of a room of viewers
+    then find them in the cache, instead of the first of them reading the whole map again
+    for each. The board's columns are digested once; only those that changed are drawn."""
+    if not stamp.can_edit:
+        return
+    reader = dataclasses.replace(stamp, role=Membership.VIEWER)
+
+    @functools.cache
+    def read_only() -> dict:
+        ctx = context()
+        board = dict(ctx["board"])  # its own html and stamp; the same columns and digests
+        board_html.draw(ctx["map"], board, False, _CSRF_MARK)
+        return {**ctx, "can_edit": False, "board": board}
+
+    _cached_part(request, reader, "board", counts, read_only)
+    _cached_part(request, reader, "gaps", counts, read_only, reader_token=False, content=_gap_list_shows)
 
 
 def _editor(request: HttpRequest, journey_map: JourneyMap, ctx: dict, status: int = 200) -> HttpResponse:

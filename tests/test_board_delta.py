@@ -197,10 +197,34 @@ def test_a_change_that_leaves_the_gaps_as_they_were_does_not_draw_the_list_again
     from maps import views
 
     digest = gap_digest(client, demo_map)
-    stamp = shown_stamp(client, demo_map)
-    url = reverse("touchpoint_move", args=[demo_map.workspace.slug, demo_map.key, "webinar", "up"])
+    ws, key = demo_map.workspace.slug, demo_map.key
+    # A first move draws the list once for viewers (without controls), who had not seen it.
+    up, down = (reverse("touchpoint_move", args=[ws, key, "webinar", way]) for way in ("up", "down"))
+    response = client.post(up, HTTP_X_BOARD_STAMP=shown_stamp(client, demo_map), HTTP_X_GAPS_DIGEST=digest, **HX)
+    assert response.status_code == 200
     with mock.patch.object(views, "render_to_string", wraps=views.render_to_string) as drawn:
-        response = client.post(url, HTTP_X_BOARD_STAMP=stamp, HTTP_X_GAPS_DIGEST=digest, **HX)
+        response = client.post(down, HTTP_X_BOARD_STAMP=response["X-Board-Stamp"], HTTP_X_GAPS_DIGEST=digest, **HX)
     assert response.status_code == 200
     assert "maps/_gaps.html" not in [call.args[0] for call in drawn.call_args_list]
     assert gap_digest(client, demo_map) == digest
+
+
+def test_after_a_save_the_viewers_refreshes_are_drawn_already_and_have_no_controls(client, demo_map):
+    """The save's answer draws the board and gap list for the map's viewers too, from the
+    map it read: a room of viewers refreshing after it does not read the map again."""
+    viewer = get_user_model().objects.create_user("vera", password="x")
+    Membership.objects.create(workspace=Workspace.objects.get(slug="demo"), user=viewer, role=Membership.VIEWER)
+    other = client.__class__()
+    other.force_login(viewer)
+    seen = shown_stamp(other, demo_map)
+    digest = gap_digest(other, demo_map)
+    stamp = shown_stamp(client, demo_map)
+    save_touchpoint(client, demo_map, "kickoff", stamp, owner="")
+    gaps_url = reverse("map_gaps", args=[demo_map.workspace.slug, demo_map.key])
+    with CaptureQueriesContext(connection) as queries:
+        columns = other.get(board_url(demo_map), {"since": seen}, **HX)
+        gaps = other.get(gaps_url, {"since": digest}, **HX)
+    assert not [q for q in queries.captured_queries if "maps_touchpoint" in q["sql"]]
+    assert oob_columns(columns) == ["expand"] and gaps.status_code == 200
+    body = columns.content.decode() + gaps.content.decode()
+    assert "/t/kickoff/" in body and "hx-post" not in body and "action-button" not in body
