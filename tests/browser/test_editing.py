@@ -249,8 +249,15 @@ def test_your_own_move_is_drawn_from_its_answer_and_the_board_asks_nothing_more(
     sign_in_to_demo(page)
     page.goto(MAP_URL)
     settle(page)
-    boards = []
+    boards, gap_lists = [], []
     page.on("response", lambda r: boards.append(r.status) if "/board/" in r.url else None)
+    page.on("response", lambda r: gap_lists.append(r.status) if "/gaps/" in r.url else None)
+    diagrams = []
+    page.on("response", lambda r: diagrams.append(r.status) if "/diagram/" in r.url else None)
+    page.evaluate(
+        """() => { window.diagramSwaps = 0; document.body.addEventListener("htmx:afterSwap",
+             (e) => { if (e.detail.target.id === "diagram") window.diagramSwaps += 1; }); }"""
+    )
 
     # The move's answer is slow to arrive: the live poll (every 2 s) learns of the change
     # before the answer does, as it does on a busy server.
@@ -268,3 +275,12 @@ def test_your_own_move_is_drawn_from_its_answer_and_the_board_asks_nothing_more(
     settle(page)
     # The answer brought the changed columns; the board never drew them a second time.
     assert boards and set(boards) == {204}
+    # The move left the gap list as it was: it was never sent again.
+    assert gap_lists and set(gap_lists) == {204}
+    assert page.evaluate("window.diagramSwaps") == 1 and len(diagrams) == 1
+    # Asked for again with nothing new (as after a poll that heard of the same change),
+    # the diagram the page shows already is not put in a second time.
+    with page.expect_response(lambda r: "/diagram/" in r.url):
+        page.evaluate("htmx.trigger(document.body, 'map-changed')")
+    settle(page)
+    assert len(diagrams) == 2 and page.evaluate("window.diagramSwaps") == 1
