@@ -152,7 +152,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL",
+        "init_command": "PRAGMA journal_mode=WAL",  # i18n: not for people
         **DATABASES["default"].get("OPTIONS", {}),
     }
 
