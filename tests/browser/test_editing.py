@@ -277,10 +277,12 @@ def test_your_own_move_is_drawn_from_its_answer_and_the_board_asks_nothing_more(
     assert boards and set(boards) == {204}
     # The move left the gap list as it was: it was never sent again.
     assert gap_lists and set(gap_lists) == {204}
-    assert page.evaluate("window.diagramSwaps") == 1 and len(diagrams) == 1
-    # Asked for again with nothing new (as after a poll that heard of the same change),
-    # the diagram the page shows already is not put in a second time.
+    # The diagram may have been asked for twice (after the answer, and after a poll that
+    # heard of the same change later); the drawing was put in once.
+    assert diagrams and page.evaluate("window.diagramSwaps") == 1
+    # Asked for again with nothing new, the diagram the page shows already stays as it is.
+    asked = len(diagrams)
     with page.expect_response(lambda r: "/diagram/" in r.url):
         page.evaluate("htmx.trigger(document.body, 'map-changed')")
     settle(page)
-    assert len(diagrams) == 2 and page.evaluate("window.diagramSwaps") == 1
+    assert len(diagrams) == asked + 1 and page.evaluate("window.diagramSwaps") == 1
