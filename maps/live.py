@@ -190,6 +190,13 @@ def visit(map_id: int, user_id: int, username: str, name: str) -> list[Person]:
     return sorted(others, key=lambda person: (person.name.lower(), person.username))
 
 
+def others_present(map_id: int, user_id: int) -> bool:
+    """Whether anyone but this person has the map open now."""
+    now = time.time()
+    present = cache.get(_presence_key(map_id)) or {}
+    return any(uid != user_id and now - entry[-1] < PRESENT_FOR for uid, entry in present.items())
+
+
 def presence_hash(people: list[Person]) -> str:
     """A short fingerprint of who is there, for the page to send back."""
     text = "\n".join(f"{person.username}\t{person.name}" for person in people)

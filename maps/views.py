@@ -791,7 +791,8 @@ def _changed_parts(request: HttpRequest, journey_map: JourneyMap) -> tuple[str, 
         preloaded = None
     context = functools.cache(partial(_loaded_context, request, ws, key, counts, preloaded))  # loaded once, if at all
     _cached_part(request, stamp, "board", counts, context)  # the whole board, for the room
-    _draw_for_readers(request, stamp, counts, context)
+    if live.others_present(stamp.map_id, request.user.pk):
+        _draw_for_readers(request, stamp, counts, context)
     now = board_html.shown(stamp.version, counts)
     columns = _board_delta(request, stamp, since, now)
     if columns is None:
@@ -806,7 +807,8 @@ def _draw_for_readers(request: HttpRequest, stamp: versioned.Stamp, counts: dict
     """The board and the gap list as the viewers of the map read them (no controls),
     drawn from the map the change has read already: the refreshes of a room of viewers
     then find them in the cache, instead of the first of them reading the whole map again
-    for each. The board's columns are digested once; only those that changed are drawn."""
+    for each. The board's columns are digested once; only those that changed are drawn.
+    Only while someone else has the map open: one person alone draws nothing for nobody."""
     if not stamp.can_edit:
         return
     reader = dataclasses.replace(stamp, role=Membership.VIEWER)

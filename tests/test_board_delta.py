@@ -228,3 +228,23 @@ def test_after_a_save_the_viewers_refreshes_are_drawn_already_and_have_no_contro
     assert oob_columns(columns) == ["expand"] and gaps.status_code == 200
     body = columns.content.decode() + gaps.content.decode()
     assert "/t/kickoff/" in body and "hx-post" not in body and "action-button" not in body
+
+
+def test_an_editor_alone_on_the_map_draws_nothing_for_viewers(client, demo_map):
+    """Nobody else has the map open: the save draws the editor's parts only, and a viewer
+    who opens the map later has it drawn for them then."""
+    from unittest import mock
+
+    from maps import views
+
+    stamp = shown_stamp(client, demo_map)
+    with mock.patch.object(views, "_draw_for_readers") as for_readers:
+        response = save_touchpoint(client, demo_map, "kickoff", stamp, owner="")
+    assert response.status_code == 200 and oob_columns(response) == ["expand"]
+    for_readers.assert_not_called()
+    viewer = get_user_model().objects.create_user("walt", password="x")
+    Membership.objects.create(workspace=Workspace.objects.get(slug="demo"), user=viewer, role=Membership.VIEWER)
+    other = client.__class__()
+    other.force_login(viewer)
+    board = other.get(board_url(demo_map), **HX)
+    assert "/t/kickoff/" in board.content.decode() and "hx-post" not in board.content.decode()
